@@ -1,0 +1,77 @@
+# Gaia: the two commands are `make demo` and `make test` (see README).
+# Everything builds the Rust workspace once, in release mode, and stages the C library in
+# target/gaia/{lib,include}; C, PHP and Go all use that one build.
+SHELL := /bin/bash
+.DEFAULT_GOAL := lib
+ROOT := $(CURDIR)
+STAGE := $(ROOT)/target/gaia
+LIBDIR := $(STAGE)/lib
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+ABI := 1
+CARGO ?= cargo
+PHP ?= php
+GO ?= go
+export PATH := $(HOME)/.cargo/bin:/usr/local/go/bin:$(PATH)
+export GAIA_LIBRARY := $(LIBDIR)/libgaia.so
+export LD_LIBRARY_PATH := $(LIBDIR)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+
+.PHONY: lib php-ext deps demo test test-rust test-header test-c test-php test-php-ffi \
+        test-php-ext test-go lint bench vectors clean
+
+deps:
+	bash scripts/install-deps.sh
+
+## lib: libgaia.so (soname libgaia.so.$(ABI)), libgaia.a, gaia.pc and gaia.h in target/gaia
+lib:
+	$(CARGO) build --release --locked -p gaia-ffi -p gaia-cli
+	@mkdir -p $(LIBDIR)/pkgconfig $(STAGE)/include
+	@cp -f target/release/libgaia.so $(LIBDIR)/libgaia.so.$(VERSION)
+	@ln -sf libgaia.so.$(VERSION) $(LIBDIR)/libgaia.so.$(ABI)
+	@ln -sf libgaia.so.$(ABI) $(LIBDIR)/libgaia.so
+	@cp -f target/release/libgaia.a $(LIBDIR)/libgaia.a
+	@cp -f include/gaia.h $(STAGE)/include/gaia.h
+	@sed -e 's|@PREFIX@|$(STAGE)|' -e 's|@VERSION@|$(VERSION)|' scripts/gaia.pc.in > $(LIBDIR)/pkgconfig/gaia.pc
+	@echo "staged libgaia $(VERSION) (ABI $(ABI)) in $(STAGE)"
+
+## php-ext: the native PHP extension, target/release/libgaia_php.so
+php-ext:
+	$(CARGO) build --release --locked -p gaia-php
+
+demo: deps lib php-ext
+	bash scripts/demo.sh
+
+test: deps lint lib php-ext test-rust test-header test-c test-php test-go
+	@echo "all Gaia test suites passed"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --release --locked --workspace
+
+test-header:
+	bash scripts/gen-header.sh --check
+
+test-c: lib
+	$(MAKE) -C tests/c all
+
+test-php: test-php-ffi test-php-ext
+
+test-php-ffi: lib
+	bash scripts/test-php.sh ffi
+
+test-php-ext: lib php-ext
+	bash scripts/test-php.sh ext
+
+test-go: lib
+	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	cd bindings/go && $(GO) vet ./...
+	cd bindings/go && $(GO) test -race -count=1 ./...
+
+bench: lib php-ext
+	bash bench/ffi_overhead/run.sh
+
+clean:
+	$(CARGO) clean
+	$(MAKE) -C tests/c clean

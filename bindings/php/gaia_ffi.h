@@ -1,0 +1,56 @@
+#define FFI_SCOPE "GAIA"
+#define FFI_LIB "libgaia.so.1"
+/* GENERATED from include/gaia.h by scripts/gen-header.sh (cc -E -P). DO NOT EDIT. */
+enum gaia_log_level
+ {
+  GAIA_LOG_OFF = 0,
+  GAIA_LOG_ERROR = 1,
+  GAIA_LOG_WARN = 2,
+  GAIA_LOG_INFO = 3,
+  GAIA_LOG_DEBUG = 4,
+  GAIA_LOG_TRACE = 5,
+};
+typedef int32_t gaia_log_level;
+enum gaia_status
+ {
+  GAIA_OK = 0,
+  GAIA_ERR_NULL_POINTER = 1,
+  GAIA_ERR_INVALID_UTF8 = 2,
+  GAIA_ERR_PANIC = 3,
+  GAIA_ERR_CANCELLED = 4,
+  GAIA_ERR_BUFFER_TOO_SMALL = 5,
+  GAIA_ERR_INVALID_HANDLE = 6,
+  GAIA_ERR_INVALID_JSON = 7,
+  GAIA_ERR_INVALID_CONFIG = 8,
+  GAIA_ERR_INVALID_ARGUMENT = 9,
+  GAIA_ERR_NOT_FOUND = 10,
+  GAIA_ERR_ALREADY_EXISTS = 11,
+  GAIA_ERR_INVALID_STATE = 12,
+  GAIA_ERR_CORRUPT_STATE = 13,
+  GAIA_ERR_UNSUPPORTED_VERSION = 14,
+};
+typedef int32_t gaia_status;
+typedef struct gaia_bandit gaia_bandit;
+typedef void (*gaia_log_callback)(void *userdata, gaia_log_level level, const char *target, const char *message);
+typedef void (*gaia_free_callback)(void *userdata);
+extern const uint32_t gaia_abi_v1;
+gaia_status gaia_test_panic(void);
+void gaia_string_free(char *s);
+gaia_status gaia_bandit_new(const char *config_json, gaia_bandit **out);
+void gaia_bandit_free(gaia_bandit *bandit);
+gaia_status gaia_bandit_choose(gaia_bandit *bandit, size_t *out_index);
+gaia_status gaia_bandit_choose_name(gaia_bandit *bandit, char **out_name);
+gaia_status gaia_bandit_update(gaia_bandit *bandit, const char *arm, double reward);
+gaia_status gaia_bandit_update_index(gaia_bandit *bandit, size_t index, double reward);
+gaia_status gaia_bandit_arm_count(const gaia_bandit *bandit, size_t *out_count);
+gaia_status gaia_bandit_arm_name(const gaia_bandit *bandit, size_t index, char **out_name);
+gaia_status gaia_bandit_add_arm(gaia_bandit *bandit, const char *name);
+gaia_status gaia_bandit_remove_arm(gaia_bandit *bandit, const char *name);
+gaia_status gaia_bandit_stats_json(const gaia_bandit *bandit, char **out_json);
+gaia_status gaia_bandit_save(const gaia_bandit *bandit, char **out_json);
+gaia_status gaia_bandit_load(const char *saved_json, gaia_bandit **out);
+gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_free_callback free_userdata, int32_t max_level);
+const char *gaia_last_error(void);
+const char *gaia_status_name(int32_t status);
+const char *gaia_version(void);
+uint32_t gaia_abi_version(void);

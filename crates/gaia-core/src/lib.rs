@@ -1,0 +1,20 @@
+//! Gaia's engines in safe Rust.
+//!
+//! This crate knows nothing about C, PHP or Go: `gaia-ffi` and `php-ext` adapt it.
+//! Every engine validates its input up front and answers a bad one with an [`Error`]
+//! whose message names the offending field; nothing here panics on user input.
+//!
+//! * [`stats`]: the seeded, portable RNG and the distributions every engine samples from.
+//! * [`tune`]: parameter optimisation; for now Thompson-sampling bandits.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod stats;
+#[cfg(feature = "tune")]
+pub mod tune;
+
+pub use error::{utf8_arg, Error, ErrorKind, Result};
+
+/// The version of this crate (`CARGO_PKG_VERSION`), which is also the library's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

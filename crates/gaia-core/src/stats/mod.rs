@@ -1,0 +1,66 @@
+//! Shared statistics: one seeded RNG and the distributions every engine samples from.
+//!
+//! [`Rng`] is xoshiro256++ seeded through SplitMix64: the same seed gives the same stream of
+//! `u64` on every platform, and its whole state is four `u64`s, so a saved search or study
+//! continues with identical draws after a round trip. The samplers ([`Normal`], [`Gamma`],
+//! [`Beta`], [`StudentT`], [`NormalInverseGamma`], [`Uniform`]) take their parameters through
+//! checked constructors and draw from an `&mut Rng`.
+
+mod dist;
+mod rng;
+
+pub use dist::{Beta, Gamma, Normal, NormalInverseGamma, StudentT, Uniform};
+pub use rng::Rng;
+
+use crate::error::ErrorKind;
+
+/// Errors of the statistics module: bad distribution parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A distribution parameter is NaN, infinite or out of its domain.
+    #[error("{distribution}: parameter \"{param}\" must be {requirement}, got {value}")]
+    InvalidParameter {
+        /// The distribution, e.g. `"Gamma"`.
+        distribution: &'static str,
+        /// The parameter's name, e.g. `"shape"`.
+        param: &'static str,
+        /// What it must be, e.g. `"finite and > 0"`.
+        requirement: &'static str,
+        /// The value given.
+        value: f64,
+    },
+}
+
+impl Error {
+    /// The stable classification of this error.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidArgument
+    }
+}
+
+/// Checks `value` is finite and strictly positive.
+pub(crate) fn positive(
+    distribution: &'static str,
+    param: &'static str,
+    value: f64,
+) -> Result<f64, Error> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::InvalidParameter { distribution, param, requirement: "finite and > 0", value })
+    }
+}
+
+/// Checks `value` is finite.
+pub(crate) fn finite(
+    distribution: &'static str,
+    param: &'static str,
+    value: f64,
+) -> Result<f64, Error> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::InvalidParameter { distribution, param, requirement: "finite", value })
+    }
+}

@@ -1,0 +1,109 @@
+//! Parameter optimisation: learning from feedback which settings work.
+//!
+//! For now this holds [`bandit`]: Thompson-sampling multi-armed bandits for choosing among
+//! named options (which LLM, which prompt template). TPE, Gaussian-process BO and CMA-ES
+//! studies will live beside it and share [`Error`].
+
+pub mod bandit;
+
+pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+
+use crate::error::ErrorKind;
+
+/// Errors of the tune engine. Every message names the field, arm or value at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not JSON, or not of the expected shape (unknown field, wrong type).
+    #[error("{what}: {source}")]
+    Json {
+        /// What was being parsed, e.g. `"bandit config"`.
+        what: &'static str,
+        /// serde_json's description, with line and column.
+        source: serde_json::Error,
+    },
+    /// A configuration value that is well-formed JSON but not acceptable.
+    #[error("{what}: {field}: {reason}")]
+    Config {
+        /// What was being configured, e.g. `"bandit config"`.
+        what: &'static str,
+        /// The field at fault, e.g. `"discount"` or `"prior.alpha"`.
+        field: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A reward that is NaN, infinite, or outside the model's range.
+    #[error("reward for arm \"{arm}\" must be {requirement}, got {value}")]
+    InvalidReward {
+        /// The arm being updated.
+        arm: String,
+        /// The rejected value.
+        value: f64,
+        /// What the model accepts.
+        requirement: &'static str,
+    },
+    /// An arm name that is empty, too long or contains NUL.
+    #[error("arm name {name:?} is invalid: {reason}")]
+    InvalidArmName {
+        /// The rejected name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// No arm has this name.
+    #[error("unknown arm \"{name}\" (arms: {known})")]
+    UnknownArm {
+        /// The name asked for.
+        name: String,
+        /// The arms that do exist, comma-separated.
+        known: String,
+    },
+    /// No arm has this index.
+    #[error("arm index {index} is out of range: the bandit has {len} arms")]
+    ArmIndex {
+        /// The index asked for.
+        index: usize,
+        /// How many arms there are.
+        len: usize,
+    },
+    /// An arm with this name exists already.
+    #[error("arm \"{0}\" already exists")]
+    DuplicateArm(String),
+    /// `choose` on a bandit without arms.
+    #[error("the bandit has no arms: add one before choosing")]
+    NoArms,
+    /// Saved state that is malformed or inconsistent.
+    #[error("corrupt bandit state: {0}")]
+    Corrupt(String),
+    /// Saved state of a format version this build does not read.
+    #[error("bandit state has format version {found}; this build reads version {supported}")]
+    UnsupportedVersion {
+        /// The version found in the state.
+        found: u64,
+        /// The version this build writes and reads.
+        supported: u64,
+    },
+    /// A distribution refused its parameters (a bug if it ever surfaces: posteriors are
+    /// validated before sampling).
+    #[error(transparent)]
+    Stats(#[from] crate::stats::Error),
+}
+
+impl Error {
+    /// The stable classification of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Json { .. } => ErrorKind::InvalidJson,
+            Error::Config { .. } => ErrorKind::InvalidConfig,
+            Error::InvalidReward { .. } | Error::InvalidArmName { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            Error::UnknownArm { .. } | Error::ArmIndex { .. } => ErrorKind::NotFound,
+            Error::DuplicateArm(_) => ErrorKind::AlreadyExists,
+            Error::NoArms => ErrorKind::InvalidState,
+            Error::Corrupt(_) => ErrorKind::CorruptState,
+            Error::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            Error::Stats(e) => e.kind(),
+        }
+    }
+}
