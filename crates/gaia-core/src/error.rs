@@ -67,5 +67,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Checks that `bytes`, the argument named `what`, is UTF-8. Every adapter (the C ABI, the
 /// PHP extension) uses this, so a bad string gets the same error everywhere.
 pub fn utf8_arg<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 { what, offset: e.valid_up_to() })
+    std::str::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 {
+        what,
+        offset: e.valid_up_to(),
+    })
 }

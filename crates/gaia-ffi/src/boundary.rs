@@ -19,7 +19,9 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Failure>) -> gaia_status {
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown payload".to_owned());
-            set_last_error(&format!("internal error (panic caught at the C boundary): {what}"));
+            set_last_error(&format!(
+                "internal error (panic caught at the C boundary): {what}"
+            ));
             gaia_status::GAIA_ERR_PANIC
         }
     }
@@ -38,7 +40,10 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
 /// Fails with `GAIA_ERR_NULL_POINTER` naming `what` when `out` is NULL.
 pub(crate) fn check_out<T>(out: *mut T, what: &str) -> Result<(), Failure> {
     if out.is_null() {
-        Err(Failure::new(gaia_status::GAIA_ERR_NULL_POINTER, format!("{what} is NULL")))
+        Err(Failure::new(
+            gaia_status::GAIA_ERR_NULL_POINTER,
+            format!("{what} is NULL"),
+        ))
     } else {
         Ok(())
     }

@@ -35,7 +35,10 @@ pub(crate) fn into_handle<C: Castable>(inner: C::Inner) -> *mut C {
 /// usually catches).
 pub(crate) unsafe fn borrow<'a, C: Castable>(ptr: *const C) -> Result<&'a C::Inner, Failure> {
     if ptr.is_null() {
-        return Err(Failure::new(gaia_status::GAIA_ERR_NULL_POINTER, format!("{} is NULL", C::NAME)));
+        return Err(Failure::new(
+            gaia_status::GAIA_ERR_NULL_POINTER,
+            format!("{} is NULL", C::NAME),
+        ));
     }
     let tagged = ptr.cast::<Tagged<C::Inner>>();
     if !tagged.is_aligned() {
@@ -52,7 +55,10 @@ pub(crate) unsafe fn borrow<'a, C: Castable>(ptr: *const C) -> Result<&'a C::Inn
 fn invalid<C: Castable>() -> Failure {
     Failure::new(
         gaia_status::GAIA_ERR_INVALID_HANDLE,
-        format!("pointer is not a live {} (wrong type, or already freed)", C::NAME),
+        format!(
+            "pointer is not a live {} (wrong type, or already freed)",
+            C::NAME
+        ),
     )
 }
 

@@ -7,7 +7,10 @@
 //! Every exported function follows the conventions in the header's preamble; each one's
 //! doc comment states ownership and thread-safety.
 #![deny(missing_docs)]
-#![allow(non_camel_case_types, reason = "C ABI names follow the gaia_<thing> convention")]
+#![allow(
+    non_camel_case_types,
+    reason = "C ABI names follow the gaia_<thing> convention"
+)]
 
 mod boundary;
 mod handle;
@@ -19,4 +22,6 @@ pub mod status;
 pub mod version;
 
 pub use bandit::gaia_bandit;
+pub use boundary::gaia_test_panic;
 pub use status::gaia_status;
+pub use strings::gaia_string_free;

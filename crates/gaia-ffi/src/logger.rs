@@ -134,9 +134,11 @@ pub extern "C" fn gaia_set_logger(
             let _ = log::set_logger(&FORWARDER);
         });
         let new = match callback {
-            Some(callback) if filter != log::LevelFilter::Off => {
-                Some(Sink { callback, userdata, free_userdata })
-            }
+            Some(callback) if filter != log::LevelFilter::Off => Some(Sink {
+                callback,
+                userdata,
+                free_userdata,
+            }),
             _ => {
                 if let Some(free) = free_userdata {
                     // SAFETY: the host asked us to own userdata; we will never use it.

@@ -72,7 +72,10 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn new(status: gaia_status, message: impl Into<String>) -> Failure {
-        Failure { status, message: message.into() }
+        Failure {
+            status,
+            message: message.into(),
+        }
     }
 }
 

@@ -11,7 +11,10 @@ use crate::status::{gaia_status, Failure};
 /// A non-NULL `ptr` must point to a NUL-terminated string that outlives the call.
 pub(crate) unsafe fn input<'a>(ptr: *const c_char, what: &'static str) -> Result<&'a str, Failure> {
     if ptr.is_null() {
-        return Err(Failure::new(gaia_status::GAIA_ERR_NULL_POINTER, format!("{what} is NULL")));
+        return Err(Failure::new(
+            gaia_status::GAIA_ERR_NULL_POINTER,
+            format!("{what} is NULL"),
+        ));
     }
     // SAFETY: non-NULL and NUL-terminated per the contract.
     let bytes = unsafe { CStr::from_ptr(ptr) };
@@ -21,7 +24,10 @@ pub(crate) unsafe fn input<'a>(ptr: *const c_char, what: &'static str) -> Result
 /// Turns `s` into a string owned by the C caller (freed by `gaia_string_free`).
 pub(crate) fn output(s: String, what: &str) -> Result<*mut c_char, Failure> {
     CString::new(s).map(CString::into_raw).map_err(|_| {
-        Failure::new(gaia_status::GAIA_ERR_INVALID_STATE, format!("{what} contains a NUL byte"))
+        Failure::new(
+            gaia_status::GAIA_ERR_INVALID_STATE,
+            format!("{what} contains a NUL byte"),
+        )
     })
 }
 

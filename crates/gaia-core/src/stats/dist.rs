@@ -37,7 +37,10 @@ pub struct Normal {
 impl Normal {
     /// `N(mean, sd^2)`; needs a finite mean and a finite `sd > 0`.
     pub fn new(mean: f64, sd: f64) -> Result<Self, Error> {
-        Ok(Normal { mean: finite("Normal", "mean", mean)?, sd: positive("Normal", "sd", sd)? })
+        Ok(Normal {
+            mean: finite("Normal", "mean", mean)?,
+            sd: positive("Normal", "sd", sd)?,
+        })
     }
 
     /// One draw.
@@ -69,7 +72,10 @@ pub struct Gamma {
 impl Gamma {
     /// `Gamma(shape, scale)`; both finite and `> 0`.
     pub fn new(shape: f64, scale: f64) -> Result<Self, Error> {
-        Ok(Gamma { shape: positive("Gamma", "shape", shape)?, scale: positive("Gamma", "scale", scale)? })
+        Ok(Gamma {
+            shape: positive("Gamma", "shape", shape)?,
+            scale: positive("Gamma", "scale", scale)?,
+        })
     }
 
     /// One draw.
@@ -112,7 +118,10 @@ pub struct Beta {
 impl Beta {
     /// `Beta(alpha, beta)`; both finite and `> 0`.
     pub fn new(alpha: f64, beta: f64) -> Result<Self, Error> {
-        Ok(Beta { alpha: positive("Beta", "alpha", alpha)?, beta: positive("Beta", "beta", beta)? })
+        Ok(Beta {
+            alpha: positive("Beta", "alpha", alpha)?,
+            beta: positive("Beta", "beta", beta)?,
+        })
     }
 
     /// One draw, as `X / (X + Y)` with `X ~ Gamma(alpha)`, `Y ~ Gamma(beta)`.
@@ -231,7 +240,10 @@ mod tests {
         let (m, v) = mean_var(x);
         let se = (var / x.len() as f64).sqrt();
         assert!((m - mean).abs() < 5.0 * se, "{what}: mean {m} vs {mean}");
-        assert!((v - var).abs() < 0.05 * var, "{what}: variance {v} vs {var}");
+        assert!(
+            (v - var).abs() < 0.05 * var,
+            "{what}: variance {v} vs {var}"
+        );
     }
 
     /// erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7, plenty for a KS check).
@@ -271,7 +283,11 @@ mod tests {
         let g = Gamma::new(2.0, 1.5).unwrap();
         let x = draws(|r| g.sample(r), 3);
         assert_moments(&x, 3.0, 4.5, "Gamma(2, 1.5)");
-        assert_ks(x, |v| 1.0 - (-v / 1.5).exp() * (1.0 + v / 1.5), "Gamma(2, 1.5)");
+        assert_ks(
+            x,
+            |v| 1.0 - (-v / 1.5).exp() * (1.0 + v / 1.5),
+            "Gamma(2, 1.5)",
+        );
 
         // Gamma(1/2, 1) is chi^2(1)/2: CDF erf(sqrt(x)).
         let g = Gamma::new(0.5, 1.0).unwrap();
@@ -291,7 +307,11 @@ mod tests {
         let b = Beta::new(0.5, 0.5).unwrap();
         let x = draws(|r| b.sample(r), 6);
         assert_moments(&x, 0.5, 0.125, "Beta(.5,.5)");
-        assert_ks(x, |v| 2.0 / PI * v.clamp(0.0, 1.0).sqrt().asin(), "Beta(.5,.5)");
+        assert_ks(
+            x,
+            |v| 2.0 / PI * v.clamp(0.0, 1.0).sqrt().asin(),
+            "Beta(.5,.5)",
+        );
 
         let b = Beta::new(3.0, 7.0).unwrap();
         let x = draws(|r| b.sample(r), 7);
@@ -302,10 +322,18 @@ mod tests {
     fn student_t() {
         // nu = 2: CDF 1/2 + x / (2 sqrt(2 + x^2)); infinite variance, so only KS.
         let t = StudentT::new(2.0, 0.0, 1.0).unwrap();
-        assert_ks(draws(|r| t.sample(r), 8), |v| 0.5 + v / (2.0 * (2.0 + v * v).sqrt()), "t(2)");
+        assert_ks(
+            draws(|r| t.sample(r), 8),
+            |v| 0.5 + v / (2.0 * (2.0 + v * v).sqrt()),
+            "t(2)",
+        );
         // nu = 1 is Cauchy: CDF 1/2 + atan(x)/pi, shifted and scaled here.
         let t = StudentT::new(1.0, 1.0, 2.0).unwrap();
-        assert_ks(draws(|r| t.sample(r), 9), |v| 0.5 + ((v - 1.0) / 2.0).atan() / PI, "t(1)");
+        assert_ks(
+            draws(|r| t.sample(r), 9),
+            |v| 0.5 + ((v - 1.0) / 2.0).atan() / PI,
+            "t(1)",
+        );
         // nu = 10: variance nu / (nu - 2).
         let t = StudentT::new(10.0, 0.0, 1.0).unwrap();
         assert_moments(&draws(|r| t.sample(r), 10), 0.0, 1.25, "t(10)");
@@ -346,6 +374,9 @@ mod tests {
     #[test]
     fn same_seed_same_draws() {
         let b = Beta::new(0.7, 1.3).unwrap();
-        assert_eq!(draws(|r| b.sample(r), 99)[..50], draws(|r| b.sample(r), 99)[..50]);
+        assert_eq!(
+            draws(|r| b.sample(r), 99)[..50],
+            draws(|r| b.sample(r), 99)[..50]
+        );
     }
 }

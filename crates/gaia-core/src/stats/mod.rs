@@ -48,7 +48,12 @@ pub(crate) fn positive(
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { distribution, param, requirement: "finite and > 0", value })
+        Err(Error::InvalidParameter {
+            distribution,
+            param,
+            requirement: "finite and > 0",
+            value,
+        })
     }
 }
 
@@ -61,6 +66,11 @@ pub(crate) fn finite(
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { distribution, param, requirement: "finite", value })
+        Err(Error::InvalidParameter {
+            distribution,
+            param,
+            requirement: "finite",
+            value,
+        })
     }
 }

@@ -148,7 +148,11 @@ impl Hyper {
 
     fn to_prior(self, model: Model) -> Prior {
         match model {
-            Model::Beta => Prior { alpha: Some(self.alpha), beta: Some(self.beta), ..Prior::default() },
+            Model::Beta => Prior {
+                alpha: Some(self.alpha),
+                beta: Some(self.beta),
+                ..Prior::default()
+            },
             Model::Gaussian => Prior {
                 alpha: Some(self.alpha),
                 beta: Some(self.beta),
@@ -178,13 +182,23 @@ struct Arm {
 
 impl Arm {
     fn new(name: String) -> Arm {
-        Arm { name, pulls: 0, chosen: 0, weight: 0.0, mean: 0.0, m2: 0.0 }
+        Arm {
+            name,
+            pulls: 0,
+            chosen: 0,
+            weight: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+        }
     }
 
     /// Beta posterior `(alpha, beta)`; fractional rewards count fractionally.
     fn beta_posterior(&self, h: &Hyper) -> (f64, f64) {
         let successes = self.weight * self.mean;
-        (h.alpha + successes, h.beta + (self.weight - successes).max(0.0))
+        (
+            h.alpha + successes,
+            h.beta + (self.weight - successes).max(0.0),
+        )
     }
 
     /// Normal-Inverse-Gamma posterior `(mu, kappa, alpha, beta)`.
@@ -285,7 +299,10 @@ fn check_name(name: &str) -> Result<(), Error> {
     } else {
         return Ok(());
     };
-    Err(Error::InvalidArmName { name: name.to_owned(), reason })
+    Err(Error::InvalidArmName {
+        name: name.to_owned(),
+        reason,
+    })
 }
 
 fn check_discount(discount: f64, what: &'static str) -> Result<(), Error> {
@@ -335,8 +352,10 @@ impl Bandit {
 
     /// Parses a JSON [`BanditConfig`] and builds the bandit.
     pub fn from_json(json: &str) -> Result<Bandit, Error> {
-        let config: BanditConfig =
-            serde_json::from_str(json).map_err(|source| Error::Json { what: CONFIG, source })?;
+        let config: BanditConfig = serde_json::from_str(json).map_err(|source| Error::Json {
+            what: CONFIG,
+            source,
+        })?;
         Bandit::new(config)
     }
 
@@ -360,15 +379,21 @@ impl Bandit {
         self.arms
             .get(index)
             .map(|a| a.name.as_str())
-            .ok_or(Error::ArmIndex { index, len: self.arms.len() })
+            .ok_or(Error::ArmIndex {
+                index,
+                len: self.arms.len(),
+            })
     }
 
     /// The index of the arm called `name`.
     pub fn arm_index(&self, name: &str) -> Result<usize, Error> {
-        self.arms.iter().position(|a| a.name == name).ok_or_else(|| Error::UnknownArm {
-            name: name.to_owned(),
-            known: self.known_arms(),
-        })
+        self.arms
+            .iter()
+            .position(|a| a.name == name)
+            .ok_or_else(|| Error::UnknownArm {
+                name: name.to_owned(),
+                known: self.known_arms(),
+            })
     }
 
     fn known_arms(&self) -> String {
@@ -405,7 +430,9 @@ impl Bandit {
                 }
                 Model::Gaussian => {
                     let (mu, kappa, alpha, beta) = arm.nig_posterior(&self.hyper);
-                    NormalInverseGamma::new(mu, kappa, alpha, beta)?.sample(&mut self.rng).0
+                    NormalInverseGamma::new(mu, kappa, alpha, beta)?
+                        .sample(&mut self.rng)
+                        .0
                 }
             };
             if draw > best_draw {
@@ -442,7 +469,11 @@ impl Bandit {
             _ => None,
         };
         if let Some(requirement) = requirement {
-            return Err(Error::InvalidReward { arm: arm.name.clone(), value: reward, requirement });
+            return Err(Error::InvalidReward {
+                arm: arm.name.clone(),
+                value: reward,
+                requirement,
+            });
         }
         if self.discount < 1.0 {
             for a in &mut self.arms {
@@ -547,13 +578,18 @@ impl Bandit {
         match value.get("format").and_then(|f| f.as_str()) {
             Some(STATE_FORMAT) => {}
             other => {
-                return Err(corrupt(format!("format is {other:?}, expected \"{STATE_FORMAT}\"")))
+                return Err(corrupt(format!(
+                    "format is {other:?}, expected \"{STATE_FORMAT}\""
+                )))
             }
         }
         match value.get("version").and_then(|v| v.as_u64()) {
             Some(STATE_VERSION) => {}
             Some(found) => {
-                return Err(Error::UnsupportedVersion { found, supported: STATE_VERSION })
+                return Err(Error::UnsupportedVersion {
+                    found,
+                    supported: STATE_VERSION,
+                })
             }
             None => return Err(corrupt("missing or non-integer \"version\"".into())),
         }
@@ -561,12 +597,16 @@ impl Bandit {
         check_discount(state.discount, "bandit state").map_err(|e| corrupt(e.to_string()))?;
         let hyper = Hyper::resolve(state.model, &state.prior, "bandit state")
             .map_err(|e| corrupt(e.to_string()))?;
-        let rng = parse_rng(&state.rng).ok_or_else(|| corrupt("\"rng\" is not a valid generator state".into()))?;
+        let rng = parse_rng(&state.rng)
+            .ok_or_else(|| corrupt("\"rng\" is not a valid generator state".into()))?;
         let mut pulls = 0u64;
         for (i, arm) in state.arms.iter().enumerate() {
             check_name(&arm.name).map_err(|e| corrupt(format!("arms[{i}]: {e}")))?;
             if state.arms[..i].iter().any(|a| a.name == arm.name) {
-                return Err(corrupt(format!("arms[{i}]: duplicate arm \"{}\"", arm.name)));
+                return Err(corrupt(format!(
+                    "arms[{i}]: duplicate arm \"{}\"",
+                    arm.name
+                )));
             }
             let consistent = arm.weight.is_finite()
                 && arm.mean.is_finite()
@@ -577,7 +617,10 @@ impl Bandit {
                 && (arm.weight > 0.0 || (arm.mean == 0.0 && arm.m2 == 0.0))
                 && (state.model == Model::Gaussian || (0.0..=1.0).contains(&arm.mean));
             if !consistent {
-                return Err(corrupt(format!("arms[{i}] (\"{}\"): inconsistent statistics", arm.name)));
+                return Err(corrupt(format!(
+                    "arms[{i}] (\"{}\"): inconsistent statistics",
+                    arm.name
+                )));
             }
             pulls = pulls.saturating_add(arm.pulls);
         }

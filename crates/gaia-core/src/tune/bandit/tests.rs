@@ -24,7 +24,10 @@ fn beta_bandit_finds_the_best_arm() {
             late_best += 1;
         }
     }
-    assert!(late_best > 450, "best arm chosen {late_best}/500 in the last rounds");
+    assert!(
+        late_best > 450,
+        "best arm chosen {late_best}/500 in the last rounds"
+    );
     let s = b.stats();
     assert!((s.arms[2].mean - 0.8).abs() < 0.03, "{:?}", s.arms[2]);
     assert_eq!(s.total_pulls, 3000);
@@ -56,7 +59,10 @@ fn beta_posterior_counts_successes_and_failures() {
     }
     let a = &b.stats().arms[0];
     assert_eq!(a.pulls, 4);
-    assert!((a.alpha - 4.5).abs() < 1e-12 && (a.beta - 4.5).abs() < 1e-12, "{a:?}");
+    assert!(
+        (a.alpha - 4.5).abs() < 1e-12 && (a.beta - 4.5).abs() < 1e-12,
+        "{a:?}"
+    );
     assert!((a.mean - 0.5).abs() < 1e-12);
 }
 
@@ -78,7 +84,9 @@ fn gaussian_posterior_matches_the_conjugate_formulas() {
 #[test]
 fn discount_follows_drifting_rewards() {
     let run = |discount: f64| {
-        let mut b = bandit(&format!(r#"{{"arms": ["a", "b"], "seed": 5, "discount": {discount}}}"#));
+        let mut b = bandit(&format!(
+            r#"{{"arms": ["a", "b"], "seed": 5, "discount": {discount}}}"#
+        ));
         let mut env = Rng::seed_from_u64(300);
         let mut b_late = 0;
         for round in 0..2000 {
@@ -96,10 +104,19 @@ fn discount_follows_drifting_rewards() {
     let (with_discount, stats) = run(0.95);
     let (without, _) = run(1.0);
     // Undiscounted, a's 1000 good rounds outweigh its new failures for a long time.
-    assert!(with_discount > 120, "discounted bandit chose b {with_discount}/200 after the drift");
-    assert!(with_discount > 2 * without, "discounted {with_discount} vs undiscounted {without}");
+    assert!(
+        with_discount > 120,
+        "discounted bandit chose b {with_discount}/200 after the drift"
+    );
+    assert!(
+        with_discount > 2 * without,
+        "discounted {with_discount} vs undiscounted {without}"
+    );
     let total_weight: f64 = stats.arms.iter().map(|a| a.weight).sum();
-    assert!(total_weight <= 1.0 / (1.0 - 0.95) + 1e-9, "evidence is bounded: {total_weight}");
+    assert!(
+        total_weight <= 1.0 / (1.0 - 0.95) + 1e-9,
+        "evidence is bounded: {total_weight}"
+    );
 }
 
 #[test]
@@ -114,8 +131,14 @@ fn arms_can_be_added_and_removed() {
     assert_eq!(b.arm_index("c").unwrap(), 1);
     assert_eq!(kind(b.add_arm("b").unwrap_err()), ErrorKind::AlreadyExists);
     assert_eq!(kind(b.add_arm("").unwrap_err()), ErrorKind::InvalidArgument);
-    assert_eq!(kind(b.add_arm("x\0y").unwrap_err()), ErrorKind::InvalidArgument);
-    assert_eq!(kind(b.add_arm(&"x".repeat(257)).unwrap_err()), ErrorKind::InvalidArgument);
+    assert_eq!(
+        kind(b.add_arm("x\0y").unwrap_err()),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(b.add_arm(&"x".repeat(257)).unwrap_err()),
+        ErrorKind::InvalidArgument
+    );
     assert_eq!(kind(b.remove_arm("a").unwrap_err()), ErrorKind::NotFound);
     b.remove_arm("b").unwrap();
     b.remove_arm("c").unwrap();
@@ -136,12 +159,18 @@ fn bad_rewards_are_refused_and_change_nothing() {
     }
     let e = b.update("zzz", 1.0).unwrap_err();
     assert_eq!(e.to_string(), "unknown arm \"zzz\" (arms: a, b)");
-    assert_eq!(kind(b.update_index(2, 1.0).unwrap_err()), ErrorKind::NotFound);
+    assert_eq!(
+        kind(b.update_index(2, 1.0).unwrap_err()),
+        ErrorKind::NotFound
+    );
     assert_eq!(b, before, "state unchanged after refused updates");
 
     let mut g = bandit(r#"{"arms": ["a"], "model": "gaussian", "seed": 7}"#);
     g.update("a", -1e6).unwrap();
-    assert_eq!(kind(g.update("a", f64::NEG_INFINITY).unwrap_err()), ErrorKind::InvalidArgument);
+    assert_eq!(
+        kind(g.update("a", f64::NEG_INFINITY).unwrap_err()),
+        ErrorKind::InvalidArgument
+    );
 }
 
 #[test]
@@ -149,15 +178,47 @@ fn bad_configs_name_the_field() {
     let cases = [
         ("{", ErrorKind::InvalidJson, "EOF"),
         (r#"{"arms": "a"}"#, ErrorKind::InvalidJson, "invalid type"),
-        (r#"{"arms": ["a"], "colour": 1}"#, ErrorKind::InvalidJson, "unknown field `colour`"),
-        (r#"{"arms": ["a"], "model": "poisson"}"#, ErrorKind::InvalidJson, "unknown variant"),
-        (r#"{"arms": ["a"], "seed": -1}"#, ErrorKind::InvalidJson, "invalid value"),
-        (r#"{"arms": ["a"], "discount": 0}"#, ErrorKind::InvalidConfig, "discount: must be in (0, 1]"),
-        (r#"{"arms": ["a", "a"]}"#, ErrorKind::InvalidConfig, "arms[1]: duplicate arm \"a\""),
+        (
+            r#"{"arms": ["a"], "colour": 1}"#,
+            ErrorKind::InvalidJson,
+            "unknown field `colour`",
+        ),
+        (
+            r#"{"arms": ["a"], "model": "poisson"}"#,
+            ErrorKind::InvalidJson,
+            "unknown variant",
+        ),
+        (
+            r#"{"arms": ["a"], "seed": -1}"#,
+            ErrorKind::InvalidJson,
+            "invalid value",
+        ),
+        (
+            r#"{"arms": ["a"], "discount": 0}"#,
+            ErrorKind::InvalidConfig,
+            "discount: must be in (0, 1]",
+        ),
+        (
+            r#"{"arms": ["a", "a"]}"#,
+            ErrorKind::InvalidConfig,
+            "arms[1]: duplicate arm \"a\"",
+        ),
         (r#"{"arms": [""]}"#, ErrorKind::InvalidConfig, "arms[0]"),
-        (r#"{"arms": ["a"], "prior": {"alpha": 0}}"#, ErrorKind::InvalidConfig, "prior.alpha"),
-        (r#"{"arms": ["a"], "prior": {"mu": 1}}"#, ErrorKind::InvalidConfig, "prior.mu: applies only"),
-        (r#"{"arms": ["a"], "prior": {"gamma": 1}}"#, ErrorKind::InvalidJson, "unknown field `gamma`"),
+        (
+            r#"{"arms": ["a"], "prior": {"alpha": 0}}"#,
+            ErrorKind::InvalidConfig,
+            "prior.alpha",
+        ),
+        (
+            r#"{"arms": ["a"], "prior": {"mu": 1}}"#,
+            ErrorKind::InvalidConfig,
+            "prior.mu: applies only",
+        ),
+        (
+            r#"{"arms": ["a"], "prior": {"gamma": 1}}"#,
+            ErrorKind::InvalidJson,
+            "unknown field `gamma`",
+        ),
     ];
     for (json, expected, needle) in cases {
         let e = Bandit::from_json(json).unwrap_err();
@@ -191,7 +252,9 @@ fn save_and_load_continue_the_same_draws() {
 fn unseeded_bandits_differ() {
     let draw = || {
         let mut b = bandit(r#"{"arms": ["a", "b", "c", "d", "e", "f", "g", "h"]}"#);
-        (0..20).map(|_| b.choose_index().unwrap()).collect::<Vec<_>>()
+        (0..20)
+            .map(|_| b.choose_index().unwrap())
+            .collect::<Vec<_>>()
     };
     assert_ne!(draw(), draw());
 }
@@ -206,18 +269,62 @@ fn corrupted_saves_are_refused() {
         good.replacen(from, to, 1)
     };
     let cases = [
-        (good[..good.len() / 2].to_owned(), ErrorKind::CorruptState, "not JSON"),
+        (
+            good[..good.len() / 2].to_owned(),
+            ErrorKind::CorruptState,
+            "not JSON",
+        ),
         ("[]".to_owned(), ErrorKind::CorruptState, "format"),
-        (edit("\"gaia.bandit\"", "\"gaia.study\""), ErrorKind::CorruptState, "format"),
-        (edit("\"version\":1", "\"version\":2"), ErrorKind::UnsupportedVersion, "version 2"),
-        (edit("\"version\":1", "\"version\":\"1\""), ErrorKind::CorruptState, "version"),
-        (edit("\"weight\":1.0", "\"weight\":-1.0"), ErrorKind::CorruptState, "inconsistent"),
-        (edit("\"mean\":1.0", "\"mean\":7.0"), ErrorKind::CorruptState, "inconsistent"),
-        (edit("\"name\":\"b\"", "\"name\":\"a\""), ErrorKind::CorruptState, "duplicate"),
-        (edit("\"discount\":1.0", "\"discount\":2.0"), ErrorKind::CorruptState, "discount"),
-        (edit("\"total_pulls\":1", "\"total_pulls\":0"), ErrorKind::CorruptState, "total_pulls"),
-        (edit("\"rng\":\"", "\"rng\":\"zz"), ErrorKind::CorruptState, "rng"),
-        (edit("\"arms\":[", "\"extra\":1,\"arms\":["), ErrorKind::CorruptState, "unknown field"),
+        (
+            edit("\"gaia.bandit\"", "\"gaia.study\""),
+            ErrorKind::CorruptState,
+            "format",
+        ),
+        (
+            edit("\"version\":1", "\"version\":2"),
+            ErrorKind::UnsupportedVersion,
+            "version 2",
+        ),
+        (
+            edit("\"version\":1", "\"version\":\"1\""),
+            ErrorKind::CorruptState,
+            "version",
+        ),
+        (
+            edit("\"weight\":1.0", "\"weight\":-1.0"),
+            ErrorKind::CorruptState,
+            "inconsistent",
+        ),
+        (
+            edit("\"mean\":1.0", "\"mean\":7.0"),
+            ErrorKind::CorruptState,
+            "inconsistent",
+        ),
+        (
+            edit("\"name\":\"b\"", "\"name\":\"a\""),
+            ErrorKind::CorruptState,
+            "duplicate",
+        ),
+        (
+            edit("\"discount\":1.0", "\"discount\":2.0"),
+            ErrorKind::CorruptState,
+            "discount",
+        ),
+        (
+            edit("\"total_pulls\":1", "\"total_pulls\":0"),
+            ErrorKind::CorruptState,
+            "total_pulls",
+        ),
+        (
+            edit("\"rng\":\"", "\"rng\":\"zz"),
+            ErrorKind::CorruptState,
+            "rng",
+        ),
+        (
+            edit("\"arms\":[", "\"extra\":1,\"arms\":["),
+            ErrorKind::CorruptState,
+            "unknown field",
+        ),
     ];
     for (json, expected, needle) in cases {
         let e = Bandit::load_json(&json).unwrap_err();
@@ -226,8 +333,16 @@ fn corrupted_saves_are_refused() {
     }
     let zero_rng = format!("\"rng\":\"{}\"", "0".repeat(64));
     let start = good.find("\"rng\":\"").unwrap();
-    let json = format!("{}{}{}", &good[..start], zero_rng, &good[start + 7 + 64 + 1..]);
-    assert_eq!(Bandit::load_json(&json).unwrap_err().kind(), ErrorKind::CorruptState);
+    let json = format!(
+        "{}{}{}",
+        &good[..start],
+        zero_rng,
+        &good[start + 7 + 64 + 1..]
+    );
+    assert_eq!(
+        Bandit::load_json(&json).unwrap_err().kind(),
+        ErrorKind::CorruptState
+    );
 }
 
 #[test]

@@ -1,0 +1,359 @@
+//! The shared bandit vectors (`tests/vectors/bandit.json`), replayed through the C ABI.
+//!
+//! Every front end (C, PHP-FFI, PHP-ext, Go) replays the same file and must reproduce it
+//! exactly. `GAIA_WRITE_VECTORS=1 cargo test -p gaia-ffi --test vectors` regenerates it from
+//! `gaia-core` (only when the behaviour is meant to change: commit the diff with a reason).
+
+use std::ffi::{c_char, CStr, CString};
+use std::path::PathBuf;
+use std::ptr;
+
+use gaia::bandit::*;
+use gaia::status::{gaia_last_error, gaia_status, gaia_status_name};
+use gaia_core::stats::{Normal, Rng};
+use gaia_core::tune::Bandit;
+use serde_json::{json, Value};
+
+fn vectors_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/bandit.json")
+}
+
+// ---------------------------------------------------------------- generation (gaia-core)
+
+struct Recorder {
+    bandit: Bandit,
+    steps: Vec<Value>,
+}
+
+impl Recorder {
+    fn new(config: &Value) -> Recorder {
+        Recorder {
+            bandit: Bandit::from_json(&config.to_string()).unwrap(),
+            steps: vec![],
+        }
+    }
+
+    fn record(&mut self, mut step: Value, result: Result<Option<Value>, gaia_core::Error>) {
+        match result {
+            Ok(Some(expect)) => step["expect"] = expect,
+            Ok(None) => {}
+            Err(e) => {
+                let status = gaia_status::from(e.kind());
+                let name = unsafe { CStr::from_ptr(gaia_status_name(status as i32)) };
+                step["error"] = json!(name.to_str().unwrap());
+                step["code"] = json!(status as i32);
+            }
+        }
+        self.steps.push(step);
+    }
+
+    fn choose(&mut self) -> Option<String> {
+        let r = self
+            .bandit
+            .choose()
+            .map(str::to_owned)
+            .map_err(gaia_core::Error::from);
+        let name = r.as_ref().ok().cloned();
+        self.record(json!({"op": "choose"}), r.map(|n| Some(json!(n))));
+        name
+    }
+
+    fn update(&mut self, arm: &str, reward: f64) {
+        let r = self
+            .bandit
+            .update(arm, reward)
+            .map(|_| None)
+            .map_err(Into::into);
+        self.record(json!({"op": "update", "arm": arm, "reward": reward}), r);
+    }
+
+    fn add_arm(&mut self, arm: &str) {
+        let r = self.bandit.add_arm(arm).map(|_| None).map_err(Into::into);
+        self.record(json!({"op": "add_arm", "arm": arm}), r);
+    }
+
+    fn remove_arm(&mut self, arm: &str) {
+        let r = self
+            .bandit
+            .remove_arm(arm)
+            .map(|_| None)
+            .map_err(Into::into);
+        self.record(json!({"op": "remove_arm", "arm": arm}), r);
+    }
+
+    fn save_load(&mut self) {
+        self.bandit = Bandit::load_json(&self.bandit.save_json()).unwrap();
+        self.steps.push(json!({"op": "save_load"}));
+    }
+
+    fn arms(&mut self) {
+        let names: Vec<&str> = self.bandit.arm_names().collect();
+        self.steps.push(json!({"op": "arms", "expect": names}));
+    }
+
+    fn stats(&mut self) {
+        let text = self.bandit.stats_json();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        self.steps
+            .push(json!({"op": "stats", "expect": value, "expect_json": text}));
+    }
+}
+
+/// A simulated world: reward of arm `i` given by `reward(i, rng)`.
+fn run(rec: &mut Recorder, rounds: usize, env: &mut Rng, reward: impl Fn(&str, &mut Rng) -> f64) {
+    for _ in 0..rounds {
+        if let Some(arm) = rec.choose() {
+            let r = reward(&arm, env);
+            rec.update(&arm, r);
+        }
+    }
+}
+
+fn generate() -> Value {
+    let mut cases = vec![];
+
+    let config = json!({"arms": ["claude", "gpt", "llama"], "seed": 1});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1001);
+    let p = |arm: &str| match arm {
+        "claude" => 0.3,
+        "gpt" => 0.5,
+        _ => 0.7,
+    };
+    let bernoulli = |arm: &str, env: &mut Rng| f64::from(u8::from(env.next_f64() < p(arm)));
+    run(&mut rec, 20, &mut env, bernoulli);
+    rec.stats();
+    run(&mut rec, 40, &mut env, bernoulli);
+    rec.stats();
+    cases.push(json!({"name": "beta_three_arms", "config": config, "steps": rec.steps}));
+
+    let config =
+        json!({"arms": ["short", "long"], "seed": 2, "prior": {"alpha": 2.0, "beta": 5.0}});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1002);
+    let frac = |arm: &str, env: &mut Rng| {
+        let x = if arm == "long" {
+            env.next_f64()
+        } else {
+            env.next_f64() * 0.6
+        };
+        (x * 1000.0).round() / 1000.0
+    };
+    run(&mut rec, 15, &mut env, frac);
+    rec.save_load();
+    run(&mut rec, 15, &mut env, frac);
+    rec.stats();
+    cases.push(
+        json!({"name": "beta_fractional_rewards_and_prior", "config": config, "steps": rec.steps}),
+    );
+
+    let config = json!({
+        "arms": ["t0.2", "t0.7", "t1.0"], "model": "gaussian", "seed": 3, "discount": 0.95,
+        "prior": {"mu": 0.5, "kappa": 2.0, "alpha": 2.0, "beta": 0.5}
+    });
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1003);
+    let gauss = |arm: &str, env: &mut Rng| {
+        let mean = match arm {
+            "t0.2" => 0.4,
+            "t0.7" => 0.6,
+            _ => 0.5,
+        };
+        (Normal::new(mean, 0.2).unwrap().sample(env) * 10_000.0).round() / 10_000.0
+    };
+    run(&mut rec, 25, &mut env, gauss);
+    rec.save_load();
+    run(&mut rec, 25, &mut env, gauss);
+    rec.stats();
+    cases.push(json!({"name": "gaussian_discounted", "config": config, "steps": rec.steps}));
+
+    let config = json!({"arms": ["a", "b"], "seed": 4});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1004);
+    run(&mut rec, 3, &mut env, |_, env| {
+        f64::from(u8::from(env.next_f64() < 0.5))
+    });
+    rec.update("zzz", 1.0);
+    rec.update("a", 1.5);
+    rec.update("b", -0.25);
+    rec.add_arm("c");
+    rec.add_arm("a");
+    rec.remove_arm("a");
+    rec.remove_arm("a");
+    rec.arms();
+    run(&mut rec, 5, &mut env, |arm, env| {
+        f64::from(u8::from(
+            env.next_f64() < if arm == "c" { 0.9 } else { 0.1 },
+        ))
+    });
+    rec.save_load();
+    rec.stats();
+    rec.remove_arm("b");
+    rec.remove_arm("c");
+    rec.arms();
+    rec.choose();
+    rec.add_arm("d");
+    rec.choose();
+    rec.update("d", 0.0);
+    rec.stats();
+    cases.push(json!({"name": "arms_change_and_errors", "config": config, "steps": rec.steps}));
+
+    json!({"format": "gaia.vectors.bandit", "version": 1, "cases": cases})
+}
+
+// ---------------------------------------------------------------- replay (the C ABI)
+
+fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+unsafe fn take(s: *mut c_char) -> String {
+    let out = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
+    unsafe { gaia::gaia_string_free(s) };
+    out
+}
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(gaia_last_error()) }
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn replay(case: &Value) {
+    let name = case["name"].as_str().unwrap();
+    let config = cstr(&case["config"].to_string());
+    let mut b = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            gaia_bandit_new(config.as_ptr(), &mut b),
+            gaia_status::GAIA_OK,
+            "{name}"
+        );
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let at = format!("{name} step {i}: {step}");
+            let arm = step.get("arm").and_then(Value::as_str).map(cstr);
+            let arm_ptr = arm.as_ref().map_or(ptr::null(), |a| a.as_ptr());
+            let before = {
+                let mut s = ptr::null_mut();
+                assert_eq!(gaia_bandit_save(b, &mut s), gaia_status::GAIA_OK);
+                take(s)
+            };
+            let mut out_name = ptr::null_mut();
+            let status = match step["op"].as_str().unwrap() {
+                "choose" => gaia_bandit_choose_name(b, &mut out_name),
+                "update" => gaia_bandit_update(b, arm_ptr, step["reward"].as_f64().unwrap()),
+                "add_arm" => gaia_bandit_add_arm(b, arm_ptr),
+                "remove_arm" => gaia_bandit_remove_arm(b, arm_ptr),
+                "save_load" => {
+                    let mut saved = ptr::null_mut();
+                    assert_eq!(gaia_bandit_save(b, &mut saved), gaia_status::GAIA_OK);
+                    gaia_bandit_free(b);
+                    b = ptr::null_mut();
+                    let saved = take(saved);
+                    gaia_bandit_load(cstr(&saved).as_ptr(), &mut b)
+                }
+                "arms" => {
+                    let mut n = 0;
+                    assert_eq!(gaia_bandit_arm_count(b, &mut n), gaia_status::GAIA_OK);
+                    let names: Vec<String> = (0..n)
+                        .map(|k| {
+                            let mut s = ptr::null_mut();
+                            assert_eq!(gaia_bandit_arm_name(b, k, &mut s), gaia_status::GAIA_OK);
+                            take(s)
+                        })
+                        .collect();
+                    assert_eq!(json!(names), step["expect"], "{at}");
+                    gaia_status::GAIA_OK
+                }
+                "stats" => {
+                    let mut s = ptr::null_mut();
+                    let status = gaia_bandit_stats_json(b, &mut s);
+                    let text = take(s);
+                    assert_eq!(text, step["expect_json"].as_str().unwrap(), "{at}");
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(value, step["expect"], "{at}");
+                    status
+                }
+                op => panic!("unknown op {op}"),
+            };
+            match step.get("code") {
+                Some(code) => {
+                    assert_eq!(
+                        status as i64,
+                        code.as_i64().unwrap(),
+                        "{at}: {}",
+                        last_error()
+                    );
+                    assert!(!last_error().is_empty());
+                    let mut after = ptr::null_mut();
+                    assert_eq!(gaia_bandit_save(b, &mut after), gaia_status::GAIA_OK);
+                    assert_eq!(
+                        take(after),
+                        before,
+                        "{at}: a failed call changed the bandit"
+                    );
+                }
+                None => {
+                    assert_eq!(status, gaia_status::GAIA_OK, "{at}: {}", last_error());
+                    if step["op"] == "choose" {
+                        assert_eq!(json!(take(out_name)), step["expect"], "{at}");
+                    }
+                }
+            }
+        }
+        gaia_bandit_free(b);
+    }
+}
+
+#[test]
+fn shared_bandit_vectors_replay_through_the_c_abi() {
+    let path = vectors_path();
+    let fresh = generate();
+    if std::env::var_os("GAIA_WRITE_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
+        std::fs::write(&path, text).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).expect("tests/vectors/bandit.json is missing");
+    let stored: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored["format"], "gaia.vectors.bandit");
+    let cases = stored["cases"].as_array().unwrap();
+    assert!(cases.len() >= 4);
+    for case in cases {
+        replay(case);
+    }
+    // gaia-core today must still produce what the file pins: a change of behaviour (RNG,
+    // samplers, posteriors) shows up here first, before any binding.
+    assert_eq!(
+        stored, fresh,
+        "gaia-core no longer reproduces tests/vectors/bandit.json"
+    );
+}
+
+#[test]
+fn vectors_exercise_convergence_and_every_error() {
+    let v = generate();
+    let text = v.to_string();
+    for code in [
+        "GAIA_ERR_NOT_FOUND",
+        "GAIA_ERR_INVALID_ARGUMENT",
+        "GAIA_ERR_ALREADY_EXISTS",
+        "GAIA_ERR_INVALID_STATE",
+    ] {
+        assert!(text.contains(code), "vectors never hit {code}");
+    }
+    // The best arm (llama, p = 0.7) is the most chosen in the first case.
+    let stats = v["cases"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|s| s["op"] == "stats")
+        .unwrap();
+    let arms = stats["expect"]["arms"].as_array().unwrap();
+    let best = arms
+        .iter()
+        .max_by_key(|a| a["chosen"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(best["name"], "llama", "{arms:?}");
+}
