@@ -174,9 +174,9 @@ struct Arm {
     chosen: u64,
     /// Total (discounted) weight of the rewards.
     weight: f64,
-    /// Weighted mean of the rewards (0 while `weight` is 0).
-    mean: f64,
-    /// Weighted sum of squared deviations from `mean`.
+    /// Weighted sum of the rewards (for the beta model: the successes, exact for 0/1 rewards).
+    sum: f64,
+    /// Weighted sum of squared deviations from the mean (Welford).
     m2: f64,
 }
 
@@ -187,17 +187,25 @@ impl Arm {
             pulls: 0,
             chosen: 0,
             weight: 0.0,
-            mean: 0.0,
+            sum: 0.0,
             m2: 0.0,
+        }
+    }
+
+    /// Weighted mean of the rewards, 0 before any.
+    fn mean(&self) -> f64 {
+        if self.weight > 0.0 {
+            self.sum / self.weight
+        } else {
+            0.0
         }
     }
 
     /// Beta posterior `(alpha, beta)`; fractional rewards count fractionally.
     fn beta_posterior(&self, h: &Hyper) -> (f64, f64) {
-        let successes = self.weight * self.mean;
         (
-            h.alpha + successes,
-            h.beta + (self.weight - successes).max(0.0),
+            h.alpha + self.sum,
+            h.beta + (self.weight - self.sum).max(0.0),
         )
     }
 
@@ -205,9 +213,9 @@ impl Arm {
     fn nig_posterior(&self, h: &Hyper) -> (f64, f64, f64, f64) {
         let w = self.weight;
         let kappa = h.kappa + w;
-        let mu = (h.kappa * h.mu + w * self.mean) / kappa;
+        let mu = (h.kappa * h.mu + self.sum) / kappa;
         let alpha = h.alpha + 0.5 * w;
-        let d = self.mean - h.mu;
+        let d = self.mean() - h.mu;
         let beta = h.beta + 0.5 * self.m2 + h.kappa * w * d * d / (2.0 * kappa);
         (mu, kappa, alpha, beta)
     }
@@ -478,19 +486,16 @@ impl Bandit {
         if self.discount < 1.0 {
             for a in &mut self.arms {
                 a.weight *= self.discount;
+                a.sum *= self.discount;
                 a.m2 *= self.discount;
             }
         }
         let arm = &mut self.arms[index];
+        let old_mean = arm.mean();
         arm.pulls += 1;
         arm.weight += 1.0;
-        let delta = reward - arm.mean;
-        arm.mean += delta / arm.weight;
-        arm.m2 += delta * (reward - arm.mean);
-        if self.model == Model::Beta {
-            // A convex combination of values in [0, 1]; keep rounding from leaving it.
-            arm.mean = arm.mean.clamp(0.0, 1.0);
-        }
+        arm.sum += reward;
+        arm.m2 += (reward - old_mean) * (reward - arm.mean());
         self.total_pulls += 1;
         Ok(())
     }
@@ -608,14 +613,16 @@ impl Bandit {
                     arm.name
                 )));
             }
+            let slack = 1e-9 * (1.0 + arm.weight);
             let consistent = arm.weight.is_finite()
-                && arm.mean.is_finite()
+                && arm.sum.is_finite()
                 && arm.m2.is_finite()
                 && arm.weight >= 0.0
                 && arm.m2 >= 0.0
-                && arm.weight <= arm.pulls as f64 + 1e-9
-                && (arm.weight > 0.0 || (arm.mean == 0.0 && arm.m2 == 0.0))
-                && (state.model == Model::Gaussian || (0.0..=1.0).contains(&arm.mean));
+                && arm.weight <= arm.pulls as f64 + slack
+                && (arm.weight > 0.0 || (arm.sum == 0.0 && arm.m2 == 0.0))
+                && (state.model == Model::Gaussian
+                    || (arm.sum >= 0.0 && arm.sum <= arm.weight + slack));
             if !consistent {
                 return Err(corrupt(format!(
                     "arms[{i}] (\"{}\"): inconsistent statistics",

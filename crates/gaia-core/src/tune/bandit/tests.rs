@@ -296,7 +296,7 @@ fn corrupted_saves_are_refused() {
             "inconsistent",
         ),
         (
-            edit("\"mean\":1.0", "\"mean\":7.0"),
+            edit("\"sum\":1.0", "\"sum\":7.0"),
             ErrorKind::CorruptState,
             "inconsistent",
         ),
