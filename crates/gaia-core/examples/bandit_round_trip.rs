@@ -1,0 +1,24 @@
+//! ns per choose + update on a 3-arm beta bandit, straight in Rust (no FFI): the baseline
+//! that `bench/ffi_overhead` compares every binding with.
+//!
+//! `cargo run --release -p gaia-core --example bandit_round_trip [iterations]`
+
+use std::time::Instant;
+
+use gaia_core::tune::Bandit;
+
+fn main() -> Result<(), gaia_core::Error> {
+    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let mut b = Bandit::from_json(r#"{"arms": ["a", "b", "c"], "seed": 1}"#)?;
+    for k in 0..n / 10 {
+        let i = b.choose_index()?;
+        b.update_index(i, (k & 1) as f64)?;
+    }
+    let start = Instant::now();
+    for k in 0..n {
+        let i = b.choose_index()?;
+        b.update_index(i, (k & 1) as f64)?;
+    }
+    println!("rust {:.0}", start.elapsed().as_nanos() as f64 / n as f64);
+    Ok(())
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's demo: runs the examples from C, PHP (FFI and the native extension) and Go
+# against the freshly built library. Called by `make demo` after the build.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIB=$ROOT/target/gaia/lib
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
+export GAIA_LIBRARY=$LIB/libgaia.so
+mkdir -p "$ROOT/target/examples"
+
+banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+banner "C: examples/c/bandit.c (linked through pkg-config)"
+cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/bandit.c" \
+   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
+   -o "$ROOT/target/examples/bandit-c"
+"$ROOT/target/examples/bandit-c"
+
+banner "PHP over FFI: examples/php/bandit.php"
+php "$ROOT/examples/php/bandit.php"
+
+banner "PHP with the native extension: examples/php/bandit.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/bandit.php"
+
+banner "Go (cgo, static libgaia.a): examples/go/bandit"
+(cd "$ROOT/examples/go" && go run ./bandit)
+
+banner "done: the bandit (tune engine) from C, PHP-FFI, PHP-ext and Go"
