@@ -8,7 +8,10 @@ use std::time::Instant;
 use gaia_core::tune::Bandit;
 
 fn main() -> Result<(), gaia_core::Error> {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000);
     let mut b = Bandit::from_json(r#"{"arms": ["a", "b", "c"], "seed": 1}"#)?;
     for k in 0..n / 10 {
         let i = b.choose_index()?;

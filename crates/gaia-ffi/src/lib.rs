@@ -11,6 +11,10 @@
     non_camel_case_types,
     reason = "C ABI names follow the gaia_<thing> convention"
 )]
+#![allow(
+    clippy::missing_safety_doc,
+    reason = "every pointer argument follows the one contract stated in the header preamble"
+)]
 
 mod boundary;
 mod handle;

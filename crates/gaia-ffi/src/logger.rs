@@ -107,7 +107,7 @@ static FORWARDER: Forwarder = Forwarder;
 /// concurrently may still reach the previous callback until this call returns.
 /// Returns `GAIA_ERR_INVALID_ARGUMENT` for a level outside 0..=5 (and frees nothing).
 #[no_mangle]
-pub extern "C" fn gaia_set_logger(
+pub unsafe extern "C" fn gaia_set_logger(
     callback: gaia_log_callback,
     userdata: *mut c_void,
     free_userdata: gaia_free_callback,

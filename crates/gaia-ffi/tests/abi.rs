@@ -1,6 +1,8 @@
 //! The C ABI's contract, checked from Rust: versions agree everywhere, bad pointers and
 //! bad strings get their status and a message, panics stop at the boundary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,6 +4,8 @@
 //! exactly. `GAIA_WRITE_VECTORS=1 cargo test -p gaia-ffi --test vectors` regenerates it from
 //! `gaia-core` (only when the behaviour is meant to change: commit the diff with a reason).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 use std::ffi::{c_char, CStr, CString};
 use std::path::PathBuf;
 use std::ptr;
