@@ -65,8 +65,9 @@ test-php-ext: lib php-ext
 	bash scripts/test-php.sh ext
 
 test-go: lib
-	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
-	cd bindings/go && $(GO) vet ./...
+	@for d in bindings/go examples/go bench/ffi_overhead/go; do \
+	  test -z "$$(cd $$d && gofmt -l .)" || { echo "gofmt: $$d"; exit 1; }; \
+	  (cd $$d && $(GO) vet ./...) || exit 1; done
 	cd bindings/go && $(GO) test -race -count=1 ./...
 
 bench: lib php-ext

@@ -1,0 +1,308 @@
+package gaia
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Bandit is a Thompson-sampling multi-armed bandit over named arms (gaia_bandit): it
+// chooses which arm to try and learns from rewards which one pays best.
+//
+// A Bandit is safe for concurrent use by many goroutines. Close releases it.
+type Bandit struct {
+	mu    sync.RWMutex // write-held to close or change arms, read-held for every other call
+	ptr   *C.gaia_bandit
+	names []string // arm names by index, refreshed whenever arms change
+}
+
+// BanditConfig is the typed form of the JSON configuration accepted by NewBandit.
+type BanditConfig struct {
+	// Arms are the names of the options, unique, 1 to 256 bytes.
+	Arms []string `json:"arms"`
+	// Model is "beta" (rewards in [0, 1]; the default) or "gaussian" (any finite reward).
+	Model string `json:"model,omitempty"`
+	// Seed makes the choices reproducible; nil seeds randomly.
+	Seed *uint64 `json:"seed,omitempty"`
+	// Discount in (0, 1] fades old evidence on every update; 0 means the default, 1.
+	Discount float64 `json:"discount,omitempty"`
+	// Prior overrides the default prior (Beta(1, 1); Gaussian mu 0, kappa 1, alpha 1, beta 1).
+	Prior *Prior `json:"prior,omitempty"`
+}
+
+// Prior holds prior hyper-parameters; nil fields keep their defaults. Mu and Kappa apply
+// only to the gaussian model.
+type Prior struct {
+	Alpha *float64 `json:"alpha,omitempty"`
+	Beta  *float64 `json:"beta,omitempty"`
+	Mu    *float64 `json:"mu,omitempty"`
+	Kappa *float64 `json:"kappa,omitempty"`
+}
+
+// ArmStats are one arm's statistics: counts and posterior parameters.
+type ArmStats struct {
+	Name   string   `json:"name"`
+	Pulls  uint64   `json:"pulls"`
+	Chosen uint64   `json:"chosen"`
+	Weight float64  `json:"weight"`
+	Mean   float64  `json:"mean"`
+	Alpha  float64  `json:"alpha"`
+	Beta   float64  `json:"beta"`
+	Kappa  *float64 `json:"kappa,omitempty"`
+}
+
+// BanditStats are a bandit's statistics, as returned by Stats.
+type BanditStats struct {
+	Model      string     `json:"model"`
+	Discount   float64    `json:"discount"`
+	TotalPulls uint64     `json:"total_pulls"`
+	Arms       []ArmStats `json:"arms"`
+}
+
+// NewBandit creates a bandit from a JSON configuration such as
+// {"arms": ["gpt", "claude"], "model": "beta", "seed": 42}. Errors: ErrInvalidJSON,
+// ErrInvalidConfig (the message names the field), ErrInvalidUTF8.
+func NewBandit(configJSON string) (*Bandit, error) {
+	return open(configJSON, "config_json", false)
+}
+
+// NewBanditConfig creates a bandit from a typed configuration.
+func NewBanditConfig(cfg BanditConfig) (*Bandit, error) {
+	if cfg.Arms == nil {
+		cfg.Arms = []string{}
+	}
+	text, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, &Error{Code: StatusInvalidConfig, Msg: "bandit config: " + err.Error()}
+	}
+	return NewBandit(string(text))
+}
+
+// LoadBandit restores a bandit saved by Save. Errors: ErrCorruptState,
+// ErrUnsupportedVersion.
+func LoadBandit(saved string) (*Bandit, error) {
+	return open(saved, "saved_json", true)
+}
+
+func open(text, what string, load bool) (*Bandit, error) {
+	if abiErr != nil {
+		return nil, abiErr
+	}
+	ctext, err := cString(text, what)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(ctext))
+	var ptr *C.gaia_bandit
+	var msg *C.char
+	var st C.gaia_status
+	if load {
+		st = C.go_bandit_load(ctext, &ptr, &msg)
+	} else {
+		st = C.go_bandit_new(ctext, &ptr, &msg)
+	}
+	if err := fail(st, msg); err != nil {
+		return nil, err
+	}
+	b := &Bandit{ptr: ptr}
+	if err := b.refreshNames(); err != nil {
+		C.gaia_bandit_free(ptr)
+		return nil, err
+	}
+	runtime.SetFinalizer(b, (*Bandit).Close)
+	return b, nil
+}
+
+var errClosed = &Error{Code: StatusInvalidHandle, Msg: "bandit is closed"}
+
+// refreshNames reloads the arm-name cache; the caller holds mu for writing (or owns b).
+func (b *Bandit) refreshNames() error {
+	var n C.size_t
+	var msg *C.char
+	if err := fail(C.go_bandit_arm_count(b.ptr, &n, &msg), msg); err != nil {
+		return err
+	}
+	names := make([]string, int(n))
+	for i := range names {
+		var s *C.char
+		if err := fail(C.go_bandit_arm_name(b.ptr, C.size_t(i), &s, &msg), msg); err != nil {
+			return err
+		}
+		names[i] = takeString(s)
+	}
+	b.names = names
+	return nil
+}
+
+// Close frees the bandit. It is idempotent and safe to call while other goroutines use
+// the bandit: they then get an ErrInvalidHandle error.
+func (b *Bandit) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ptr != nil {
+		C.gaia_bandit_free(b.ptr)
+		b.ptr = nil
+		runtime.SetFinalizer(b, nil)
+	}
+	return nil
+}
+
+// ChooseIndex draws from every arm's posterior and returns the index of the best draw
+// (the order of Arms). ErrInvalidState when the bandit has no arms.
+func (b *Bandit) ChooseIndex() (int, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.chooseLocked()
+}
+
+func (b *Bandit) chooseLocked() (int, error) {
+	if b.ptr == nil {
+		return 0, errClosed
+	}
+	var i C.size_t
+	var msg *C.char
+	st := C.go_bandit_choose(b.ptr, &i, &msg)
+	runtime.KeepAlive(b)
+	if err := fail(st, msg); err != nil {
+		return 0, err
+	}
+	return int(i), nil
+}
+
+// Choose is ChooseIndex returning the arm's name.
+func (b *Bandit) Choose() (string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	i, err := b.chooseLocked()
+	if err != nil {
+		return "", err
+	}
+	return b.names[i], nil
+}
+
+// Update records reward for the arm called arm: in [0, 1] for the beta model, any finite
+// value for the gaussian one. Errors: ErrNotFound (unknown arm), ErrInvalidArgument (NaN,
+// infinite, out of range), ErrInvalidUTF8. On error the bandit is unchanged.
+func (b *Bandit) Update(arm string, reward float64) error {
+	if strings.IndexByte(arm, 0) >= 0 {
+		return &Error{Code: StatusInvalidArgument, Msg: "arm contains a NUL byte"}
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.ptr == nil {
+		return errClosed
+	}
+	var msg *C.char
+	// The arm's bytes are passed without a copy; the shim copies them onto the C stack.
+	data := (*C.char)(unsafe.Pointer(unsafe.StringData(arm)))
+	st := C.go_bandit_update_n(b.ptr, data, C.size_t(len(arm)), C.double(reward), &msg)
+	runtime.KeepAlive(b)
+	return fail(st, msg)
+}
+
+// UpdateIndex records reward for arm number index (see Update). ErrNotFound when index is
+// out of range.
+func (b *Bandit) UpdateIndex(index int, reward float64) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.ptr == nil {
+		return errClosed
+	}
+	if index < 0 {
+		return &Error{Code: StatusNotFound, Msg: "arm index must not be negative"}
+	}
+	var msg *C.char
+	st := C.go_bandit_update_index(b.ptr, C.size_t(index), C.double(reward), &msg)
+	runtime.KeepAlive(b)
+	return fail(st, msg)
+}
+
+// changeArms runs an add or remove under the write lock and refreshes the name cache.
+func (b *Bandit) changeArms(name string, add bool) error {
+	cname, err := cString(name, "arm name")
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cname))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ptr == nil {
+		return errClosed
+	}
+	var msg *C.char
+	var st C.gaia_status
+	if add {
+		st = C.go_bandit_add_arm(b.ptr, cname, &msg)
+	} else {
+		st = C.go_bandit_remove_arm(b.ptr, cname, &msg)
+	}
+	if err := fail(st, msg); err != nil {
+		return err
+	}
+	return b.refreshNames()
+}
+
+// AddArm adds an arm with only its prior as evidence. Errors: ErrAlreadyExists,
+// ErrInvalidArgument (empty or too long name).
+func (b *Bandit) AddArm(name string) error { return b.changeArms(name, true) }
+
+// RemoveArm removes an arm and its evidence. ErrNotFound for an unknown name.
+func (b *Bandit) RemoveArm(name string) error { return b.changeArms(name, false) }
+
+// Arms returns the arm names in index order.
+func (b *Bandit) Arms() ([]string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.ptr == nil {
+		return nil, errClosed
+	}
+	return append([]string(nil), b.names...), nil
+}
+
+// text runs one of the functions that return a library-owned string.
+func (b *Bandit) text(save bool) (string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.ptr == nil {
+		return "", errClosed
+	}
+	var out, msg *C.char
+	var st C.gaia_status
+	if save {
+		st = C.go_bandit_save(b.ptr, &out, &msg)
+	} else {
+		st = C.go_bandit_stats_json(b.ptr, &out, &msg)
+	}
+	runtime.KeepAlive(b)
+	if err := fail(st, msg); err != nil {
+		return "", err
+	}
+	return takeString(out), nil
+}
+
+// StatsJSON returns the statistics as the library's JSON text.
+func (b *Bandit) StatsJSON() (string, error) { return b.text(false) }
+
+// Stats returns per-arm counts and posteriors.
+func (b *Bandit) Stats() (*BanditStats, error) {
+	text, err := b.text(false)
+	if err != nil {
+		return nil, err
+	}
+	var s BanditStats
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return nil, &Error{Code: StatusCorruptState, Msg: "stats: " + err.Error()}
+	}
+	return &s, nil
+}
+
+// Save serialises the whole bandit (configuration, evidence, random state) as versioned
+// JSON that LoadBandit restores to a bandit making the same draws.
+func (b *Bandit) Save() (string, error) { return b.text(true) }

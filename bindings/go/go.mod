@@ -1,0 +1,3 @@
+module gaia.dev/gaia
+
+go 1.22

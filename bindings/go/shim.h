@@ -1,0 +1,115 @@
+/* C shims of the Go binding: each calls libgaia and, on failure, copies the thread's
+ * last error in the same cgo call (see doc.go). Included by the cgo preambles. */
+#ifndef GAIA_GO_SHIM_H
+#define GAIA_GO_SHIM_H
+#include <stdlib.h>
+#include <string.h>
+#include "gaia.h"
+
+// Each shim calls libgaia and, on failure, copies the thread's last error before
+// returning, all inside one cgo call (see DESIGN.md, "Go note").
+static inline char *go_gaia_error(gaia_status st) {
+	return st == GAIA_OK ? NULL : strdup(gaia_last_error());
+}
+
+static inline uint32_t go_gaia_abi_symbol(void) { return gaia_abi_v1; }
+
+static inline gaia_status go_gaia_test_panic(char **err) {
+	gaia_status st = gaia_test_panic();
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_new(const char *json, gaia_bandit **out, char **err) {
+	gaia_status st = gaia_bandit_new(json, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_load(const char *json, gaia_bandit **out, char **err) {
+	gaia_status st = gaia_bandit_load(json, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_choose(gaia_bandit *b, size_t *out, char **err) {
+	gaia_status st = gaia_bandit_choose(b, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_choose_name(gaia_bandit *b, char **out, char **err) {
+	gaia_status st = gaia_bandit_choose_name(b, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_update(gaia_bandit *b, const char *arm, double r, char **err) {
+	gaia_status st = gaia_bandit_update(b, arm, r);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+// Takes the arm name as bytes (Go strings are not NUL-terminated): one copy onto the C
+// stack instead of a malloc per call on the hot path.
+static inline gaia_status go_bandit_update_n(gaia_bandit *b, const char *arm, size_t len, double r, char **err) {
+	char buf[260];
+	if (len >= sizeof buf) {
+		char *heap = malloc(len + 1);
+		if (!heap) { *err = strdup("out of memory"); return GAIA_ERR_INVALID_ARGUMENT; }
+		if (len) memcpy(heap, arm, len);
+		heap[len] = 0;
+		gaia_status st = gaia_bandit_update(b, heap, r);
+		*err = go_gaia_error(st);
+		free(heap);
+		return st;
+	}
+	if (len) memcpy(buf, arm, len);
+	buf[len] = 0;
+	gaia_status st = gaia_bandit_update(b, buf, r);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_update_index(gaia_bandit *b, size_t i, double r, char **err) {
+	gaia_status st = gaia_bandit_update_index(b, i, r);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_add_arm(gaia_bandit *b, const char *name, char **err) {
+	gaia_status st = gaia_bandit_add_arm(b, name);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_remove_arm(gaia_bandit *b, const char *name, char **err) {
+	gaia_status st = gaia_bandit_remove_arm(b, name);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_arm_count(gaia_bandit *b, size_t *out, char **err) {
+	gaia_status st = gaia_bandit_arm_count(b, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_arm_name(gaia_bandit *b, size_t i, char **out, char **err) {
+	gaia_status st = gaia_bandit_arm_name(b, i, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_stats_json(gaia_bandit *b, char **out, char **err) {
+	gaia_status st = gaia_bandit_stats_json(b, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_save(gaia_bandit *b, char **out, char **err) {
+	gaia_status st = gaia_bandit_save(b, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+#endif
