@@ -1,0 +1,191 @@
+<?php
+declare(strict_types=1);
+
+namespace Gaia;
+
+/**
+ * A Thompson-sampling multi-armed bandit over named arms: chooses which arm (LLM, prompt,
+ * setting) to try and learns from rewards which one pays best.
+ *
+ * State survives requests: save() returns JSON that Bandit::load() restores, in any worker,
+ * to a bandit that makes the same draws.
+ */
+final class Bandit
+{
+    private \FFI\CData $handle;
+
+    /** @var list<string> arm names by index, refreshed whenever arms change */
+    private array $names = [];
+
+    /**
+     * Creates a bandit.
+     *
+     * @param array<string, mixed>|string $config e.g. ['arms' => ['a', 'b'], 'model' => 'beta',
+     *        'seed' => 42, 'discount' => 1.0, 'prior' => ['alpha' => 1, 'beta' => 1]], or that as JSON
+     * @throws InvalidArgumentException malformed JSON (code 7) or a bad field (code 8; the message names it)
+     */
+    public function __construct(array|string $config)
+    {
+        if (is_array($config)) {
+            $config = json_encode($config, JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE);
+            if ($config === false) {
+                throw new InvalidArgumentException('bandit config: ' . json_last_error_msg(), 7);
+            }
+        }
+        $this->open('gaia_bandit_new', $config);
+    }
+
+    /**
+     * Restores a bandit saved by save().
+     *
+     * @throws CorruptStateException a truncated or edited save (code 13), a newer format (code 14)
+     */
+    public static function load(string $saved): self
+    {
+        $bandit = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $bandit->open('gaia_bandit_load', $saved);
+        return $bandit;
+    }
+
+    private function open(string $function, string $json): void
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('gaia_bandit *');
+        FFI::check($lib->$function($json, \FFI::addr($out)));
+        $this->handle = $out;
+        $this->refreshNames();
+    }
+
+    public function __destruct()
+    {
+        if (isset($this->handle)) {
+            FFI::lib()->gaia_bandit_free($this->handle);
+        }
+    }
+
+    /** Handles are not shareable between PHP objects. */
+    public function __clone()
+    {
+        throw new StateException('a Gaia\Bandit cannot be cloned: save() and load() it instead', 12);
+    }
+
+    private function refreshNames(): void
+    {
+        $lib = FFI::lib();
+        $n = $lib->new('size_t');
+        FFI::check($lib->gaia_bandit_arm_count($this->handle, \FFI::addr($n)));
+        $names = [];
+        $s = $lib->new('char *');
+        for ($i = 0; $i < $n->cdata; $i++) {
+            FFI::check($lib->gaia_bandit_arm_name($this->handle, $i, \FFI::addr($s)));
+            $names[] = FFI::take($s);
+        }
+        $this->names = $names;
+    }
+
+    /**
+     * Chooses an arm by Thompson sampling and returns its name.
+     *
+     * @throws StateException when the bandit has no arms (code 12)
+     */
+    public function choose(): string
+    {
+        return $this->names[$this->chooseIndex()];
+    }
+
+    /**
+     * Chooses an arm and returns its index in arms().
+     *
+     * @throws StateException when the bandit has no arms (code 12)
+     */
+    public function chooseIndex(): int
+    {
+        static $out = null;
+        $lib = FFI::lib();
+        $out ??= $lib->new('size_t', false);
+        FFI::check($lib->gaia_bandit_choose($this->handle, \FFI::addr($out)));
+        return $out->cdata;
+    }
+
+    /**
+     * Records a reward for an arm: in [0, 1] for the beta model, any finite value for gaussian.
+     * On error nothing changes.
+     *
+     * @throws NotFoundException an unknown arm (code 10)
+     * @throws InvalidArgumentException NaN, infinite or out-of-range reward (9), invalid UTF-8 (2)
+     */
+    public function update(string $arm, float $reward): void
+    {
+        FFI::check(FFI::lib()->gaia_bandit_update($this->handle, $arm, $reward));
+    }
+
+    /**
+     * Records a reward for the arm at $index (see update()).
+     *
+     * @throws NotFoundException an index out of range (code 10)
+     */
+    public function updateIndex(int $index, float $reward): void
+    {
+        if ($index < 0) {
+            throw new NotFoundException("arm index $index is out of range: the bandit has " . count($this->names) . ' arms', 10);
+        }
+        FFI::check(FFI::lib()->gaia_bandit_update_index($this->handle, $index, $reward));
+    }
+
+    /**
+     * Adds an arm with only its prior as evidence.
+     *
+     * @throws InvalidArgumentException a duplicate (code 11), empty or too long name (9)
+     */
+    public function addArm(string $name): void
+    {
+        FFI::check(FFI::lib()->gaia_bandit_add_arm($this->handle, $name));
+        $this->refreshNames();
+    }
+
+    /**
+     * Removes an arm and its evidence.
+     *
+     * @throws NotFoundException an unknown arm (code 10)
+     */
+    public function removeArm(string $name): void
+    {
+        FFI::check(FFI::lib()->gaia_bandit_remove_arm($this->handle, $name));
+        $this->refreshNames();
+    }
+
+    /**
+     * The arm names, in index order.
+     *
+     * @return list<string>
+     */
+    public function arms(): array
+    {
+        return $this->names;
+    }
+
+    /**
+     * Statistics: ['model' => ..., 'discount' => ..., 'total_pulls' => ..., 'arms' => [['name',
+     * 'pulls', 'chosen', 'weight', 'mean', 'alpha', 'beta' (, 'kappa')], ...]].
+     *
+     * @return array<string, mixed>
+     */
+    public function stats(): array
+    {
+        return json_decode($this->text('gaia_bandit_stats_json'), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** The whole bandit as versioned JSON for load(). */
+    public function save(): string
+    {
+        return $this->text('gaia_bandit_save');
+    }
+
+    private function text(string $function): string
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('char *');
+        FFI::check($lib->$function($this->handle, \FFI::addr($out)));
+        return FFI::take($out);
+    }
+}

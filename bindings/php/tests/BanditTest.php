@@ -1,0 +1,191 @@
+<?php
+declare(strict_types=1);
+
+namespace Gaia\Tests;
+
+use Gaia\Bandit;
+use Gaia\CorruptStateException;
+use Gaia\GaiaException;
+use Gaia\InvalidArgumentException;
+use Gaia\Library;
+use Gaia\NotFoundException;
+use Gaia\StateException;
+use PHPUnit\Framework\TestCase;
+
+/** The bandit's behaviour, identical over FFI and in the native extension. */
+final class BanditTest extends TestCase
+{
+    public function testVersions(): void
+    {
+        self::assertSame(1, Library::abiVersion());
+        self::assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', Library::version());
+    }
+
+    public function testLearnsTheBestArm(): void
+    {
+        $b = new Bandit(['arms' => ['low', 'mid', 'high'], 'seed' => 1]);
+        $p = ['low' => 0.2, 'mid' => 0.5, 'high' => 0.8];
+        mt_srand(1);
+        $late = 0;
+        for ($round = 0; $round < 3000; $round++) {
+            $arm = $b->choose();
+            $b->update($arm, mt_rand() / mt_getrandmax() < $p[$arm] ? 1.0 : 0.0);
+            if ($round >= 2500 && $arm === 'high') {
+                $late++;
+            }
+        }
+        self::assertGreaterThan(450, $late);
+        $stats = $b->stats();
+        self::assertSame(3000, $stats['total_pulls']);
+        self::assertSame('beta', $stats['model']);
+        self::assertEqualsWithDelta(0.8, $stats['arms'][2]['mean'], 0.03);
+    }
+
+    public function testJsonStringAndArrayConfigsAreTheSame(): void
+    {
+        $a = new Bandit('{"arms": ["x", "y"], "seed": 9, "discount": 0.5}');
+        $b = new Bandit(['arms' => ['x', 'y'], 'seed' => 9, 'discount' => 0.5]);
+        self::assertSame($a->save(), $b->save());
+    }
+
+    public function testGaussianModelAndDiscount(): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'model' => 'gaussian', 'seed' => 3, 'discount' => 0.9,
+            'prior' => ['mu' => 0.5, 'kappa' => 2.0]]);
+        for ($i = 0; $i < 50; $i++) {
+            $b->updateIndex($i % 2, $i % 2 === 0 ? -1.0 : 2.0);
+        }
+        $s = $b->stats();
+        self::assertSame('gaussian', $s['model']);
+        self::assertArrayHasKey('kappa', $s['arms'][0]);
+        self::assertGreaterThan(1.0, $s['arms'][1]['mean']);
+        self::assertLessThan(10.0, $s['arms'][0]['weight']);
+        self::assertSame(1, $b->chooseIndex());
+    }
+
+    public function testArmsChange(): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'seed' => 2]);
+        $b->update('b', 1.0);
+        $b->addArm('c');
+        $b->removeArm('a');
+        self::assertSame(['b', 'c'], $b->arms());
+        self::assertSame(1, $b->stats()['arms'][0]['pulls']);
+        for ($i = 0; $i < 10; $i++) {
+            self::assertContains($b->choose(), ['b', 'c']);
+        }
+    }
+
+    public function testSaveAndLoadContinueIdentically(): void
+    {
+        $a = new Bandit(['arms' => ['x', 'y', 'z'], 'seed' => 4]);
+        for ($i = 0; $i < 30; $i++) {
+            $a->update($a->choose(), (float) ($i % 2));
+        }
+        $b = Bandit::load($a->save());
+        self::assertSame($a->save(), $b->save());
+        for ($i = 0; $i < 50; $i++) {
+            self::assertSame($a->choose(), $b->choose());
+        }
+    }
+
+    /** @return iterable<string, array{string, class-string, int, string}> */
+    public static function badConfigs(): iterable
+    {
+        yield 'malformed' => ['{', InvalidArgumentException::class, 7, 'bandit config: EOF'];
+        yield 'wrong type' => ['{"arms": "a"}', InvalidArgumentException::class, 7, 'invalid type'];
+        yield 'unknown field' => ['{"arms": ["a"], "colour": 1}', InvalidArgumentException::class, 7, 'unknown field `colour`'];
+        yield 'bad discount' => ['{"arms": ["a"], "discount": 2}', InvalidArgumentException::class, 8, 'discount: must be in (0, 1]'];
+        yield 'duplicate' => ['{"arms": ["a", "a"]}', InvalidArgumentException::class, 8, 'arms[1]: duplicate arm "a"'];
+        yield 'bad prior' => ['{"arms": ["a"], "prior": {"mu": 1}}', InvalidArgumentException::class, 8, 'prior.mu'];
+        yield 'invalid utf-8' => ["{\"arms\": [\"\xff\"]}", InvalidArgumentException::class, 2, 'config_json is not valid UTF-8'];
+    }
+
+    /** @dataProvider badConfigs */
+    public function testBadConfigs(string $json, string $class, int $code, string $needle): void
+    {
+        try {
+            new Bandit($json);
+            self::fail('no exception');
+        } catch (GaiaException $e) {
+            self::assertInstanceOf($class, $e);
+            self::assertInstanceOf(\RuntimeException::class, $e);
+            self::assertSame($code, $e->getCode());
+            self::assertStringContainsString($needle, $e->getMessage());
+        }
+    }
+
+    /** @return iterable<string, array{\Closure(Bandit): void, class-string, int, string}> */
+    public static function badCalls(): iterable
+    {
+        yield 'unknown arm' => [fn (Bandit $b) => $b->update('zzz', 1.0), NotFoundException::class, 10, 'unknown arm "zzz" (arms: a, b)'];
+        yield 'NaN' => [fn (Bandit $b) => $b->update('a', NAN), InvalidArgumentException::class, 9, 'got NaN'];
+        yield 'infinity' => [fn (Bandit $b) => $b->update('a', INF), InvalidArgumentException::class, 9, 'got inf'];
+        yield 'out of range' => [fn (Bandit $b) => $b->update('a', 1.5), InvalidArgumentException::class, 9, 'in [0, 1]'];
+        yield 'invalid utf-8 arm' => [fn (Bandit $b) => $b->update("\xff", 1.0), InvalidArgumentException::class, 2, 'arm is not valid UTF-8'];
+        yield 'index out of range' => [fn (Bandit $b) => $b->updateIndex(5, 1.0), NotFoundException::class, 10, 'arm index 5 is out of range'];
+        yield 'negative index' => [fn (Bandit $b) => $b->updateIndex(-1, 1.0), NotFoundException::class, 10, 'arm index -1 is out of range'];
+        yield 'duplicate arm' => [fn (Bandit $b) => $b->addArm('a'), InvalidArgumentException::class, 11, 'arm "a" already exists'];
+        yield 'empty arm' => [fn (Bandit $b) => $b->addArm(''), InvalidArgumentException::class, 9, 'must not be empty'];
+        yield 'remove unknown' => [fn (Bandit $b) => $b->removeArm('q'), NotFoundException::class, 10, 'unknown arm "q"'];
+    }
+
+    /**
+     * @dataProvider badCalls
+     * @param \Closure(Bandit): void $call
+     */
+    public function testBadCallsThrowAndChangeNothing(\Closure $call, string $class, int $code, string $needle): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'seed' => 5]);
+        $b->update('a', 1.0);
+        $before = $b->save();
+        try {
+            $call($b);
+            self::fail('no exception');
+        } catch (GaiaException $e) {
+            self::assertInstanceOf($class, $e);
+            self::assertSame($code, $e->getCode());
+            self::assertStringContainsString($needle, $e->getMessage());
+        }
+        self::assertSame($before, $b->save());
+        self::assertContains($b->choose(), ['a', 'b']);
+    }
+
+    public function testChooseWithNoArmsIsAStateError(): void
+    {
+        $b = new Bandit(['arms' => []]);
+        try {
+            $b->choose();
+            self::fail('no exception');
+        } catch (StateException $e) {
+            self::assertSame(12, $e->getCode());
+            self::assertStringContainsString('no arms', $e->getMessage());
+        }
+        $b->addArm('only');
+        self::assertSame('only', $b->choose());
+    }
+
+    public function testCorruptAndFutureSaves(): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'seed' => 6]);
+        $b->update('a', 1.0);
+        $good = $b->save();
+        $cases = [
+            [substr($good, 0, intdiv(strlen($good), 2)), 13],
+            [str_replace('"weight":1.0', '"weight":-1.0', $good), 13],
+            [str_replace('"name":"b"', '"name":"a"', $good), 13],
+            [str_replace('"version":1', '"version":2', $good), 14],
+            ['', 13],
+            ["\xff", 2],
+        ];
+        foreach ($cases as [$text, $code]) {
+            try {
+                Bandit::load($text);
+                self::fail('loaded: ' . $text);
+            } catch (GaiaException $e) {
+                self::assertSame($code, $e->getCode(), $e->getMessage());
+                self::assertInstanceOf($code === 2 ? InvalidArgumentException::class : CorruptStateException::class, $e);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the one PHPUnit suite (bindings/php/tests) against one implementation:
+#   scripts/test-php.sh ffi   the composer package over FFI (needs target/gaia/lib)
+#   scripts/test-php.sh ext   the native extension target/release/libgaia_php.so
+# GAIA_PHP_VALGRIND=1 also runs the FFI suite under valgrind (slow).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+impl=${1:?usage: test-php.sh ffi|ext}
+export GAIA_LIBRARY=${GAIA_LIBRARY:-$ROOT/target/gaia/lib/libgaia.so}
+export GAIA_PHP_IMPL=$impl
+phpunit=$(command -v phpunit)
+
+# php -l on every PHP file we ship.
+while IFS= read -r f; do
+  php -l "$f" >/dev/null || { php -l "$f"; exit 1; }
+done < <(find "$ROOT/bindings/php" "$ROOT/examples/php" "$ROOT/bench" "$ROOT/php-ext" -name '*.php' -not -path '*/vendor/*')
+
+cd "$ROOT/bindings/php"
+case $impl in
+  ffi)
+    php "$phpunit" --configuration phpunit.xml.dist
+    if [ "${GAIA_PHP_VALGRIND:-0}" = 1 ]; then
+      USE_ZEND_ALLOC=0 valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --errors-for-leak-kinds=definite php "$phpunit" --configuration phpunit.xml.dist
+    fi
+    ;;
+  ext)
+    ext=$ROOT/target/release/libgaia_php.so
+    [ -f "$ext" ] || { echo "test-php: $ext is missing: run make php-ext" >&2; exit 1; }
+    php -d extension="$ext" "$phpunit" --configuration phpunit.xml.dist
+    ;;
+  *) echo "test-php: unknown implementation $impl" >&2; exit 2 ;;
+esac
