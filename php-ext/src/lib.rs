@@ -1,1 +1,272 @@
+//! The native PHP extension `gaia`: the same classes, methods and exceptions as the FFI
+//! binding in `bindings/php`, calling `gaia-core` directly (no C ABI, no separate library).
+//!
+//! It only adapts: argument bytes are checked with [`gaia_core::utf8_arg`] (the same message
+//! as the C ABI gives), errors map to the C ABI's status codes and to the exception classes
+//! of `docs/bindings.md`, and arrays cross as JSON through PHP's own `json_encode` /
+//! `json_decode`, exactly as the FFI binding does.
+#![cfg_attr(windows, feature(abi_vectorcall))]
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "ext-php-rs passes arguments by value"
+)]
 
+use ext_php_rs::class::RegisteredClass;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendCallable, Zval};
+use ext_php_rs::zend::{ce, ClassEntry};
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+use gaia_core::tune::Bandit as CoreBandit;
+use gaia_core::{Error, ErrorKind};
+
+/// The ABI version the FFI binding checks; reported identically here.
+const ABI_VERSION: i64 = 1;
+/// `JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE`, as the FFI binding encodes.
+const JSON_ENCODE_FLAGS: i64 = 1024 | 256;
+
+extern "C" {
+    /// SPL's `RuntimeException`, exported by the PHP binary (`PHPAPI`).
+    static spl_ce_RuntimeException: *mut ClassEntry;
+}
+
+/// `\RuntimeException`, the parent of `Gaia\GaiaException` as in the FFI binding. The class
+/// table cannot be searched during MINIT, so this reads SPL's exported class entry, which
+/// SPL (a static extension) sets before any loaded extension starts.
+fn runtime_exception() -> &'static ClassEntry {
+    // SAFETY: a plain read of a pointer PHP initialised at startup; NULL falls back.
+    unsafe { spl_ce_RuntimeException.as_ref() }.unwrap_or_else(ce::exception)
+}
+
+/// Base of every Gaia error: `getCode()` is the C ABI status code.
+#[php_class]
+#[php(name = "Gaia\\GaiaException")]
+#[php(extends(ce = runtime_exception, stub = "\\RuntimeException"))]
+#[derive(Debug, Default)]
+pub struct GaiaException;
+
+/// A bad argument: invalid JSON, configuration, UTF-8, value or name (codes 1, 2, 7, 8, 9, 11).
+#[php_class]
+#[php(name = "Gaia\\InvalidArgumentException")]
+#[php(extends(GaiaException))]
+#[derive(Debug, Default)]
+pub struct InvalidArgumentException;
+
+/// A name or id that does not exist (code 10).
+#[php_class]
+#[php(name = "Gaia\\NotFoundException")]
+#[php(extends(GaiaException))]
+#[derive(Debug, Default)]
+pub struct NotFoundException;
+
+/// The object's state does not allow the call now (code 12).
+#[php_class]
+#[php(name = "Gaia\\StateException")]
+#[php(extends(GaiaException))]
+#[derive(Debug, Default)]
+pub struct StateException;
+
+/// Saved state that is corrupt (code 13) or of an unsupported version (code 14).
+#[php_class]
+#[php(name = "Gaia\\CorruptStateException")]
+#[php(extends(GaiaException))]
+#[derive(Debug, Default)]
+pub struct CorruptStateException;
+
+/// The C ABI status code of an error kind (as `gaia-ffi` maps it).
+fn status(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::InvalidUtf8 => 2,
+        ErrorKind::InvalidJson => 7,
+        ErrorKind::InvalidConfig => 8,
+        ErrorKind::InvalidArgument => 9,
+        ErrorKind::NotFound => 10,
+        ErrorKind::AlreadyExists => 11,
+        ErrorKind::InvalidState => 12,
+        ErrorKind::CorruptState => 13,
+        ErrorKind::UnsupportedVersion => 14,
+        _ => 9,
+    }
+}
+
+/// An exception of the class docs/bindings.md assigns to `code`.
+fn exception(message: String, code: i32) -> PhpException {
+    let class = match code {
+        1 | 2 | 7 | 8 | 9 | 11 => InvalidArgumentException::get_metadata().ce(),
+        10 => NotFoundException::get_metadata().ce(),
+        12 => StateException::get_metadata().ce(),
+        13 | 14 => CorruptStateException::get_metadata().ce(),
+        _ => GaiaException::get_metadata().ce(),
+    };
+    PhpException::new(message, code, class)
+}
+
+fn fail(e: impl Into<Error>) -> PhpException {
+    let e: Error = e.into();
+    exception(e.to_string(), status(e.kind()))
+}
+
+/// The bytes of a PHP string argument, checked as UTF-8 under the C ABI's argument name.
+fn text<'a>(value: &'a Zval, what: &'static str) -> PhpResult<&'a str> {
+    let s = value
+        .zend_str()
+        .ok_or_else(|| exception(format!("{what} must be a string"), 9))?;
+    gaia_core::utf8_arg(s.as_bytes(), what).map_err(fail)
+}
+
+/// Calls a PHP function by name (json_encode / json_decode).
+fn call(name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>) -> PhpResult<Zval> {
+    let f = ZendCallable::try_from_name(name)
+        .map_err(|e| exception(format!("{name} is unavailable: {e:?}"), 3))?;
+    f.try_call(args)
+        .map_err(|e| exception(format!("{name} failed: {e:?}"), 3))
+}
+
+/// Versions of Gaia.
+#[php_class]
+#[php(name = "Gaia\\Library")]
+#[php(flags = ext_php_rs::flags::ClassFlags::Final)]
+#[derive(Debug)]
+pub struct Library;
+
+#[php_impl]
+impl Library {
+    /// The library's semantic version, e.g. "0.1.0".
+    pub fn version() -> &'static str {
+        gaia_core::VERSION
+    }
+
+    /// The ABI version (1), as the FFI binding reports it.
+    pub fn abi_version() -> i64 {
+        ABI_VERSION
+    }
+}
+
+/// A Thompson-sampling multi-armed bandit over named arms: chooses which arm to try and
+/// learns from rewards which pays best. save()/load() carry it across requests.
+#[php_class]
+#[php(name = "Gaia\\Bandit")]
+#[php(flags = ext_php_rs::flags::ClassFlags::Final)]
+#[derive(Debug)]
+pub struct Bandit {
+    inner: CoreBandit,
+}
+
+#[php_impl]
+impl Bandit {
+    /// Creates a bandit from a configuration array, or the same as a JSON string.
+    pub fn __construct(config: &Zval) -> PhpResult<Self> {
+        let json;
+        let text = if config.is_array() {
+            let flags = JSON_ENCODE_FLAGS;
+            json = call("json_encode", vec![config, &flags])?;
+            json.str().ok_or_else(|| {
+                exception(
+                    "bandit config: the array cannot be encoded as JSON".into(),
+                    7,
+                )
+            })?
+        } else if config.is_string() {
+            text(config, "config_json")?
+        } else {
+            return Err(exception(
+                "bandit config must be an array or a JSON string".into(),
+                7,
+            ));
+        };
+        Ok(Bandit {
+            inner: CoreBandit::from_json(text).map_err(fail)?,
+        })
+    }
+
+    /// Restores a bandit saved by save().
+    pub fn load(saved: &Zval) -> PhpResult<Self> {
+        let text = text(saved, "saved_json")?;
+        Ok(Bandit {
+            inner: CoreBandit::load_json(text).map_err(fail)?,
+        })
+    }
+
+    /// Chooses an arm by Thompson sampling and returns its name.
+    pub fn choose(&mut self) -> PhpResult<String> {
+        self.inner.choose().map(str::to_owned).map_err(fail)
+    }
+
+    /// Chooses an arm and returns its index in arms().
+    pub fn choose_index(&mut self) -> PhpResult<i64> {
+        let i = self.inner.choose_index().map_err(fail)?;
+        Ok(i64::try_from(i).unwrap_or(i64::MAX))
+    }
+
+    /// Records a reward for an arm; on error nothing changes.
+    pub fn update(&mut self, arm: &Zval, reward: f64) -> PhpResult<()> {
+        let arm = text(arm, "arm")?;
+        self.inner.update(arm, reward).map_err(fail)
+    }
+
+    /// Records a reward for the arm at `index`.
+    pub fn update_index(&mut self, index: i64, reward: f64) -> PhpResult<()> {
+        let Ok(i) = usize::try_from(index) else {
+            return Err(exception(
+                format!(
+                    "arm index {index} is out of range: the bandit has {} arms",
+                    self.inner.arm_count()
+                ),
+                10,
+            ));
+        };
+        self.inner.update_index(i, reward).map_err(fail)
+    }
+
+    /// Adds an arm with only its prior as evidence.
+    pub fn add_arm(&mut self, name: &Zval) -> PhpResult<()> {
+        let name = text(name, "name")?;
+        self.inner.add_arm(name).map_err(fail)
+    }
+
+    /// Removes an arm and its evidence.
+    pub fn remove_arm(&mut self, name: &Zval) -> PhpResult<()> {
+        let name = text(name, "name")?;
+        self.inner.remove_arm(name).map_err(fail)
+    }
+
+    /// The arm names, in index order.
+    pub fn arms(&self) -> Vec<String> {
+        self.inner.arm_names().map(str::to_owned).collect()
+    }
+
+    /// Statistics, as an array (json_decode of the library's stats JSON).
+    pub fn stats(&self) -> PhpResult<Zval> {
+        let json = self.inner.stats_json();
+        let assoc = true;
+        call("json_decode", vec![&json, &assoc])
+    }
+
+    /// The whole bandit as versioned JSON for load().
+    pub fn save(&self) -> String {
+        self.inner.save_json()
+    }
+}
+
+/// phpinfo() section.
+pub extern "C" fn php_module_info(_module: *mut ext_php_rs::zend::ModuleEntry) {
+    info_table_start!();
+    info_table_row!("gaia support", "enabled");
+    info_table_row!("gaia version", gaia_core::VERSION);
+    info_table_end!();
+}
+
+/// Registers the module `gaia` and its classes.
+#[php_module]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .name("gaia")
+        .class::<GaiaException>()
+        .class::<InvalidArgumentException>()
+        .class::<NotFoundException>()
+        .class::<StateException>()
+        .class::<CorruptStateException>()
+        .class::<Library>()
+        .class::<Bandit>()
+        .info_function(php_module_info)
+}

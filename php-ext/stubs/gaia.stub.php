@@ -1,0 +1,49 @@
+<?php
+// Stubs of the native extension `gaia` for IDEs and static analysis. The classes, methods
+// and exceptions are the same as the FFI binding's (bindings/php/src/Gaia); see there and
+// docs/bindings.md for the full documentation. Never loaded at run time.
+
+namespace Gaia;
+
+class GaiaException extends \RuntimeException {}
+class InvalidArgumentException extends GaiaException {}
+class NotFoundException extends GaiaException {}
+class StateException extends GaiaException {}
+class CorruptStateException extends GaiaException {}
+
+final class Library
+{
+    /** The library's semantic version, e.g. "0.1.0". */
+    public static function version(): string {}
+
+    /** The ABI version (1). */
+    public static function abiVersion(): int {}
+}
+
+final class Bandit
+{
+    /** @param array<string, mixed>|string $config the configuration, or it as JSON */
+    public function __construct(array|string $config) {}
+
+    public static function load(string $saved): Bandit {}
+
+    public function choose(): string {}
+
+    public function chooseIndex(): int {}
+
+    public function update(string $arm, float $reward): void {}
+
+    public function updateIndex(int $index, float $reward): void {}
+
+    public function addArm(string $name): void {}
+
+    public function removeArm(string $name): void {}
+
+    /** @return list<string> */
+    public function arms(): array {}
+
+    /** @return array<string, mixed> */
+    public function stats(): array {}
+
+    public function save(): string {}
+}
