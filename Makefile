@@ -68,6 +68,8 @@ test-go: lib
 	@for d in bindings/go examples/go bench/ffi_overhead/go; do \
 	  test -z "$$(cd $$d && gofmt -l .)" || { echo "gofmt: $$d"; exit 1; }; \
 	  (cd $$d && $(GO) vet ./...) || exit 1; done
+	cd bindings/go && $(GO) vet -tags gaiadebug ./...
+	cd bindings/go && $(GO) test -race -count=1 -tags gaiadebug ./...   # a GC before every C call
 	cd bindings/go && $(GO) test -race -count=1 ./...
 
 bench: lib php-ext

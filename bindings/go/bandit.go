@@ -122,6 +122,15 @@ func open(text, what string, load bool) (*Bandit, error) {
 
 var errClosed = &Error{Code: StatusInvalidHandle, Msg: "bandit is closed"}
 
+// live reports errClosed after Close; the caller holds mu.
+func (b *Bandit) live() error {
+	debugGC()
+	if b.ptr == nil {
+		return errClosed
+	}
+	return nil
+}
+
 // refreshNames reloads the arm-name cache; the caller holds mu for writing (or owns b).
 func (b *Bandit) refreshNames() error {
 	var n C.size_t
@@ -163,8 +172,8 @@ func (b *Bandit) ChooseIndex() (int, error) {
 }
 
 func (b *Bandit) chooseLocked() (int, error) {
-	if b.ptr == nil {
-		return 0, errClosed
+	if err := b.live(); err != nil {
+		return 0, err
 	}
 	var i C.size_t
 	var msg *C.char
@@ -196,8 +205,8 @@ func (b *Bandit) Update(arm string, reward float64) error {
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.ptr == nil {
-		return errClosed
+	if err := b.live(); err != nil {
+		return err
 	}
 	var msg *C.char
 	// The arm's bytes are passed without a copy; the shim copies them onto the C stack.
@@ -212,8 +221,8 @@ func (b *Bandit) Update(arm string, reward float64) error {
 func (b *Bandit) UpdateIndex(index int, reward float64) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.ptr == nil {
-		return errClosed
+	if err := b.live(); err != nil {
+		return err
 	}
 	if index < 0 {
 		return &Error{Code: StatusNotFound, Msg: "arm index must not be negative"}
@@ -233,8 +242,8 @@ func (b *Bandit) changeArms(name string, add bool) error {
 	defer C.free(unsafe.Pointer(cname))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ptr == nil {
-		return errClosed
+	if err := b.live(); err != nil {
+		return err
 	}
 	var msg *C.char
 	var st C.gaia_status
@@ -260,8 +269,8 @@ func (b *Bandit) RemoveArm(name string) error { return b.changeArms(name, false)
 func (b *Bandit) Arms() ([]string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.ptr == nil {
-		return nil, errClosed
+	if err := b.live(); err != nil {
+		return nil, err
 	}
 	return append([]string(nil), b.names...), nil
 }
@@ -270,8 +279,8 @@ func (b *Bandit) Arms() ([]string, error) {
 func (b *Bandit) text(save bool) (string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.ptr == nil {
-		return "", errClosed
+	if err := b.live(); err != nil {
+		return "", err
 	}
 	var out, msg *C.char
 	var st C.gaia_status
