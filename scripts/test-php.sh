@@ -20,8 +20,8 @@ case $impl in
   ffi)
     php "$phpunit" --configuration phpunit.xml.dist
     if [ "${GAIA_PHP_VALGRIND:-0}" = 1 ]; then
-      USE_ZEND_ALLOC=0 valgrind --quiet --error-exitcode=1 --leak-check=full \
-        --errors-for-leak-kinds=definite php "$phpunit" --configuration phpunit.xml.dist
+      USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --errors-for-leak-kinds=definite php -d pcre.jit=0 -d opcache.enable_cli=0 "$phpunit" --configuration phpunit.xml.dist
     fi
     ;;
   ext)

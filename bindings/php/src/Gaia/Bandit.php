@@ -102,7 +102,7 @@ final class Bandit
     {
         static $out = null;
         $lib = FFI::lib();
-        $out ??= $lib->new('size_t', false);
+        $out ??= $lib->new('size_t');
         FFI::check($lib->gaia_bandit_choose($this->handle, \FFI::addr($out)));
         return $out->cdata;
     }
