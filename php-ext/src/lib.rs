@@ -11,7 +11,11 @@
     reason = "ext-php-rs passes arguments by value"
 )]
 
-use ext_php_rs::class::RegisteredClass;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use ext_php_rs::args::ArgInfoTables;
+use ext_php_rs::builders::ClassBuilder;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, Zval};
@@ -38,40 +42,72 @@ fn runtime_exception() -> &'static ClassEntry {
     unsafe { spl_ce_RuntimeException.as_ref() }.unwrap_or_else(ce::exception)
 }
 
-/// Base of every Gaia error: `getCode()` is the C ABI status code.
-#[php_class]
-#[php(name = "Gaia\\GaiaException")]
-#[php(extends(ce = runtime_exception, stub = "\\RuntimeException"))]
-#[derive(Debug, Default)]
-pub struct GaiaException;
+/// The exception classes, parents first, with the doc line each one carries.
+const EXCEPTIONS: [(&str, &[&str]); 5] = [
+    (
+        "Gaia\\GaiaException",
+        &["Base of every Gaia error: getCode() is the C ABI status code."],
+    ),
+    (
+        "Gaia\\InvalidArgumentException",
+        &["A bad argument (codes 1, 2, 7, 8, 9, 11)."],
+    ),
+    (
+        "Gaia\\NotFoundException",
+        &["A name or id that does not exist (code 10)."],
+    ),
+    (
+        "Gaia\\StateException",
+        &["The object's state does not allow the call now (code 12)."],
+    ),
+    (
+        "Gaia\\CorruptStateException",
+        &["Saved state that is corrupt (13) or of another version (14)."],
+    ),
+];
 
-/// A bad argument: invalid JSON, configuration, UTF-8, value or name (codes 1, 2, 7, 8, 9, 11).
-#[php_class]
-#[php(name = "Gaia\\InvalidArgumentException")]
-#[php(extends(GaiaException))]
-#[derive(Debug, Default)]
-pub struct InvalidArgumentException;
+/// Their class entries, set once at module startup.
+static EXCEPTION_CE: [AtomicPtr<ClassEntry>; 5] = [const { AtomicPtr::new(ptr::null_mut()) }; 5];
 
-/// A name or id that does not exist (code 10).
-#[php_class]
-#[php(name = "Gaia\\NotFoundException")]
-#[php(extends(GaiaException))]
-#[derive(Debug, Default)]
-pub struct NotFoundException;
+fn exception_ce(i: usize) -> &'static ClassEntry {
+    // SAFETY: entries registered with PHP live for the whole process.
+    unsafe { EXCEPTION_CE[i].load(Ordering::Acquire).as_ref() }.unwrap_or_else(ce::exception)
+}
 
-/// The object's state does not allow the call now (code 12).
-#[php_class]
-#[php(name = "Gaia\\StateException")]
-#[php(extends(GaiaException))]
-#[derive(Debug, Default)]
-pub struct StateException;
+fn gaia_exception_ce() -> &'static ClassEntry {
+    exception_ce(0)
+}
 
-/// Saved state that is corrupt (code 13) or of an unsupported version (code 14).
-#[php_class]
-#[php(name = "Gaia\\CorruptStateException")]
-#[php(extends(GaiaException))]
-#[derive(Debug, Default)]
-pub struct CorruptStateException;
+fn remember_exception(ce: &'static mut ClassEntry, _arg_info: ArgInfoTables) {
+    let name = ce.name().map(str::to_owned);
+    if let Some(i) = EXCEPTIONS
+        .iter()
+        .position(|(n, _)| Some(*n) == name.as_deref())
+    {
+        EXCEPTION_CE[i].store(ce, Ordering::Release);
+    }
+}
+
+/// Registers the exception classes as plain PHP classes (no Rust object behind them), so,
+/// as with the FFI binding, PHP code can also construct them.
+extern "C" fn register_exceptions(_type: i32, _module_number: i32) -> i32 {
+    for (i, (name, docs)) in EXCEPTIONS.iter().enumerate() {
+        let parent: ext_php_rs::class::ClassEntryInfo = if i == 0 {
+            (runtime_exception, "\\RuntimeException")
+        } else {
+            (gaia_exception_ce, "\\Gaia\\GaiaException")
+        };
+        let registered = ClassBuilder::new(*name)
+            .extends(parent)
+            .docs(docs)
+            .registration(remember_exception)
+            .register();
+        if registered.is_err() {
+            return 1; // FAILURE: PHP refuses to start the module
+        }
+    }
+    0
+}
 
 /// The C ABI status code of an error kind (as `gaia-ffi` maps it).
 fn status(kind: ErrorKind) -> i32 {
@@ -92,11 +128,11 @@ fn status(kind: ErrorKind) -> i32 {
 /// An exception of the class docs/bindings.md assigns to `code`.
 fn exception(message: String, code: i32) -> PhpException {
     let class = match code {
-        1 | 2 | 7 | 8 | 9 | 11 => InvalidArgumentException::get_metadata().ce(),
-        10 => NotFoundException::get_metadata().ce(),
-        12 => StateException::get_metadata().ce(),
-        13 | 14 => CorruptStateException::get_metadata().ce(),
-        _ => GaiaException::get_metadata().ce(),
+        1 | 2 | 7 | 8 | 9 | 11 => exception_ce(1),
+        10 => exception_ce(2),
+        12 => exception_ce(3),
+        13 | 14 => exception_ce(4),
+        _ => exception_ce(0),
     };
     PhpException::new(message, code, class)
 }
@@ -261,11 +297,7 @@ pub extern "C" fn php_module_info(_module: *mut ext_php_rs::zend::ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .name("gaia")
-        .class::<GaiaException>()
-        .class::<InvalidArgumentException>()
-        .class::<NotFoundException>()
-        .class::<StateException>()
-        .class::<CorruptStateException>()
+        .startup_function(register_exceptions)
         .class::<Library>()
         .class::<Bandit>()
         .info_function(php_module_info)

@@ -21,6 +21,19 @@ final class BanditTest extends TestCase
         self::assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', Library::version());
     }
 
+    public function testExceptionHierarchyIsTheSameEverywhere(): void
+    {
+        foreach ([InvalidArgumentException::class, NotFoundException::class, StateException::class,
+                  CorruptStateException::class] as $class) {
+            self::assertSame(GaiaException::class, get_parent_class($class));
+            $e = new $class('made by user code', 42);
+            self::assertInstanceOf(\RuntimeException::class, $e);
+            self::assertSame(42, $e->getCode());
+            self::assertSame('made by user code', $e->getMessage());
+        }
+        self::assertSame(\RuntimeException::class, get_parent_class(GaiaException::class));
+    }
+
     public function testLearnsTheBestArm(): void
     {
         $b = new Bandit(['arms' => ['low', 'mid', 'high'], 'seed' => 1]);
