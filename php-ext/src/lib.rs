@@ -78,6 +78,10 @@ fn gaia_exception_ce() -> &'static ClassEntry {
     exception_ce(0)
 }
 
+#[allow(
+    clippy::boxed_local,
+    reason = "the signature ClassBuilder::registration requires"
+)]
 fn remember_exception(ce: &'static mut ClassEntry, _arg_info: ArgInfoTables) {
     let name = ce.name().map(str::to_owned);
     if let Some(i) = EXCEPTIONS
