@@ -1,12 +1,15 @@
 //! Parameter optimisation: learning from feedback which settings work.
 //!
 //! For now this holds [`bandit`]: Thompson-sampling multi-armed bandits for choosing among
-//! named options (which LLM, which prompt template). TPE, Gaussian-process BO and CMA-ES
+//! named options (which LLM, which prompt template), and [`space`], the search spaces that
+//! studies (issue 7) will sample from. TPE, Gaussian-process BO and CMA-ES
 //! studies will live beside it and share [`Error`].
 
 pub mod bandit;
+pub mod space;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+pub use space::{Condition, Distribution, Param, Space};
 
 use crate::error::ErrorKind;
 
@@ -30,6 +33,14 @@ pub enum Error {
         /// The field at fault, e.g. `"discount"` or `"prior.alpha"`.
         field: String,
         /// Why it is refused.
+        reason: String,
+    },
+    /// A search-space parameter that is declared wrongly, or a value outside its range.
+    #[error("search space: param \"{param}\": {reason}")]
+    Space {
+        /// The parameter's name (or `#index` when it has none).
+        param: String,
+        /// What is wrong, e.g. `low 1.5 > high 1.0`.
         reason: String,
     },
     /// A reward that is NaN, infinite, or outside the model's range.
@@ -94,7 +105,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Json { .. } => ErrorKind::InvalidJson,
-            Error::Config { .. } => ErrorKind::InvalidConfig,
+            Error::Config { .. } | Error::Space { .. } => ErrorKind::InvalidConfig,
             Error::InvalidReward { .. } | Error::InvalidArmName { .. } => {
                 ErrorKind::InvalidArgument
             }
