@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use gaia_core::tune::Bandit;
 
-use crate::boundary::{check_out, guard, write_out};
+use crate::boundary::{check_out, guard, string_out, write_out};
 use crate::handle::{self, Castable};
 use crate::status::{gaia_status, Failure};
 use crate::strings;
@@ -111,15 +111,12 @@ pub unsafe extern "C" fn gaia_bandit_choose_name(
     bandit: *mut gaia_bandit,
     out_name: *mut *mut c_char,
 ) -> gaia_status {
-    guard(|| {
-        check_out(out_name, "out_name")?;
-        // SAFETY: C caller's contract.
-        let name = unsafe { lock(bandit) }?.choose()?.to_owned();
-        let s = strings::output(name, "arm name")?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_name, s) };
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    unsafe {
+        string_out(out_name, "out_name", || {
+            Ok(lock(bandit)?.choose()?.to_owned())
+        })
+    }
 }
 
 /// Records `reward` for the arm called `arm`. Beta model: reward in [0, 1] (1 = success).
@@ -186,15 +183,12 @@ pub unsafe extern "C" fn gaia_bandit_arm_name(
     index: usize,
     out_name: *mut *mut c_char,
 ) -> gaia_status {
-    guard(|| {
-        check_out(out_name, "out_name")?;
-        // SAFETY: C caller's contract.
-        let name = unsafe { lock(bandit) }?.arm_name(index)?.to_owned();
-        let s = strings::output(name, "arm name")?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_name, s) };
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    unsafe {
+        string_out(out_name, "out_name", || {
+            Ok(lock(bandit)?.arm_name(index)?.to_owned())
+        })
+    }
 }
 
 /// Adds an arm, with only its prior as evidence, after the existing ones.
@@ -242,15 +236,8 @@ pub unsafe extern "C" fn gaia_bandit_stats_json(
     bandit: *const gaia_bandit,
     out_json: *mut *mut c_char,
 ) -> gaia_status {
-    guard(|| {
-        check_out(out_json, "out_json")?;
-        // SAFETY: C caller's contract.
-        let json = unsafe { lock(bandit) }?.stats_json();
-        let s = strings::output(json, "stats")?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_json, s) };
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(bandit)?.stats_json())) }
 }
 
 /// Serialises the whole bandit (configuration, evidence, generator state) as versioned JSON
@@ -263,15 +250,8 @@ pub unsafe extern "C" fn gaia_bandit_save(
     bandit: *const gaia_bandit,
     out_json: *mut *mut c_char,
 ) -> gaia_status {
-    guard(|| {
-        check_out(out_json, "out_json")?;
-        // SAFETY: C caller's contract.
-        let json = unsafe { lock(bandit) }?.save_json();
-        let s = strings::output(json, "saved bandit")?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_json, s) };
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(bandit)?.save_json())) }
 }
 
 /// Restores a bandit saved by `gaia_bandit_save`, checking every field.

@@ -1,5 +1,6 @@
 //! The panic barrier every exported function runs inside.
 
+use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::status::{gaia_status, set_last_error, Failure};
@@ -47,6 +48,26 @@ pub(crate) fn check_out<T>(out: *mut T, what: &str) -> Result<(), Failure> {
     } else {
         Ok(())
     }
+}
+
+/// The shape of every function that returns a string: inside the barrier, check `out`,
+/// run `f`, and hand its string to the caller through `out` (freed with
+/// `gaia_string_free`). `what` names the string in errors.
+///
+/// # Safety
+/// `out` must be NULL or valid for writes (the C caller's contract).
+pub(crate) unsafe fn string_out(
+    out: *mut *mut c_char,
+    what: &str,
+    f: impl FnOnce() -> Result<String, Failure>,
+) -> gaia_status {
+    guard(|| {
+        check_out(out, what)?;
+        let s = crate::strings::output(f()?, what)?;
+        // SAFETY: checked non-NULL above; validity is the caller's contract.
+        unsafe { write_out(out, s) };
+        Ok(())
+    })
 }
 
 /// Deliberately panics inside the barrier, so C, PHP and Go harnesses can check that a
