@@ -50,6 +50,25 @@ impl Rng {
         self.s
     }
 
+    /// The state as 64 hex digits, for JSON saves (a `u64` would lose precision in PHP's and
+    /// JavaScript's JSON numbers).
+    pub fn to_hex(&self) -> String {
+        let s = self.s;
+        format!("{:016x}{:016x}{:016x}{:016x}", s[0], s[1], s[2], s[3])
+    }
+
+    /// Restores a generator from [`Rng::to_hex`]; `None` for anything else.
+    pub fn from_hex(hex: &str) -> Option<Rng> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut s = [0u64; 4];
+        for (i, word) in s.iter_mut().enumerate() {
+            *word = u64::from_str_radix(&hex[i * 16..(i + 1) * 16], 16).ok()?;
+        }
+        Rng::from_state(s)
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
@@ -126,6 +145,9 @@ mod tests {
             assert_eq!(a.next_u64(), b.next_u64());
         }
         assert!(Rng::from_state([0; 4]).is_none());
+        assert_eq!(Rng::from_hex(&a.to_hex()), Some(a.clone()));
+        assert!(Rng::from_hex(&"0".repeat(64)).is_none());
+        assert!(Rng::from_hex("zz").is_none());
     }
 
     #[test]

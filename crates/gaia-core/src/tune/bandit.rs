@@ -285,7 +285,8 @@ pub struct Bandit {
     arms: Vec<Arm>,
 }
 
-fn random_seed() -> u64 {
+/// A seed from the process's hash randomness and the clock, for unseeded engines.
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -561,14 +562,13 @@ impl Bandit {
     /// The whole bandit (configuration, evidence, generator state) as JSON. Loading it with
     /// [`Bandit::load_json`] gives a bandit that makes exactly the same draws.
     pub fn save_json(&self) -> String {
-        let s = self.rng.state();
         let state = State {
             format: STATE_FORMAT.to_owned(),
             version: STATE_VERSION,
             model: self.model,
             discount: self.discount,
             prior: self.hyper.to_prior(self.model),
-            rng: format!("{:016x}{:016x}{:016x}{:016x}", s[0], s[1], s[2], s[3]),
+            rng: self.rng.to_hex(),
             total_pulls: self.total_pulls,
             arms: self.arms.clone(),
         };
@@ -602,7 +602,7 @@ impl Bandit {
         check_discount(state.discount, "bandit state").map_err(|e| corrupt(e.to_string()))?;
         let hyper = Hyper::resolve(state.model, &state.prior, "bandit state")
             .map_err(|e| corrupt(e.to_string()))?;
-        let rng = parse_rng(&state.rng)
+        let rng = Rng::from_hex(&state.rng)
             .ok_or_else(|| corrupt("\"rng\" is not a valid generator state".into()))?;
         let mut pulls = 0u64;
         for (i, arm) in state.arms.iter().enumerate() {
@@ -647,17 +647,6 @@ impl Bandit {
             arms: state.arms,
         })
     }
-}
-
-fn parse_rng(hex: &str) -> Option<Rng> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut s = [0u64; 4];
-    for (i, word) in s.iter_mut().enumerate() {
-        *word = u64::from_str_radix(&hex[i * 16..(i + 1) * 16], 16).ok()?;
-    }
-    Rng::from_state(s)
 }
 
 #[cfg(test)]

@@ -6,10 +6,14 @@
 //! studies will live beside it and share [`Error`].
 
 pub mod bandit;
+pub mod sampler;
 pub mod space;
+pub mod study;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};
+pub use study::{Asked, Direction, Study, Trial, TrialState};
 
 use crate::error::ErrorKind;
 
@@ -42,6 +46,36 @@ pub enum Error {
         param: String,
         /// What is wrong, e.g. `low 1.5 > high 1.0`.
         reason: String,
+    },
+    /// A trial id that no `ask` or `add_trial` returned.
+    #[error("unknown trial {id} (the study has {count} trials)")]
+    UnknownTrial {
+        /// The id asked for.
+        id: u64,
+        /// How many trials exist.
+        count: usize,
+    },
+    /// `tell` on a trial that is already finished.
+    #[error("trial {id} is already finished ({state:?})")]
+    TrialFinished {
+        /// The trial.
+        id: u64,
+        /// Its state.
+        state: TrialState,
+    },
+    /// `tell` with the state `Running`.
+    #[error("trial {id}: tell needs a finished state (complete, failed or pruned), not running")]
+    TrialStillRunning {
+        /// The trial.
+        id: u64,
+    },
+    /// A complete trial's value that is NaN or infinite.
+    #[error("trial {id}: value {value} is not finite; tell it as failed instead")]
+    InvalidValue {
+        /// The trial.
+        id: u64,
+        /// The value.
+        value: f64,
     },
     /// A reward that is NaN, infinite, or outside the model's range.
     #[error("reward for arm \"{arm}\" must be {requirement}, got {value}")]
@@ -109,7 +143,13 @@ impl Error {
             Error::InvalidReward { .. } | Error::InvalidArmName { .. } => {
                 ErrorKind::InvalidArgument
             }
-            Error::UnknownArm { .. } | Error::ArmIndex { .. } => ErrorKind::NotFound,
+            Error::UnknownArm { .. } | Error::ArmIndex { .. } | Error::UnknownTrial { .. } => {
+                ErrorKind::NotFound
+            }
+            Error::TrialFinished { .. } => ErrorKind::InvalidState,
+            Error::TrialStillRunning { .. } | Error::InvalidValue { .. } => {
+                ErrorKind::InvalidArgument
+            }
             Error::DuplicateArm(_) => ErrorKind::AlreadyExists,
             Error::NoArms => ErrorKind::InvalidState,
             Error::Corrupt(_) => ErrorKind::CorruptState,
