@@ -286,7 +286,7 @@ impl Study {
         let mut best: Option<&Trial> = None;
         for t in &self.trials {
             if let (TrialState::Complete, Some(v)) = (t.state, t.value) {
-                if best.and_then(|b| b.value).is_none_or(|b| better(v, b)) {
+                if best.and_then(|b| b.value).map_or(true, |b| better(v, b)) {
                     best = Some(t);
                 }
             }
