@@ -9,6 +9,7 @@
 mod dist;
 mod rng;
 
+pub(crate) use dist::standard_normal;
 pub use dist::{Beta, Gamma, Normal, NormalInverseGamma, StudentT, Uniform};
 pub use rng::Rng;
 

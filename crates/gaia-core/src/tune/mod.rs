@@ -9,11 +9,13 @@ pub mod bandit;
 pub mod sampler;
 pub mod space;
 pub mod study;
+pub mod tpe;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
 pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};
 pub use study::{Asked, Direction, Study, Trial, TrialState};
+pub use tpe::{TpeConfig, TpeSampler};
 
 use crate::error::ErrorKind;
 

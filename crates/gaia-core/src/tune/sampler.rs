@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::study::{Direction, Trial};
+use super::tpe::{TpeConfig, TpeSampler};
 use super::{Error, Space};
 use crate::stats::Rng;
 
@@ -23,13 +24,16 @@ pub trait Sampler: std::fmt::Debug + Send + Sync {
     ) -> Vec<Option<f64>>;
 }
 
-/// The sampler named in a study's configuration: `{"type": "random"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+/// The sampler named in a study's configuration: `{"type": "random"}` or
+/// `{"type": "tpe", ...}` with any [`TpeConfig`] field.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum SamplerConfig {
     /// Independent uniform draws (log-uniform for `log` parameters).
     #[default]
     Random,
+    /// Tree-structured Parzen Estimator with Optuna's defaults.
+    Tpe(TpeConfig),
 }
 
 impl SamplerConfig {
@@ -37,6 +41,14 @@ impl SamplerConfig {
     pub fn build(&self) -> Result<Box<dyn Sampler>, Error> {
         match self {
             SamplerConfig::Random => Ok(Box::new(RandomSampler)),
+            SamplerConfig::Tpe(cfg) => {
+                cfg.validate().map_err(|reason| Error::Config {
+                    what: "study config",
+                    field: "sampler".into(),
+                    reason,
+                })?;
+                Ok(Box::new(TpeSampler::new(*cfg)))
+            }
         }
     }
 }

@@ -1,0 +1,168 @@
+use super::*;
+use crate::tune::Study;
+
+fn run(sampler: &str, seed: u64, trials: usize, f: impl Fn(&[f64]) -> f64, dims: usize) -> f64 {
+    let params: Vec<String> = (0..dims)
+        .map(|d| format!(r#"{{"name": "x{d}", "type": "float", "low": -5, "high": 5}}"#))
+        .collect();
+    let cfg = format!(
+        r#"{{"space": {{"params": [{}]}}, "sampler": {sampler}, "seed": {seed}}}"#,
+        params.join(",")
+    );
+    let mut s = Study::from_json(&cfg).unwrap();
+    for _ in 0..trials {
+        let a = s.ask().unwrap();
+        let x: Vec<f64> = (0..dims)
+            .map(|d| a.params[&format!("x{d}")].as_f64().unwrap())
+            .collect();
+        s.tell(a.id, f(&x), TrialState::Complete).unwrap();
+    }
+    s.best().unwrap().value.unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn sphere(x: &[f64]) -> f64 {
+    x.iter().map(|v| (v - 1.0) * (v - 1.0)).sum()
+}
+
+#[test]
+fn gamma_and_weights_follow_optuna() {
+    assert_eq!(n_below(1), 1);
+    assert_eq!(n_below(10), 1);
+    assert_eq!(n_below(11), 2);
+    assert_eq!(n_below(1000), 25);
+    assert_eq!(observation_weights(3), vec![1.0; 3]);
+    let w = observation_weights(30);
+    assert_eq!(w.len(), 30);
+    assert!((w[0] - 1.0 / 30.0).abs() < 1e-12 && w[4] == 1.0 && w[29] == 1.0);
+    assert!(w[0] < w[1] && w[1] < w[2]);
+}
+
+#[test]
+fn erfc_is_accurate() {
+    for (x, want) in [
+        (0.0, 1.0),
+        (0.5, 0.479_500_122_186_953_5),
+        (1.0, 0.157_299_207_050_285_1),
+        (-1.0, 1.842_700_792_949_715),
+        (3.0, 2.209_049_699_858_544e-5),
+    ] {
+        assert!(
+            (erfc(x) - want).abs() < 2e-7 * want.max(1e-3),
+            "erfc({x}) = {} want {want}",
+            erfc(x)
+        );
+    }
+}
+
+#[test]
+fn tpe_beats_random_on_a_5d_sphere() {
+    let seeds = 0..7;
+    let tpe = median(
+        seeds
+            .clone()
+            .map(|s| run(r#"{"type": "tpe"}"#, s, 100, sphere, 5))
+            .collect(),
+    );
+    let rnd = median(
+        seeds
+            .map(|s| run(r#"{"type": "random"}"#, s, 100, sphere, 5))
+            .collect(),
+    );
+    assert!(tpe < 0.5 * rnd, "median best: tpe {tpe}, random {rnd}");
+    let uni = median(
+        (0..7)
+            .map(|s| {
+                run(
+                    r#"{"type": "tpe", "multivariate": false}"#,
+                    s,
+                    100,
+                    sphere,
+                    5,
+                )
+            })
+            .collect(),
+    );
+    assert!(
+        uni < 0.5 * rnd,
+        "median best: univariate tpe {uni}, random {rnd}"
+    );
+}
+
+#[test]
+fn tpe_handles_categorical_int_and_conditional_parameters() {
+    let cfg = r#"{"space": {"params": [
+        {"name": "kind", "type": "categorical", "choices": ["bad", "good", "ugly"]},
+        {"name": "n", "type": "int", "low": 1, "high": 64, "log": true},
+        {"name": "x", "type": "float", "low": 0, "high": 1, "step": 0.05},
+        {"name": "bonus", "type": "float", "low": 0, "high": 1,
+         "condition": {"param": "kind", "in": ["good"]}}
+      ]}, "direction": "maximize", "sampler": {"type": "tpe"}, "seed": 3}"#;
+    let mut s = Study::from_json(cfg).unwrap();
+    let mut good_late = 0;
+    for round in 0..120 {
+        let a = s.ask().unwrap();
+        let p = &a.params;
+        let mut v = -(p["x"].as_f64().unwrap() - 0.3).abs()
+            - (p["n"].as_f64().unwrap().ln() - 2.0).abs() * 0.1;
+        if p["kind"] == "good" {
+            v += 1.0 + p["bonus"].as_f64().unwrap();
+            if round >= 80 {
+                good_late += 1;
+            }
+        }
+        s.tell(a.id, v, TrialState::Complete).unwrap();
+    }
+    assert!(
+        good_late >= 25,
+        "TPE chose the good category {good_late}/40 times late"
+    );
+    let best = s.params_of(s.best().unwrap());
+    assert_eq!(best["kind"], "good");
+    assert!(best["bonus"].as_f64().unwrap() > 0.7, "{best:?}");
+}
+
+#[test]
+fn constant_liar_spreads_parallel_asks() {
+    let cfg = r#"{"space": {"params": [{"name": "x", "type": "float", "low": -5, "high": 5}]},
+                 "sampler": {"type": "tpe"}, "seed": 4}"#;
+    let mut s = Study::from_json(cfg).unwrap();
+    for _ in 0..30 {
+        let a = s.ask().unwrap();
+        let x = a.params["x"].as_f64().unwrap();
+        s.tell(a.id, (x - 1.0).powi(2), TrialState::Complete)
+            .unwrap();
+    }
+    let batch: Vec<f64> = (0..8)
+        .map(|_| s.ask().unwrap().params["x"].as_f64().unwrap())
+        .collect();
+    let distinct = batch
+        .iter()
+        .filter(|x| batch.iter().filter(|y| (*x - *y).abs() < 1e-9).count() == 1)
+        .count();
+    assert_eq!(distinct, 8, "{batch:?}");
+}
+
+#[test]
+fn bad_tpe_settings_are_named() {
+    let e = Study::from_json(
+        r#"{"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+        "sampler": {"type": "tpe", "n_ei_candidates": 0}}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("sampler: n_ei_candidates must be >= 1"),
+        "{e}"
+    );
+    let e = Study::from_json(
+        r#"{"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+        "sampler": {"type": "tpe", "gamma": 2}}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unknown field `gamma`"), "{e}");
+}
