@@ -151,6 +151,31 @@ typedef int32_t gaia_status;
 #endif // __cplusplus
 
 /**
+ * How a trial ended, for `gaia_study_tell` and `gaia_study_add_trial`.
+ */
+enum gaia_trial_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /**
+   * The evaluation finished with a finite value.
+   */
+  GAIA_TRIAL_COMPLETE = 1,
+  /**
+   * The evaluation failed; the value is ignored.
+   */
+  GAIA_TRIAL_FAILED = 2,
+  /**
+   * The host stopped the evaluation early; the value is ignored.
+   */
+  GAIA_TRIAL_PRUNED = 3,
+};
+#ifndef __cplusplus
+typedef int32_t gaia_trial_state;
+#endif // __cplusplus
+
+/**
  * A Thompson-sampling multi-armed bandit: chooses among named arms and learns from rewards
  * which pays best. Created by `gaia_bandit_new` or `gaia_bandit_load`, freed by
  * `gaia_bandit_free`.
@@ -159,6 +184,15 @@ typedef int32_t gaia_status;
  * serialised by an internal lock (`choose` advances the shared random generator).
  */
 typedef struct gaia_bandit gaia_bandit;
+
+/**
+ * An optimisation study: asks for parameters to try, learns from the values told.
+ * Created by `gaia_study_new` or `gaia_study_load`, freed by `gaia_study_free`.
+ *
+ * Thread safety: a handle may be used from several threads at once (internally locked);
+ * trials may be told from any thread, in any order, long after they were asked.
+ */
+typedef struct gaia_study gaia_study;
 
 /**
  * The log callback: `userdata` as given to `gaia_set_logger`, the record's level, the
@@ -353,6 +387,79 @@ const char *gaia_last_error(void);
  * Ownership: static; never free it. Thread safety: safe from any thread.
  */
 const char *gaia_status_name(int32_t status);
+
+/**
+ * Creates a study from JSON: `{"space": {"params": [...]}, "direction": "minimize",
+ * "sampler": {"type": "tpe"}, "seed": 42}`. `space` is required (float/int with `log` or
+ * `step`, categorical, conditional parameters); `direction` is `minimize` (default) or
+ * `maximize`; `sampler` is `{"type": "random"}` (default) or `{"type": "tpe"}` with optional
+ * `n_startup_trials`, `n_ei_candidates`, `prior_weight`, `multivariate`, `constant_liar`.
+ *
+ * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (the message names the
+ * parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`), pointer and UTF-8
+ * errors. Ownership: does not take `config_json`; `*out` is the caller's, freed with
+ * `gaia_study_free`.
+ */
+gaia_status gaia_study_new(const char *config_json, gaia_study **out);
+
+/**
+ * Restores a study saved by `gaia_study_save`. Errors: `GAIA_ERR_CORRUPT_STATE`,
+ * `GAIA_ERR_UNSUPPORTED_VERSION`. Ownership as for `gaia_study_new`.
+ */
+gaia_status gaia_study_load(const char *saved_json, gaia_study **out);
+
+/**
+ * Frees a study. NULL is a no-op. Must not be called twice, nor while in use elsewhere.
+ */
+void gaia_study_free(gaia_study *study);
+
+/**
+ * Starts a trial: writes its id to `*out_trial_id` and its active parameters as a JSON
+ * object (`{"temperature": 0.7, "model": "large"}`) to `*out_params_json`.
+ *
+ * Ownership: `*out_params_json` is the caller's; free it with `gaia_string_free`.
+ */
+gaia_status gaia_study_ask(gaia_study *study, uint64_t *out_trial_id, char **out_params_json);
+
+/**
+ * Finishes a trial. `state` is a `gaia_trial_state`; a complete trial needs a finite
+ * `value` (NaN or infinity is `GAIA_ERR_INVALID_ARGUMENT` and changes nothing: tell it as
+ * failed). Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (already
+ * finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state or value).
+ */
+gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, int32_t state);
+
+/**
+ * Queues parameters (a JSON object of every active parameter) for the next ask.
+ * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (a value outside its
+ * parameter, a missing or inactive parameter). Ownership: does not take `params_json`.
+ */
+gaia_status gaia_study_enqueue(gaia_study *study, const char *params_json);
+
+/**
+ * Records a trial evaluated elsewhere and writes its id to `*out_trial_id`. Errors as for
+ * `gaia_study_enqueue` and `gaia_study_tell`.
+ */
+gaia_status gaia_study_add_trial(gaia_study *study, const char *params_json, double value, int32_t state, uint64_t *out_trial_id);
+
+/**
+ * Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`.
+ * `GAIA_ERR_INVALID_STATE` while no trial is complete. Ownership: `*out_json` is the
+ * caller's; free it with `gaia_string_free`.
+ */
+gaia_status gaia_study_best_json(const gaia_study *study, char **out_json);
+
+/**
+ * Writes every trial as a JSON array of `{"id","state","value","params"}` objects
+ * (`state` is running, complete, failed or pruned). Ownership as for `gaia_study_best_json`.
+ */
+gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
+
+/**
+ * Serialises the whole study (config, trials, queue, generator) as versioned JSON for
+ * `gaia_study_load`, which continues with the same proposals. Ownership as above.
+ */
+gaia_status gaia_study_save(const gaia_study *study, char **out_json);
 
 /**
  * The library's semantic version, e.g. "0.1.0".

@@ -30,7 +30,15 @@ enum gaia_status
   GAIA_ERR_UNSUPPORTED_VERSION = 14,
 };
 typedef int32_t gaia_status;
+enum gaia_trial_state
+ {
+  GAIA_TRIAL_COMPLETE = 1,
+  GAIA_TRIAL_FAILED = 2,
+  GAIA_TRIAL_PRUNED = 3,
+};
+typedef int32_t gaia_trial_state;
 typedef struct gaia_bandit gaia_bandit;
+typedef struct gaia_study gaia_study;
 typedef void (*gaia_log_callback)(void *userdata, gaia_log_level level, const char *target, const char *message);
 typedef void (*gaia_free_callback)(void *userdata);
 extern const uint32_t gaia_abi_v1;
@@ -52,5 +60,15 @@ gaia_status gaia_bandit_load(const char *saved_json, gaia_bandit **out);
 gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_free_callback free_userdata, int32_t max_level);
 const char *gaia_last_error(void);
 const char *gaia_status_name(int32_t status);
+gaia_status gaia_study_new(const char *config_json, gaia_study **out);
+gaia_status gaia_study_load(const char *saved_json, gaia_study **out);
+void gaia_study_free(gaia_study *study);
+gaia_status gaia_study_ask(gaia_study *study, uint64_t *out_trial_id, char **out_params_json);
+gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, int32_t state);
+gaia_status gaia_study_enqueue(gaia_study *study, const char *params_json);
+gaia_status gaia_study_add_trial(gaia_study *study, const char *params_json, double value, int32_t state, uint64_t *out_trial_id);
+gaia_status gaia_study_best_json(const gaia_study *study, char **out_json);
+gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
+gaia_status gaia_study_save(const gaia_study *study, char **out_json);
 const char *gaia_version(void);
 uint32_t gaia_abi_version(void);

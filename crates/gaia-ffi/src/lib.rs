@@ -23,9 +23,11 @@ mod strings;
 pub mod bandit;
 pub mod logger;
 pub mod status;
+pub mod study;
 pub mod version;
 
 pub use bandit::gaia_bandit;
 pub use boundary::gaia_test_panic;
 pub use status::gaia_status;
 pub use strings::gaia_string_free;
+pub use study::gaia_study;

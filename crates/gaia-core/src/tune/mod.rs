@@ -71,6 +71,9 @@ pub enum Error {
         /// The trial.
         id: u64,
     },
+    /// `best` before any trial completed.
+    #[error("the study has no complete trial yet")]
+    NoCompleteTrial,
     /// A complete trial's value that is NaN or infinite.
     #[error("trial {id}: value {value} is not finite; tell it as failed instead")]
     InvalidValue {
@@ -148,7 +151,7 @@ impl Error {
             Error::UnknownArm { .. } | Error::ArmIndex { .. } | Error::UnknownTrial { .. } => {
                 ErrorKind::NotFound
             }
-            Error::TrialFinished { .. } => ErrorKind::InvalidState,
+            Error::TrialFinished { .. } | Error::NoCompleteTrial => ErrorKind::InvalidState,
             Error::TrialStillRunning { .. } | Error::InvalidValue { .. } => {
                 ErrorKind::InvalidArgument
             }

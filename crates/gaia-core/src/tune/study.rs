@@ -392,6 +392,36 @@ impl Study {
         })
     }
 
+    /// Parses a JSON object of parameters (for [`Study::enqueue`] and [`Study::add_trial`]).
+    pub fn parse_params(json: &str) -> Result<Map<String, Value>, Error> {
+        serde_json::from_str(json).map_err(|source| Error::Json {
+            what: "trial params",
+            source,
+        })
+    }
+
+    /// A trial as JSON: `{"id", "state", "value", "params"}` (`value` null unless complete).
+    pub fn trial_json(&self, trial: &Trial) -> Value {
+        serde_json::json!({
+            "id": trial.id,
+            "state": trial.state,
+            "value": trial.value,
+            "params": self.params_of(trial),
+        })
+    }
+
+    /// Every trial as a JSON array of [`Study::trial_json`] objects.
+    pub fn trials_json(&self) -> String {
+        Value::Array(self.trials.iter().map(|t| self.trial_json(t)).collect()).to_string()
+    }
+
+    /// The best trial as [`Study::trial_json`]; an error while no trial is complete.
+    pub fn best_json(&self) -> Result<String, Error> {
+        self.best()
+            .map(|t| self.trial_json(t).to_string())
+            .ok_or(Error::NoCompleteTrial)
+    }
+
     /// The parameters of a trial as JSON values (active parameters only).
     pub fn params_of(&self, trial: &Trial) -> Map<String, Value> {
         self.external(&trial.internal)

@@ -1,0 +1,242 @@
+//! `gaia_study`: ask/tell parameter optimisation (random and TPE samplers).
+
+use std::ffi::c_char;
+use std::sync::{Mutex, MutexGuard};
+
+use gaia_core::tune::{Study, TrialState};
+
+use crate::boundary::{check_out, guard, string_out, write_out};
+use crate::handle::{self, Castable};
+use crate::status::{gaia_status, Failure};
+use crate::strings;
+
+/// An optimisation study: asks for parameters to try, learns from the values told.
+/// Created by `gaia_study_new` or `gaia_study_load`, freed by `gaia_study_free`.
+///
+/// Thread safety: a handle may be used from several threads at once (internally locked);
+/// trials may be told from any thread, in any order, long after they were asked.
+#[derive(Debug)]
+pub struct gaia_study {
+    _private: [u8; 0],
+}
+
+impl Castable for gaia_study {
+    type Inner = Mutex<Study>;
+    const TAG: u64 = 0x6761_6961_0002_0001;
+    const NAME: &'static str = "gaia_study";
+}
+
+/// How a trial ended, for `gaia_study_tell` and `gaia_study_add_trial`.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum gaia_trial_state {
+    /// The evaluation finished with a finite value.
+    GAIA_TRIAL_COMPLETE = 1,
+    /// The evaluation failed; the value is ignored.
+    GAIA_TRIAL_FAILED = 2,
+    /// The host stopped the evaluation early; the value is ignored.
+    GAIA_TRIAL_PRUNED = 3,
+}
+
+fn trial_state(state: i32) -> Result<TrialState, Failure> {
+    match state {
+        1 => Ok(TrialState::Complete),
+        2 => Ok(TrialState::Failed),
+        3 => Ok(TrialState::Pruned),
+        other => Err(Failure::new(
+            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
+            format!(
+                "state must be GAIA_TRIAL_COMPLETE (1), _FAILED (2) or _PRUNED (3), got {other}"
+            ),
+        )),
+    }
+}
+
+/// Borrows and locks a study handle.
+///
+/// # Safety
+/// See [`handle::borrow`].
+unsafe fn lock<'a>(s: *const gaia_study) -> Result<MutexGuard<'a, Study>, Failure> {
+    // SAFETY: forwarded contract.
+    let m = unsafe { handle::borrow(s) }?;
+    m.lock().map_err(|_| {
+        Failure::new(
+            gaia_status::GAIA_ERR_PANIC,
+            "gaia_study is unusable: an earlier call panicked while holding it",
+        )
+    })
+}
+
+/// Creates a study from JSON: `{"space": {"params": [...]}, "direction": "minimize",
+/// "sampler": {"type": "tpe"}, "seed": 42}`. `space` is required (float/int with `log` or
+/// `step`, categorical, conditional parameters); `direction` is `minimize` (default) or
+/// `maximize`; `sampler` is `{"type": "random"}` (default) or `{"type": "tpe"}` with optional
+/// `n_startup_trials`, `n_ei_candidates`, `prior_weight`, `multivariate`, `constant_liar`.
+///
+/// Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (the message names the
+/// parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`), pointer and UTF-8
+/// errors. Ownership: does not take `config_json`; `*out` is the caller's, freed with
+/// `gaia_study_free`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_new(
+    config_json: *const c_char,
+    out: *mut *mut gaia_study,
+) -> gaia_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: C caller's contract.
+        let json = unsafe { strings::input(config_json, "config_json") }?;
+        let study = Study::from_json(json)?;
+        // SAFETY: checked above.
+        unsafe { write_out(out, handle::into_handle::<gaia_study>(Mutex::new(study))) };
+        Ok(())
+    })
+}
+
+/// Restores a study saved by `gaia_study_save`. Errors: `GAIA_ERR_CORRUPT_STATE`,
+/// `GAIA_ERR_UNSUPPORTED_VERSION`. Ownership as for `gaia_study_new`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_load(
+    saved_json: *const c_char,
+    out: *mut *mut gaia_study,
+) -> gaia_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: C caller's contract.
+        let json = unsafe { strings::input(saved_json, "saved_json") }?;
+        let study = Study::load_json(json)?;
+        // SAFETY: checked above.
+        unsafe { write_out(out, handle::into_handle::<gaia_study>(Mutex::new(study))) };
+        Ok(())
+    })
+}
+
+/// Frees a study. NULL is a no-op. Must not be called twice, nor while in use elsewhere.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_free(study: *mut gaia_study) {
+    // SAFETY: C caller's contract.
+    let _ = guard(|| unsafe { handle::free(study) });
+}
+
+/// Starts a trial: writes its id to `*out_trial_id` and its active parameters as a JSON
+/// object (`{"temperature": 0.7, "model": "large"}`) to `*out_params_json`.
+///
+/// Ownership: `*out_params_json` is the caller's; free it with `gaia_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_ask(
+    study: *mut gaia_study,
+    out_trial_id: *mut u64,
+    out_params_json: *mut *mut c_char,
+) -> gaia_status {
+    guard(|| {
+        check_out(out_trial_id, "out_trial_id")?;
+        check_out(out_params_json, "out_params_json")?;
+        // SAFETY: C caller's contract.
+        let asked = unsafe { lock(study) }?.ask()?;
+        let params = strings::output(
+            serde_json::Value::Object(asked.params).to_string(),
+            "params",
+        )?;
+        // SAFETY: both checked above.
+        unsafe {
+            write_out(out_trial_id, asked.id);
+            write_out(out_params_json, params);
+        }
+        Ok(())
+    })
+}
+
+/// Finishes a trial. `state` is a `gaia_trial_state`; a complete trial needs a finite
+/// `value` (NaN or infinity is `GAIA_ERR_INVALID_ARGUMENT` and changes nothing: tell it as
+/// failed). Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (already
+/// finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state or value).
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_tell(
+    study: *mut gaia_study,
+    trial_id: u64,
+    value: f64,
+    state: i32,
+) -> gaia_status {
+    guard(|| {
+        let state = trial_state(state)?;
+        // SAFETY: C caller's contract.
+        unsafe { lock(study) }?.tell(trial_id, value, state)?;
+        Ok(())
+    })
+}
+
+/// Queues parameters (a JSON object of every active parameter) for the next ask.
+/// Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (a value outside its
+/// parameter, a missing or inactive parameter). Ownership: does not take `params_json`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_enqueue(
+    study: *mut gaia_study,
+    params_json: *const c_char,
+) -> gaia_status {
+    guard(|| {
+        // SAFETY: C caller's contract.
+        let json = unsafe { strings::input(params_json, "params_json") }?;
+        let params = Study::parse_params(json)?;
+        // SAFETY: C caller's contract.
+        unsafe { lock(study) }?.enqueue(&params)?;
+        Ok(())
+    })
+}
+
+/// Records a trial evaluated elsewhere and writes its id to `*out_trial_id`. Errors as for
+/// `gaia_study_enqueue` and `gaia_study_tell`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_add_trial(
+    study: *mut gaia_study,
+    params_json: *const c_char,
+    value: f64,
+    state: i32,
+    out_trial_id: *mut u64,
+) -> gaia_status {
+    guard(|| {
+        check_out(out_trial_id, "out_trial_id")?;
+        let state = trial_state(state)?;
+        // SAFETY: C caller's contract.
+        let json = unsafe { strings::input(params_json, "params_json") }?;
+        let params = Study::parse_params(json)?;
+        // SAFETY: C caller's contract.
+        let id = unsafe { lock(study) }?.add_trial(&params, value, state)?;
+        // SAFETY: checked above.
+        unsafe { write_out(out_trial_id, id) };
+        Ok(())
+    })
+}
+
+/// Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`.
+/// `GAIA_ERR_INVALID_STATE` while no trial is complete. Ownership: `*out_json` is the
+/// caller's; free it with `gaia_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_best_json(
+    study: *const gaia_study,
+    out_json: *mut *mut c_char,
+) -> gaia_status {
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.best_json()?)) }
+}
+
+/// Writes every trial as a JSON array of `{"id","state","value","params"}` objects
+/// (`state` is running, complete, failed or pruned). Ownership as for `gaia_study_best_json`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_trials_json(
+    study: *const gaia_study,
+    out_json: *mut *mut c_char,
+) -> gaia_status {
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.trials_json())) }
+}
+
+/// Serialises the whole study (config, trials, queue, generator) as versioned JSON for
+/// `gaia_study_load`, which continues with the same proposals. Ownership as above.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_save(
+    study: *const gaia_study,
+    out_json: *mut *mut c_char,
+) -> gaia_status {
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.save_json())) }
+}

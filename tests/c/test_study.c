@@ -1,0 +1,139 @@
+/* Studies through the C ABI: ask/tell with TPE, every kind of bad input, save/load. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "gaia.h"
+#include "check.h"
+
+static const char *CONFIG =
+    "{\"space\": {\"params\": ["
+    "{\"name\": \"x\", \"type\": \"float\", \"low\": -5, \"high\": 5},"
+    "{\"name\": \"kind\", \"type\": \"categorical\", \"choices\": [\"a\", \"b\"]}]},"
+    " \"sampler\": {\"type\": \"tpe\"}, \"seed\": 7}";
+
+/* The objective: (x - 1)^2, plus 1 when kind is "b". */
+static double objective(const char *params) {
+  const char *at = strstr(params, "\"x\":");
+  double x = at ? strtod(at + 4, NULL) : 100.0;
+  return (x - 1.0) * (x - 1.0) + (strstr(params, "\"kind\":\"b\"") ? 1.0 : 0.0);
+}
+
+static char *saved(const gaia_study *s) {
+  char *out = NULL;
+  CHECK_STATUS(gaia_study_save(s, &out), GAIA_OK);
+  return out;
+}
+
+static void test_optimises(void) {
+  gaia_study *s = NULL;
+  CHECK_STATUS(gaia_study_new(CONFIG, &s), GAIA_OK);
+  for (int i = 0; s && i < 60; i++) {
+    uint64_t id = 99;
+    char *params = NULL;
+    CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+    CHECK(id == (uint64_t)i, "id %llu", (unsigned long long)id);
+    if (params) CHECK_STATUS(gaia_study_tell(s, id, objective(params), GAIA_TRIAL_COMPLETE), GAIA_OK);
+    gaia_string_free(params);
+  }
+  char *best = NULL;
+  CHECK_STATUS(gaia_study_best_json(s, &best), GAIA_OK);
+  const char *v = best ? strstr(best, "\"value\":") : NULL;
+  CHECK(v && strtod(v + 8, NULL) < 0.05, "best %s", best ? best : "(null)");
+  CHECK(best && strstr(best, "\"kind\":\"a\""), "best %s", best ? best : "(null)");
+  gaia_string_free(best);
+  char *trials = NULL;
+  CHECK_STATUS(gaia_study_trials_json(s, &trials), GAIA_OK);
+  CHECK(trials && trials[0] == '[' && strstr(trials, "\"id\":59"), "trials");
+  gaia_string_free(trials);
+  gaia_study_free(s);
+}
+
+static void test_bad_input(void) {
+  gaia_study *s = (gaia_study *)&CONFIG;
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": [{\"name\": \"top_p\", \"type\": \"float\", \"low\": 1.5, \"high\": 1.0}]}}", &s),
+               GAIA_ERR_INVALID_CONFIG);
+  CHECK(strstr(gaia_last_error(), "search space: param \"top_p\": low 1.5 > high 1.0") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_study_new("{\"space\": 3}", &s), GAIA_ERR_INVALID_JSON);
+  CHECK_STATUS(gaia_study_new(NULL, &s), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_new("{\"space\":\xff}", &s), GAIA_ERR_INVALID_UTF8);
+  CHECK(s == (gaia_study *)&CONFIG, "out-param written on failure");
+
+  CHECK_STATUS(gaia_study_new(CONFIG, &s), GAIA_OK);
+  char *out = NULL;
+  CHECK_STATUS(gaia_study_best_json(s, &out), GAIA_ERR_INVALID_STATE);
+  uint64_t id = 0;
+  char *params = NULL;
+  CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+  gaia_string_free(params);
+  char *before = saved(s);
+  CHECK_STATUS(gaia_study_tell(s, id, NAN, GAIA_TRIAL_COMPLETE), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_study_tell(s, id, 1.0, 7), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(gaia_last_error(), "got 7") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_study_tell(s, 42, 1.0, GAIA_TRIAL_COMPLETE), GAIA_ERR_NOT_FOUND);
+  CHECK_STATUS(gaia_study_enqueue(s, "{\"x\": 9, \"kind\": \"a\"}"), GAIA_ERR_INVALID_CONFIG);
+  CHECK_STATUS(gaia_study_enqueue(s, "{\"x\": "), GAIA_ERR_INVALID_JSON);
+  CHECK_STATUS(gaia_study_add_trial(s, "{\"x\": 0}", 1.0, GAIA_TRIAL_COMPLETE, &id), GAIA_ERR_INVALID_CONFIG);
+  CHECK_STATUS(gaia_study_ask(s, NULL, &params), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_ask((gaia_study *)&before, &id, &params), GAIA_ERR_INVALID_HANDLE);
+  char *after = saved(s);
+  CHECK(before && after && strcmp(before, after) == 0, "refused calls changed the study");
+  gaia_string_free(after);
+  CHECK_STATUS(gaia_study_tell(s, 0, NAN, GAIA_TRIAL_FAILED), GAIA_OK);
+  CHECK_STATUS(gaia_study_tell(s, 0, 1.0, GAIA_TRIAL_COMPLETE), GAIA_ERR_INVALID_STATE);
+
+  /* Corrupt and future saves. */
+  gaia_study *l = NULL;
+  char *cut = strdup(before);
+  cut[strlen(cut) / 2] = '\0';
+  CHECK_STATUS(gaia_study_load(cut, &l), GAIA_ERR_CORRUPT_STATE);
+  char *v2 = strdup(before);
+  char *at = strstr(v2, "\"version\":1");
+  if (at) at[10] = '9';
+  CHECK_STATUS(gaia_study_load(v2, &l), GAIA_ERR_UNSUPPORTED_VERSION);
+  CHECK(l == NULL, "out-param written on failure");
+  free(cut);
+  free(v2);
+  gaia_string_free(before);
+  gaia_study_free(s);
+}
+
+static void test_save_load_continues(void) {
+  gaia_study *a = NULL, *b = NULL;
+  CHECK_STATUS(gaia_study_new(CONFIG, &a), GAIA_OK);
+  CHECK_STATUS(gaia_study_enqueue(a, "{\"x\": 1.0, \"kind\": \"a\"}"), GAIA_OK);
+  uint64_t id = 0;
+  CHECK_STATUS(gaia_study_add_trial(a, "{\"x\": 2.0, \"kind\": \"b\"}", 2.0, GAIA_TRIAL_COMPLETE, &id), GAIA_OK);
+  CHECK(id == 0, "add_trial id %llu", (unsigned long long)id);
+  for (int i = 0; i < 15; i++) {
+    char *p = NULL;
+    CHECK_STATUS(gaia_study_ask(a, &id, &p), GAIA_OK);
+    if (i == 0) CHECK(p && strcmp(p, "{\"kind\":\"a\",\"x\":1.0}") == 0, "enqueued first: %s", p ? p : "(null)");
+    if (p) gaia_study_tell(a, id, objective(p), GAIA_TRIAL_COMPLETE);
+    gaia_string_free(p);
+  }
+  char *s = saved(a);
+  CHECK_STATUS(gaia_study_load(s, &b), GAIA_OK);
+  for (int i = 0; b && i < 10; i++) {
+    char *pa = NULL, *pb = NULL;
+    uint64_t ia = 0, ib = 1;
+    gaia_study_ask(a, &ia, &pa);
+    gaia_study_ask(b, &ib, &pb);
+    CHECK(ia == ib && pa && pb && strcmp(pa, pb) == 0, "ask %d differs after load", i);
+    if (pa) gaia_study_tell(a, ia, objective(pa), GAIA_TRIAL_COMPLETE);
+    if (pb) gaia_study_tell(b, ib, objective(pb), GAIA_TRIAL_COMPLETE);
+    gaia_string_free(pa);
+    gaia_string_free(pb);
+  }
+  gaia_string_free(s);
+  gaia_study_free(a);
+  gaia_study_free(b);
+}
+
+int main(void) {
+  test_optimises();
+  test_bad_input();
+  test_save_load_continues();
+  return done("test_study");
+}
