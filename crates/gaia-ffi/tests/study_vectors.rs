@@ -1,0 +1,211 @@
+//! The shared study vectors (`tests/vectors/tune_study.json`), replayed through the C ABI.
+//! Seeded random and TPE studies: every front end must propose exactly these parameters.
+//! `GAIA_WRITE_VECTORS=1 cargo test -p gaia-ffi --test study_vectors` regenerates the file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::ffi::{c_char, CStr, CString};
+use std::path::PathBuf;
+use std::ptr;
+
+use gaia::status::{gaia_last_error, gaia_status, gaia_status_name};
+use gaia::study::*;
+use gaia_core::tune::{Study, TrialState};
+use serde_json::{json, Map, Value};
+
+fn path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/tune_study.json")
+}
+
+fn code_of(e: &gaia_core::tune::Error) -> (String, i32) {
+    let status = gaia_status::from(e.kind());
+    let name = unsafe { CStr::from_ptr(gaia_status_name(status as i32)) };
+    (name.to_str().unwrap().to_owned(), status as i32)
+}
+
+fn objective(p: &Map<String, Value>) -> f64 {
+    let x = p.get("x").and_then(Value::as_f64).unwrap_or(0.0);
+    let n = p.get("n").and_then(Value::as_f64).unwrap_or(1.0);
+    let bonus = if p.get("kind") == Some(&json!("b")) {
+        -0.5
+    } else {
+        0.0
+    };
+    let v = (x - 0.7).powi(2) + (n.ln() - 1.0).abs() * 0.1 + bonus;
+    (v * 1e6).round() / 1e6
+}
+
+fn generate() -> Value {
+    let space = json!({"params": [
+        {"name": "kind", "type": "categorical", "choices": ["a", "b"]},
+        {"name": "x", "type": "float", "low": -2, "high": 2},
+        {"name": "n", "type": "int", "low": 1, "high": 32, "log": true},
+        {"name": "w", "type": "float", "low": 0, "high": 1, "step": 0.1,
+         "condition": {"param": "kind", "in": ["b"]}}
+    ]});
+    let mut cases = vec![];
+    for (name, sampler, rounds) in [
+        ("random", json!({"type": "random"}), 12),
+        (
+            "tpe_multivariate",
+            json!({"type": "tpe", "n_startup_trials": 5}),
+            25,
+        ),
+        (
+            "tpe_univariate",
+            json!({"type": "tpe", "n_startup_trials": 5, "multivariate": false}),
+            20,
+        ),
+    ] {
+        let config =
+            json!({"space": space, "direction": "minimize", "sampler": sampler, "seed": 11});
+        let mut s = Study::from_json(&config.to_string()).unwrap();
+        let mut steps = vec![];
+        s.enqueue(
+            &json!({"kind": "b", "x": 0.5, "n": 4, "w": 0.3})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+        steps.push(json!({"op": "enqueue", "params": {"kind": "b", "x": 0.5, "n": 4, "w": 0.3}}));
+        let mut pending = None;
+        for round in 0..rounds {
+            let a = s.ask().unwrap();
+            steps.push(json!({"op": "ask", "expect_id": a.id, "expect": a.params}));
+            if round % 7 == 3 {
+                // Left running for a while: the constant liar sees it.
+                pending = Some((a.id, objective(&a.params)));
+                continue;
+            }
+            let (state, value) = if round % 9 == 8 {
+                ("failed", 0.0)
+            } else {
+                ("complete", objective(&a.params))
+            };
+            let st = if state == "failed" {
+                TrialState::Failed
+            } else {
+                TrialState::Complete
+            };
+            s.tell(a.id, value, st).unwrap();
+            steps.push(json!({"op": "tell", "id": a.id, "value": value, "state": state}));
+            if round == rounds / 2 {
+                steps.push(json!({"op": "save_load"}));
+                s = Study::load_json(&s.save_json()).unwrap();
+                let e = s.tell(a.id, 1.0, TrialState::Complete).unwrap_err();
+                let (err, code) = code_of(&e);
+                steps.push(json!({"op": "tell", "id": a.id, "value": 1.0, "state": "complete", "error": err, "code": code}));
+                let e = s.tell(999, 1.0, TrialState::Complete).unwrap_err();
+                let (err, code) = code_of(&e);
+                steps.push(json!({"op": "tell", "id": 999, "value": 1.0, "state": "complete", "error": err, "code": code}));
+            }
+            if let Some((id, v)) = pending.take() {
+                s.tell(id, v, TrialState::Complete).unwrap();
+                steps.push(json!({"op": "tell", "id": id, "value": v, "state": "complete"}));
+            }
+        }
+        let best = s.best_json().unwrap();
+        steps.push(json!({"op": "best", "expect": serde_json::from_str::<Value>(&best).unwrap()}));
+        cases.push(json!({"name": name, "config": config, "steps": steps}));
+    }
+    json!({"format": "gaia.vectors.study", "version": 1, "cases": cases})
+}
+
+fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+unsafe fn take(s: *mut c_char) -> String {
+    let out = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
+    unsafe { gaia::gaia_string_free(s) };
+    out
+}
+
+fn state_code(s: &str) -> i32 {
+    match s {
+        "complete" => gaia_trial_state::GAIA_TRIAL_COMPLETE as i32,
+        "failed" => gaia_trial_state::GAIA_TRIAL_FAILED as i32,
+        _ => gaia_trial_state::GAIA_TRIAL_PRUNED as i32,
+    }
+}
+
+fn replay(case: &Value) {
+    let name = case["name"].as_str().unwrap();
+    let mut s = ptr::null_mut();
+    unsafe {
+        let cfg = cstr(&case["config"].to_string());
+        assert_eq!(gaia_study_new(cfg.as_ptr(), &mut s), gaia_status::GAIA_OK);
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let at = format!("{name} step {i}: {step}");
+            let status = match step["op"].as_str().unwrap() {
+                "enqueue" => gaia_study_enqueue(s, cstr(&step["params"].to_string()).as_ptr()),
+                "ask" => {
+                    let (mut id, mut p) = (0u64, ptr::null_mut());
+                    let st = gaia_study_ask(s, &mut id, &mut p);
+                    assert_eq!(st, gaia_status::GAIA_OK, "{at}");
+                    let params: Value = serde_json::from_str(&take(p)).unwrap();
+                    assert_eq!(id, step["expect_id"].as_u64().unwrap(), "{at}");
+                    assert_eq!(params, step["expect"], "{at}");
+                    st
+                }
+                "tell" => gaia_study_tell(
+                    s,
+                    step["id"].as_u64().unwrap(),
+                    step["value"].as_f64().unwrap(),
+                    state_code(step["state"].as_str().unwrap()),
+                ),
+                "save_load" => {
+                    let mut out = ptr::null_mut();
+                    assert_eq!(gaia_study_save(s, &mut out), gaia_status::GAIA_OK);
+                    gaia_study_free(s);
+                    s = ptr::null_mut();
+                    gaia_study_load(cstr(&take(out)).as_ptr(), &mut s)
+                }
+                "best" => {
+                    let mut out = ptr::null_mut();
+                    let st = gaia_study_best_json(s, &mut out);
+                    let v: Value = serde_json::from_str(&take(out)).unwrap();
+                    assert_eq!(v, step["expect"], "{at}");
+                    st
+                }
+                op => panic!("unknown op {op}"),
+            };
+            let want = step.get("code").and_then(Value::as_i64).unwrap_or(0);
+            let err = CStr::from_ptr(gaia_last_error())
+                .to_string_lossy()
+                .into_owned();
+            assert_eq!(status as i64, want, "{at}: {err}");
+        }
+        gaia_study_free(s);
+    }
+}
+
+#[test]
+fn shared_study_vectors_replay_through_the_c_abi() {
+    let fresh = generate();
+    if std::env::var_os("GAIA_WRITE_VECTORS").is_some() {
+        std::fs::write(path(), serde_json::to_string_pretty(&fresh).unwrap() + "\n").unwrap();
+    }
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(path()).expect("tune_study.json missing"))
+            .unwrap();
+    for case in stored["cases"].as_array().unwrap() {
+        replay(case);
+    }
+    assert_eq!(
+        stored, fresh,
+        "gaia-core no longer reproduces tests/vectors/tune_study.json"
+    );
+    // The model must have learnt something: TPE's best beats the random case's best.
+    let best = |k: usize| {
+        stored["cases"][k]["steps"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["expect"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(best(1) < best(0), "tpe {} vs random {}", best(1), best(0));
+}
