@@ -112,4 +112,48 @@ static inline gaia_status go_bandit_save(gaia_bandit *b, char **out, char **err)
 	*err = go_gaia_error(st);
 	return st;
 }
+static inline gaia_status go_study_new(const char *json, gaia_study **out, char **err) {
+	gaia_status st = gaia_study_new(json, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_load(const char *json, gaia_study **out, char **err) {
+	gaia_status st = gaia_study_load(json, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_ask(gaia_study *s, uint64_t *id, char **params, char **err) {
+	gaia_status st = gaia_study_ask(s, id, params);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_tell(gaia_study *s, uint64_t id, double value, int32_t state, char **err) {
+	gaia_status st = gaia_study_tell(s, id, value, state);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_enqueue(gaia_study *s, const char *params, char **err) {
+	gaia_status st = gaia_study_enqueue(s, params);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_add_trial(gaia_study *s, const char *params, double value, int32_t state, uint64_t *id, char **err) {
+	gaia_status st = gaia_study_add_trial(s, params, value, state, id);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+// what: 0 best, 1 trials, 2 save.
+static inline gaia_status go_study_text(gaia_study *s, int what, char **out, char **err) {
+	gaia_status st = what == 0 ? gaia_study_best_json(s, out)
+	               : what == 1 ? gaia_study_trials_json(s, out)
+	                           : gaia_study_save(s, out);
+	*err = go_gaia_error(st);
+	return st;
+}
 #endif

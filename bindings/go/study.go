@@ -1,0 +1,220 @@
+package gaia
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// TrialState is how a trial ended (gaia_trial_state).
+type TrialState int32
+
+// Trial states for Tell and AddTrial.
+const (
+	TrialComplete TrialState = 1
+	TrialFailed   TrialState = 2
+	TrialPruned   TrialState = 3
+)
+
+// Study is an ask/tell optimisation study (gaia_study): it proposes parameters, the
+// caller evaluates them however it likes, concurrently if it wants, and tells the value.
+// A Study is safe for concurrent use; Close releases it.
+type Study struct {
+	mu  sync.RWMutex
+	ptr *C.gaia_study
+}
+
+// Trial is one trial as the library reports it.
+type Trial struct {
+	ID     uint64         `json:"id"`
+	State  string         `json:"state"`
+	Value  *float64       `json:"value"`
+	Params map[string]any `json:"params"`
+}
+
+// NewStudy creates a study from a JSON configuration such as
+// {"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+// "direction": "minimize", "sampler": {"type": "tpe"}, "seed": 1}.
+// Errors: ErrInvalidJSON, ErrInvalidConfig (naming the parameter).
+func NewStudy(configJSON string) (*Study, error) { return openStudy(configJSON, "config_json", false) }
+
+// LoadStudy restores a study saved by Save.
+func LoadStudy(saved string) (*Study, error) { return openStudy(saved, "saved_json", true) }
+
+func openStudy(text, what string, load bool) (*Study, error) {
+	if abiErr != nil {
+		return nil, abiErr
+	}
+	ctext, err := cString(text, what)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(ctext))
+	var ptr *C.gaia_study
+	var msg *C.char
+	var st C.gaia_status
+	if load {
+		st = C.go_study_load(ctext, &ptr, &msg)
+	} else {
+		st = C.go_study_new(ctext, &ptr, &msg)
+	}
+	if err := fail(st, msg); err != nil {
+		return nil, err
+	}
+	s := &Study{ptr: ptr}
+	runtime.SetFinalizer(s, (*Study).Close)
+	return s, nil
+}
+
+// Close frees the study; idempotent, and later calls return ErrInvalidHandle.
+func (s *Study) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptr != nil {
+		C.gaia_study_free(s.ptr)
+		s.ptr = nil
+		runtime.SetFinalizer(s, nil)
+	}
+	return nil
+}
+
+var errStudyClosed = &Error{Code: StatusInvalidHandle, Msg: "study is closed"}
+
+func (s *Study) live() error {
+	debugGC()
+	if s.ptr == nil {
+		return errStudyClosed
+	}
+	return nil
+}
+
+// Ask starts a trial and returns its id and its active parameters.
+func (s *Study) Ask() (uint64, map[string]any, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return 0, nil, err
+	}
+	var id C.uint64_t
+	var params, msg *C.char
+	st := C.go_study_ask(s.ptr, &id, &params, &msg)
+	runtime.KeepAlive(s)
+	if err := fail(st, msg); err != nil {
+		return 0, nil, err
+	}
+	var p map[string]any
+	if err := json.Unmarshal([]byte(takeString(params)), &p); err != nil {
+		return 0, nil, &Error{Code: StatusCorruptState, Msg: "params: " + err.Error()}
+	}
+	return uint64(id), p, nil
+}
+
+// Tell finishes trial id. A complete trial needs a finite value (NaN is ErrInvalidArgument
+// and changes nothing); failed and pruned trials ignore it. Errors: ErrNotFound,
+// ErrInvalidState (already finished).
+func (s *Study) Tell(id uint64, value float64, state TrialState) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_tell(s.ptr, C.uint64_t(id), C.double(value), C.int32_t(state), &msg)
+	runtime.KeepAlive(s)
+	return fail(st, msg)
+}
+
+func marshalParams(params map[string]any) (*C.char, error) {
+	text, err := json.Marshal(params)
+	if err != nil {
+		return nil, &Error{Code: StatusInvalidJSON, Msg: "trial params: " + err.Error()}
+	}
+	return cString(string(text), "params_json")
+}
+
+// Enqueue makes the next Ask return these parameters (every active one, in range).
+func (s *Study) Enqueue(params map[string]any) error {
+	cp, err := marshalParams(params)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cp))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_enqueue(s.ptr, cp, &msg)
+	runtime.KeepAlive(s)
+	return fail(st, msg)
+}
+
+// AddTrial records a trial evaluated elsewhere and returns its id.
+func (s *Study) AddTrial(params map[string]any, value float64, state TrialState) (uint64, error) {
+	cp, err := marshalParams(params)
+	if err != nil {
+		return 0, err
+	}
+	defer C.free(unsafe.Pointer(cp))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return 0, err
+	}
+	var id C.uint64_t
+	var msg *C.char
+	st := C.go_study_add_trial(s.ptr, cp, C.double(value), C.int32_t(state), &id, &msg)
+	runtime.KeepAlive(s)
+	return uint64(id), fail(st, msg)
+}
+
+func (s *Study) text(what C.int) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return "", err
+	}
+	var out, msg *C.char
+	st := C.go_study_text(s.ptr, what, &out, &msg)
+	runtime.KeepAlive(s)
+	if err := fail(st, msg); err != nil {
+		return "", err
+	}
+	return takeString(out), nil
+}
+
+// Best returns the best complete trial; ErrInvalidState while none is complete.
+func (s *Study) Best() (*Trial, error) {
+	text, err := s.text(0)
+	if err != nil {
+		return nil, err
+	}
+	var t Trial
+	if err := json.Unmarshal([]byte(text), &t); err != nil {
+		return nil, &Error{Code: StatusCorruptState, Msg: "best: " + err.Error()}
+	}
+	return &t, nil
+}
+
+// Trials returns every trial in id order.
+func (s *Study) Trials() ([]Trial, error) {
+	text, err := s.text(1)
+	if err != nil {
+		return nil, err
+	}
+	var ts []Trial
+	if err := json.Unmarshal([]byte(text), &ts); err != nil {
+		return nil, &Error{Code: StatusCorruptState, Msg: "trials: " + err.Error()}
+	}
+	return ts, nil
+}
+
+// Save serialises the whole study for LoadStudy.
+func (s *Study) Save() (string, error) { return s.text(2) }
