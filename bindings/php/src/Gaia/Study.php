@@ -1,0 +1,168 @@
+<?php
+declare(strict_types=1);
+
+namespace Gaia;
+
+/**
+ * An ask/tell optimisation study: proposes parameters (random or TPE), learns from the values
+ * told. Trials may be told in any order, much later, or from another request after
+ * save()/load().
+ */
+final class Study
+{
+    /** The trial finished with a finite value. */
+    public const COMPLETE = 1;
+    /** The evaluation failed; its value is ignored. */
+    public const FAILED = 2;
+    /** The evaluation was stopped early; its value is ignored. */
+    public const PRUNED = 3;
+
+    private \FFI\CData $handle;
+
+    /**
+     * Creates a study.
+     *
+     * @param array<string, mixed>|string $config ['space' => ['params' => [...]], 'direction' =>
+     *        'minimize', 'sampler' => ['type' => 'tpe'], 'seed' => 1], or that as JSON
+     * @throws InvalidArgumentException malformed JSON (7) or a bad parameter (8; the message names it)
+     */
+    public function __construct(array|string $config)
+    {
+        $this->open('gaia_study_new', is_array($config) ? self::json($config, false) : $config);
+    }
+
+    /**
+     * Restores a study saved by save().
+     *
+     * @throws CorruptStateException a corrupt save (13) or a newer format (14)
+     */
+    public static function load(string $saved): self
+    {
+        $study = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $study->open('gaia_study_load', $saved);
+        return $study;
+    }
+
+    private function open(string $function, string $json): void
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('gaia_study *');
+        FFI::check($lib->$function($json, \FFI::addr($out)));
+        $this->handle = $out;
+    }
+
+    public function __destruct()
+    {
+        if (isset($this->handle)) {
+            FFI::lib()->gaia_study_free($this->handle);
+        }
+    }
+
+    /** Handles are not shareable between PHP objects. */
+    public function __clone()
+    {
+        throw new StateException('a Gaia\Study cannot be cloned: save() and load() it instead', 12);
+    }
+
+    /** @param array<string, mixed> $value */
+    private static function json(array $value, bool $object): string
+    {
+        $json = json_encode($object ? (object) $value : $value, JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE);
+        if ($json === false) {
+            throw new InvalidArgumentException('trial params: ' . json_last_error_msg(), 7);
+        }
+        return $json;
+    }
+
+    private static function id(int $id): int
+    {
+        if ($id < 0) {
+            throw new NotFoundException("trial id must not be negative, got $id", 10);
+        }
+        return $id;
+    }
+
+    /**
+     * Starts a trial.
+     *
+     * @return array{id: int, params: array<string, mixed>}
+     */
+    public function ask(): array
+    {
+        $lib = FFI::lib();
+        $id = $lib->new('uint64_t');
+        $params = $lib->new('char *');
+        FFI::check($lib->gaia_study_ask($this->handle, \FFI::addr($id), \FFI::addr($params)));
+        return ['id' => $id->cdata, 'params' => json_decode(FFI::take($params), true, 512, JSON_THROW_ON_ERROR)];
+    }
+
+    /**
+     * Finishes a trial; a complete one needs a finite value (NaN changes nothing: tell FAILED).
+     *
+     * @throws NotFoundException unknown trial (10)
+     * @throws StateException already finished (12)
+     * @throws InvalidArgumentException NaN/infinite value or a bad state (9)
+     */
+    public function tell(int $id, float $value, int $state = self::COMPLETE): void
+    {
+        FFI::check(FFI::lib()->gaia_study_tell($this->handle, self::id($id), $value, $state));
+    }
+
+    /**
+     * Makes the next ask() return these parameters (every active one, inside its range).
+     *
+     * @param array<string, mixed> $params
+     */
+    public function enqueue(array $params): void
+    {
+        FFI::check(FFI::lib()->gaia_study_enqueue($this->handle, self::json($params, true)));
+    }
+
+    /**
+     * Records a trial evaluated elsewhere and returns its id.
+     *
+     * @param array<string, mixed> $params
+     */
+    public function addTrial(array $params, float $value, int $state = self::COMPLETE): int
+    {
+        $lib = FFI::lib();
+        $id = $lib->new('uint64_t');
+        FFI::check($lib->gaia_study_add_trial($this->handle, self::json($params, true), $value, $state, \FFI::addr($id)));
+        return $id->cdata;
+    }
+
+    /**
+     * The best complete trial: ['id', 'state', 'value', 'params'].
+     *
+     * @return array<string, mixed>
+     * @throws StateException while no trial is complete (12)
+     */
+    public function best(): array
+    {
+        return json_decode($this->text('gaia_study_best_json'), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * Every trial, in id order.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function trials(): array
+    {
+        return json_decode($this->text('gaia_study_trials_json'), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** The whole study as versioned JSON for load(). */
+    public function save(): string
+    {
+        return $this->text('gaia_study_save');
+    }
+
+    private function text(string $function): string
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('char *');
+        FFI::check($lib->$function($this->handle, \FFI::addr($out)));
+        return FFI::take($out);
+    }
+}
