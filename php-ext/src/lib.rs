@@ -21,7 +21,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
-use gaia_core::tune::Bandit as CoreBandit;
+use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
 
 /// The ABI version the FFI binding checks; reported identically here.
@@ -288,6 +288,136 @@ impl Bandit {
     }
 }
 
+/// `JSON_FORCE_OBJECT`, added for trial parameters as the FFI binding does.
+const JSON_FORCE_OBJECT: i64 = 16;
+
+/// PHP's json_encode of `value`, or the exception the FFI binding throws when it fails.
+fn encode(value: &Zval, flags: i64, what: &str) -> PhpResult<String> {
+    let json = call("json_encode", vec![value, &flags])?;
+    match json.str() {
+        Some(text) => Ok(text.to_owned()),
+        None => {
+            let msg = call("json_last_error_msg", vec![])?;
+            Err(exception(
+                format!("{what}: {}", msg.str().unwrap_or("cannot encode")),
+                7,
+            ))
+        }
+    }
+}
+
+/// PHP's json_decode(`text`, true).
+fn decode(text: &str) -> PhpResult<Zval> {
+    let text = text.to_owned();
+    let assoc = true;
+    call("json_decode", vec![&text, &assoc])
+}
+
+fn trial_id(id: i64) -> PhpResult<u64> {
+    u64::try_from(id).map_err(|_| fail(gaia_core::tune::Error::NegativeTrialId(id)))
+}
+
+/// An ask/tell optimisation study (random or TPE); save()/load() carry it across requests.
+#[php_class]
+#[php(name = "Gaia\\Study")]
+#[php(flags = ext_php_rs::flags::ClassFlags::Final)]
+#[derive(Debug)]
+pub struct Study {
+    inner: CoreStudy,
+}
+
+#[php_impl]
+impl Study {
+    /// The trial finished with a finite value.
+    pub const COMPLETE: i64 = 1;
+    /// The evaluation failed; its value is ignored.
+    pub const FAILED: i64 = 2;
+    /// The evaluation was stopped early; its value is ignored.
+    pub const PRUNED: i64 = 3;
+
+    /// Creates a study from a configuration array, or the same as a JSON string.
+    pub fn __construct(config: &Zval) -> PhpResult<Self> {
+        let owned;
+        let text = if config.is_array() {
+            owned = encode(config, JSON_ENCODE_FLAGS, "study config")?;
+            owned.as_str()
+        } else if config.is_string() {
+            text(config, "config_json")?
+        } else {
+            return Err(exception(
+                "study config must be an array or a JSON string".into(),
+                7,
+            ));
+        };
+        Ok(Study {
+            inner: CoreStudy::from_json(text).map_err(fail)?,
+        })
+    }
+
+    /// Restores a study saved by save().
+    pub fn load(saved: &Zval) -> PhpResult<Self> {
+        let text = text(saved, "saved_json")?;
+        Ok(Study {
+            inner: CoreStudy::load_json(text).map_err(fail)?,
+        })
+    }
+
+    /// Starts a trial: ['id' => int, 'params' => array].
+    pub fn ask(&mut self) -> PhpResult<Zval> {
+        let asked = self.inner.ask().map_err(fail)?;
+        let json = serde_json::json!({"id": asked.id, "params": asked.params});
+        decode(&json.to_string())
+    }
+
+    /// Finishes a trial (state: COMPLETE, FAILED or PRUNED).
+    #[php(defaults(state = 1))]
+    pub fn tell(&mut self, id: i64, value: f64, state: i64) -> PhpResult<()> {
+        let id = trial_id(id)?;
+        let state = TrialState::from_code(state).map_err(fail)?;
+        self.inner.tell(id, value, state).map_err(fail)
+    }
+
+    /// Makes the next ask() return these parameters.
+    pub fn enqueue(&mut self, params: &Zval) -> PhpResult<()> {
+        let json = encode(
+            params,
+            JSON_ENCODE_FLAGS | JSON_FORCE_OBJECT,
+            "trial params",
+        )?;
+        let params = CoreStudy::parse_params(&json).map_err(fail)?;
+        self.inner.enqueue(&params).map_err(fail)
+    }
+
+    /// Records a trial evaluated elsewhere and returns its id.
+    #[php(defaults(state = 1))]
+    pub fn add_trial(&mut self, params: &Zval, value: f64, state: i64) -> PhpResult<i64> {
+        let json = encode(
+            params,
+            JSON_ENCODE_FLAGS | JSON_FORCE_OBJECT,
+            "trial params",
+        )?;
+        let params = CoreStudy::parse_params(&json).map_err(fail)?;
+        let state = TrialState::from_code(state).map_err(fail)?;
+        let id = self.inner.add_trial(&params, value, state).map_err(fail)?;
+        Ok(i64::try_from(id).unwrap_or(i64::MAX))
+    }
+
+    /// The best complete trial.
+    pub fn best(&self) -> PhpResult<Zval> {
+        decode(&self.inner.best_json().map_err(fail)?)
+    }
+
+    /// Every trial, in id order.
+    pub fn trials(&self) -> PhpResult<Zval> {
+        decode(&self.inner.trials_json())
+    }
+
+    /// The whole study as versioned JSON for load().
+    pub fn save(&self) -> String {
+        self.inner.save_json()
+    }
+}
+
 /// phpinfo() section.
 pub extern "C" fn php_module_info(_module: *mut ext_php_rs::zend::ModuleEntry) {
     info_table_start!();
@@ -304,5 +434,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .startup_function(register_exceptions)
         .class::<Library>()
         .class::<Bandit>()
+        .class::<Study>()
         .info_function(php_module_info)
 }

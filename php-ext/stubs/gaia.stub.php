@@ -47,3 +47,34 @@ final class Bandit
 
     public function save(): string {}
 }
+
+final class Study
+{
+    public const COMPLETE = 1;
+    public const FAILED = 2;
+    public const PRUNED = 3;
+
+    /** @param array<string, mixed>|string $config the configuration, or it as JSON */
+    public function __construct(array|string $config) {}
+
+    public static function load(string $saved): Study {}
+
+    /** @return array{id: int, params: array<string, mixed>} */
+    public function ask(): array {}
+
+    public function tell(int $id, float $value, int $state = Study::COMPLETE): void {}
+
+    /** @param array<string, mixed> $params */
+    public function enqueue(array $params): void {}
+
+    /** @param array<string, mixed> $params */
+    public function addTrial(array $params, float $value, int $state = Study::COMPLETE): int {}
+
+    /** @return array<string, mixed> */
+    public function best(): array {}
+
+    /** @return list<array<string, mixed>> */
+    public function trials(): array {}
+
+    public function save(): string {}
+}

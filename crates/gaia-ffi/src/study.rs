@@ -39,17 +39,7 @@ pub enum gaia_trial_state {
 }
 
 fn trial_state(state: i32) -> Result<TrialState, Failure> {
-    match state {
-        1 => Ok(TrialState::Complete),
-        2 => Ok(TrialState::Failed),
-        3 => Ok(TrialState::Pruned),
-        other => Err(Failure::new(
-            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
-            format!(
-                "state must be GAIA_TRIAL_COMPLETE (1), _FAILED (2) or _PRUNED (3), got {other}"
-            ),
-        )),
-    }
+    Ok(TrialState::from_code(i64::from(state))?)
 }
 
 /// Borrows and locks a study handle.

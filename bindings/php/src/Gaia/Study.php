@@ -67,9 +67,10 @@ final class Study
     /** @param array<string, mixed> $value */
     private static function json(array $value, bool $object): string
     {
-        $json = json_encode($object ? (object) $value : $value, JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE);
+        $flags = JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE | ($object ? JSON_FORCE_OBJECT : 0);
+        $json = json_encode($value, $flags);
         if ($json === false) {
-            throw new InvalidArgumentException('trial params: ' . json_last_error_msg(), 7);
+            throw new InvalidArgumentException(($object ? 'trial params: ' : 'study config: ') . json_last_error_msg(), 7);
         }
         return $json;
     }

@@ -71,6 +71,12 @@ pub enum Error {
         /// The trial.
         id: u64,
     },
+    /// A trial state code other than 1 (complete), 2 (failed) or 3 (pruned).
+    #[error("state must be complete (1), failed (2) or pruned (3), got {0}")]
+    InvalidTrialState(i64),
+    /// A negative trial id from a binding whose integers are signed.
+    #[error("trial id must not be negative, got {0}")]
+    NegativeTrialId(i64),
     /// `best` before any trial completed.
     #[error("the study has no complete trial yet")]
     NoCompleteTrial,
@@ -148,13 +154,14 @@ impl Error {
             Error::InvalidReward { .. } | Error::InvalidArmName { .. } => {
                 ErrorKind::InvalidArgument
             }
-            Error::UnknownArm { .. } | Error::ArmIndex { .. } | Error::UnknownTrial { .. } => {
-                ErrorKind::NotFound
-            }
+            Error::UnknownArm { .. }
+            | Error::ArmIndex { .. }
+            | Error::UnknownTrial { .. }
+            | Error::NegativeTrialId(_) => ErrorKind::NotFound,
             Error::TrialFinished { .. } | Error::NoCompleteTrial => ErrorKind::InvalidState,
-            Error::TrialStillRunning { .. } | Error::InvalidValue { .. } => {
-                ErrorKind::InvalidArgument
-            }
+            Error::TrialStillRunning { .. }
+            | Error::InvalidValue { .. }
+            | Error::InvalidTrialState(_) => ErrorKind::InvalidArgument,
             Error::DuplicateArm(_) => ErrorKind::AlreadyExists,
             Error::NoArms => ErrorKind::InvalidState,
             Error::Corrupt(_) => ErrorKind::CorruptState,

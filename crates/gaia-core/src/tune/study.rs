@@ -52,6 +52,18 @@ pub enum TrialState {
     Pruned,
 }
 
+impl TrialState {
+    /// The state for a C ABI / binding code: 1 complete, 2 failed, 3 pruned.
+    pub fn from_code(code: i64) -> Result<TrialState, Error> {
+        match code {
+            1 => Ok(TrialState::Complete),
+            2 => Ok(TrialState::Failed),
+            3 => Ok(TrialState::Pruned),
+            other => Err(Error::InvalidTrialState(other)),
+        }
+    }
+}
+
 /// One trial: its parameters (internal values per space parameter, `None` when inactive),
 /// its state and its value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
