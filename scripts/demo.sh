@@ -25,4 +25,13 @@ php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/bandi
 banner "Go (cgo, static libgaia.a): examples/go/bandit"
 (cd "$ROOT/examples/go" && go run ./bandit)
 
-banner "done: the bandit (tune engine) from C, PHP-FFI, PHP-ext and Go"
+banner "PHP over FFI: examples/php/study.php (TPE across requests)"
+php "$ROOT/examples/php/study.php"
+
+banner "PHP with the native extension: examples/php/study.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/study.php"
+
+banner "Go: examples/go/study (TPE with concurrent trials)"
+(cd "$ROOT/examples/go" && go run ./study)
+
+banner "done: the tune engine (bandit, TPE study) from C, PHP-FFI, PHP-ext and Go"
