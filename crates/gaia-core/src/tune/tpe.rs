@@ -124,6 +124,9 @@ fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
+/// ln(sqrt(2 pi)).
+const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+
 /// One dimension of a Parzen estimator.
 #[derive(Debug)]
 enum Dim {
@@ -197,7 +200,8 @@ impl Parzen {
                         .zip(&sigmas)
                         .map(|(m, s)| {
                             let mass = normal_cdf((high - m) / s) - normal_cdf((low - m) / s);
-                            mass.max(1e-300).ln() + s.ln()
+                            // log(sigma * sqrt(2 pi) * mass): the kernel's normaliser.
+                            mass.max(1e-300).ln() + s.ln() + LN_SQRT_2PI
                         })
                         .collect();
                     Dim::Numeric {
@@ -261,32 +265,38 @@ impl Parzen {
             .collect()
     }
 
+    /// log of the mixture density at `x`: a streaming log-sum-exp over the kernels, with
+    /// no allocation (this runs 2 x n_ei_candidates times per ask).
     fn log_pdf(&self, x: &[f64]) -> f64 {
-        let terms: Vec<f64> = (0..self.weights.len())
-            .map(|k| {
-                let mut lp = self.log_weights[k];
-                for (d, dim) in self.dims.iter().enumerate() {
-                    lp += match dim {
-                        Dim::Numeric {
-                            mus,
-                            sigmas,
-                            log_norm,
-                            ..
-                        } => {
-                            let z = (x[d] - mus[k]) / sigmas[k];
-                            -0.5 * z * z - 0.5 * (2.0 * std::f64::consts::PI).ln() - log_norm[k]
-                        }
-                        Dim::Categorical { log_probs } => {
-                            let row = &log_probs[k];
-                            row[(x[d].round() as usize).min(row.len() - 1)]
-                        }
-                    };
-                }
-                lp
-            })
-            .collect();
-        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
+        let mut max = f64::NEG_INFINITY;
+        let mut acc = 0.0;
+        for k in 0..self.weights.len() {
+            let mut t = self.log_weights[k];
+            for (d, dim) in self.dims.iter().enumerate() {
+                t += match dim {
+                    Dim::Numeric {
+                        mus,
+                        sigmas,
+                        log_norm,
+                        ..
+                    } => {
+                        let z = (x[d] - mus[k]) / sigmas[k];
+                        -0.5 * z * z - log_norm[k]
+                    }
+                    Dim::Categorical { log_probs } => {
+                        let row = &log_probs[k];
+                        row[(x[d].round() as usize).min(row.len() - 1)]
+                    }
+                };
+            }
+            if t > max {
+                acc = acc * (max - t).exp() + 1.0;
+                max = t;
+            } else {
+                acc += (t - max).exp();
+            }
+        }
+        max + acc.ln()
     }
 }
 
