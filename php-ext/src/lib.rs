@@ -196,26 +196,9 @@ pub struct Bandit {
 impl Bandit {
     /// Creates a bandit from a configuration array, or the same as a JSON string.
     pub fn __construct(config: &Zval) -> PhpResult<Self> {
-        let json;
-        let text = if config.is_array() {
-            let flags = JSON_ENCODE_FLAGS;
-            json = call("json_encode", vec![config, &flags])?;
-            json.str().ok_or_else(|| {
-                exception(
-                    "bandit config: the array cannot be encoded as JSON".into(),
-                    7,
-                )
-            })?
-        } else if config.is_string() {
-            text(config, "config_json")?
-        } else {
-            return Err(exception(
-                "bandit config must be an array or a JSON string".into(),
-                7,
-            ));
-        };
+        let text = config_text(config, "bandit config")?;
         Ok(Bandit {
-            inner: CoreBandit::from_json(text).map_err(fail)?,
+            inner: CoreBandit::from_json(&text).map_err(fail)?,
         })
     }
 
@@ -313,6 +296,21 @@ fn decode(text: &str) -> PhpResult<Zval> {
     call("json_decode", vec![&text, &assoc])
 }
 
+/// A constructor's configuration as JSON text: an array through json_encode (as the FFI
+/// binding encodes it), a string checked as UTF-8 under the C ABI's name `config_json`.
+fn config_text(config: &Zval, what: &str) -> PhpResult<String> {
+    if config.is_array() {
+        encode(config, JSON_ENCODE_FLAGS, what)
+    } else if config.is_string() {
+        Ok(text(config, "config_json")?.to_owned())
+    } else {
+        Err(exception(
+            format!("{what} must be an array or a JSON string"),
+            7,
+        ))
+    }
+}
+
 fn trial_id(id: i64) -> PhpResult<u64> {
     u64::try_from(id).map_err(|_| fail(gaia_core::tune::Error::NegativeTrialId(id)))
 }
@@ -337,20 +335,9 @@ impl Study {
 
     /// Creates a study from a configuration array, or the same as a JSON string.
     pub fn __construct(config: &Zval) -> PhpResult<Self> {
-        let owned;
-        let text = if config.is_array() {
-            owned = encode(config, JSON_ENCODE_FLAGS, "study config")?;
-            owned.as_str()
-        } else if config.is_string() {
-            text(config, "config_json")?
-        } else {
-            return Err(exception(
-                "study config must be an array or a JSON string".into(),
-                7,
-            ));
-        };
+        let text = config_text(config, "study config")?;
         Ok(Study {
-            inner: CoreStudy::from_json(text).map_err(fail)?,
+            inner: CoreStudy::from_json(&text).map_err(fail)?,
         })
     }
 

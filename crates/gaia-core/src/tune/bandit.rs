@@ -577,28 +577,9 @@ impl Bandit {
 
     /// Restores a bandit saved by [`Bandit::save_json`], checking every field.
     pub fn load_json(json: &str) -> Result<Bandit, Error> {
-        let corrupt = |m: String| Error::Corrupt(m);
-        let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| corrupt(format!("not JSON: {e}")))?;
-        match value.get("format").and_then(|f| f.as_str()) {
-            Some(STATE_FORMAT) => {}
-            other => {
-                return Err(corrupt(format!(
-                    "format is {other:?}, expected \"{STATE_FORMAT}\""
-                )))
-            }
-        }
-        match value.get("version").and_then(|v| v.as_u64()) {
-            Some(STATE_VERSION) => {}
-            Some(found) => {
-                return Err(Error::UnsupportedVersion {
-                    found,
-                    supported: STATE_VERSION,
-                })
-            }
-            None => return Err(corrupt("missing or non-integer \"version\"".into())),
-        }
-        let state: State = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        let what = "bandit state";
+        let corrupt = |reason: String| Error::Corrupt { what, reason };
+        let state: State = super::parse_saved(json, what, STATE_FORMAT, STATE_VERSION)?;
         check_discount(state.discount, "bandit state").map_err(|e| corrupt(e.to_string()))?;
         let hyper = Hyper::resolve(state.model, &state.prior, "bandit state")
             .map_err(|e| corrupt(e.to_string()))?;

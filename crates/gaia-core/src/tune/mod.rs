@@ -129,11 +129,18 @@ pub enum Error {
     #[error("the bandit has no arms: add one before choosing")]
     NoArms,
     /// Saved state that is malformed or inconsistent.
-    #[error("corrupt bandit state: {0}")]
-    Corrupt(String),
+    #[error("corrupt {what}: {reason}")]
+    Corrupt {
+        /// What was being loaded, e.g. `"bandit state"`.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Saved state of a format version this build does not read.
-    #[error("bandit state has format version {found}; this build reads version {supported}")]
+    #[error("{what} has format version {found}; this build reads version {supported}")]
     UnsupportedVersion {
+        /// What was being loaded, e.g. `"study state"`.
+        what: &'static str,
         /// The version found in the state.
         found: u64,
         /// The version this build writes and reads.
@@ -143,6 +150,40 @@ pub enum Error {
     /// validated before sampling).
     #[error(transparent)]
     Stats(#[from] crate::stats::Error),
+}
+
+/// Parses saved state written by a `save_json`: JSON whose `format` is `format` and whose
+/// `version` is `version`, then the rest as `T`. `what` names it in errors
+/// (`corrupt bandit state: ...`). Shared by every engine object that persists.
+pub(crate) fn parse_saved<T: serde::de::DeserializeOwned>(
+    json: &str,
+    what: &'static str,
+    format: &str,
+    version: u64,
+) -> Result<T, Error> {
+    let corrupt = |reason: String| Error::Corrupt { what, reason };
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| corrupt(format!("not JSON: {e}")))?;
+    match value.get("format").and_then(serde_json::Value::as_str) {
+        Some(f) if f == format => {}
+        other => {
+            return Err(corrupt(format!(
+                "format is {other:?}, expected \"{format}\""
+            )))
+        }
+    }
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == version => {}
+        Some(found) => {
+            return Err(Error::UnsupportedVersion {
+                what,
+                found,
+                supported: version,
+            })
+        }
+        None => return Err(corrupt("missing or non-integer \"version\"".into())),
+    }
+    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
 }
 
 impl Error {
@@ -164,7 +205,7 @@ impl Error {
             | Error::InvalidTrialState(_) => ErrorKind::InvalidArgument,
             Error::DuplicateArm(_) => ErrorKind::AlreadyExists,
             Error::NoArms => ErrorKind::InvalidState,
-            Error::Corrupt(_) => ErrorKind::CorruptState,
+            Error::Corrupt { .. } => ErrorKind::CorruptState,
             Error::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
             Error::Stats(e) => e.kind(),
         }

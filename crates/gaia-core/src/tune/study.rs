@@ -324,23 +324,9 @@ impl Study {
 
     /// Restores a study saved by [`Study::save_json`], checking every trial against the space.
     pub fn load_json(json: &str) -> Result<Study, Error> {
-        let corrupt = |m: String| Error::Corrupt(format!("study: {m}"));
-        let value: Value =
-            serde_json::from_str(json).map_err(|e| corrupt(format!("not JSON: {e}")))?;
-        if value.get("format").and_then(Value::as_str) != Some(STATE_FORMAT) {
-            return Err(corrupt(format!("format is not \"{STATE_FORMAT}\"")));
-        }
-        match value.get("version").and_then(Value::as_u64) {
-            Some(STATE_VERSION) => {}
-            Some(found) => {
-                return Err(Error::UnsupportedVersion {
-                    found,
-                    supported: STATE_VERSION,
-                })
-            }
-            None => return Err(corrupt("missing or non-integer \"version\"".into())),
-        }
-        let state: State = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        let what = "study state";
+        let corrupt = |reason: String| Error::Corrupt { what, reason };
+        let state: State = super::parse_saved(json, what, STATE_FORMAT, STATE_VERSION)?;
         let space =
             Space::from_json(&state.space.to_string()).map_err(|e| corrupt(e.to_string()))?;
         let rng = Rng::from_hex(&state.rng)
