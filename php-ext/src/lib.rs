@@ -151,6 +151,10 @@ fn text<'a>(value: &'a Zval, what: &'static str) -> PhpResult<&'a str> {
     let s = value
         .zend_str()
         .ok_or_else(|| exception(format!("{what} must be a string"), 9))?;
+    if s.as_bytes().contains(&0) {
+        // The FFI binding cannot pass a NUL through the C ABI; refuse it identically.
+        return Err(exception(format!("{what} contains a NUL byte"), 9));
+    }
     gaia_core::utf8_arg(s.as_bytes(), what).map_err(fail)
 }
 

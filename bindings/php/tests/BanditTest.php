@@ -140,6 +140,10 @@ final class BanditTest extends TestCase
         yield 'negative index' => [fn (Bandit $b) => $b->updateIndex(-1, 1.0), NotFoundException::class, 10, 'arm index -1 is out of range'];
         yield 'duplicate arm' => [fn (Bandit $b) => $b->addArm('a'), InvalidArgumentException::class, 11, 'arm "a" already exists'];
         yield 'empty arm' => [fn (Bandit $b) => $b->addArm(''), InvalidArgumentException::class, 9, 'must not be empty'];
+        yield 'NUL in arm' => [fn (Bandit $b) => $b->update("a\0zz", 1.0), InvalidArgumentException::class, 9, 'arm contains a NUL byte'];
+        yield 'NUL in new arm' => [fn (Bandit $b) => $b->addArm("a\0b"), InvalidArgumentException::class, 9, 'name contains a NUL byte'];
+        yield 'NUL in removed arm' => [fn (Bandit $b) => $b->removeArm("a\0"), InvalidArgumentException::class, 9, 'name contains a NUL byte'];
+        yield 'NUL in saved state' => [fn (Bandit $b) => Bandit::load($b->save() . "\0"), InvalidArgumentException::class, 9, 'saved_json contains a NUL byte'];
         yield 'remove unknown' => [fn (Bandit $b) => $b->removeArm('q'), NotFoundException::class, 10, 'unknown arm "q"'];
     }
 
@@ -162,6 +166,35 @@ final class BanditTest extends TestCase
         }
         self::assertSame($before, $b->save());
         self::assertContains($b->choose(), ['a', 'b']);
+    }
+
+    public function testCloningIsRefusedAndLeavesTheOriginalWorking(): void
+    {
+        $b = new Bandit(['arms' => ['a'], 'seed' => 1]);
+        try {
+            $copy = clone $b;
+            self::fail('cloned');
+        } catch (\Error $e) {
+            self::assertStringContainsString('uncloneable', $e->getMessage());
+        }
+        unset($copy);
+        gc_collect_cycles();
+        self::assertSame('a', $b->choose());
+        $b->update('a', 1.0);
+        self::assertSame(1, $b->stats()['total_pulls']);
+        $this->expectException(\Error::class);
+        clone new \Gaia\Study(['space' => ['params' => [['name' => 'x', 'type' => 'float', 'low' => 0, 'high' => 1]]]]);
+    }
+
+    public function testNulInConfigIsRefused(): void
+    {
+        try {
+            new Bandit("{\"arms\": [\"a\"]}\0{}");
+            self::fail('accepted');
+        } catch (InvalidArgumentException $e) {
+            self::assertSame(9, $e->getCode());
+            self::assertSame('config_json contains a NUL byte', $e->getMessage());
+        }
     }
 
     public function testChooseWithNoArmsIsAStateError(): void

@@ -51,7 +51,8 @@ final class Bandit
     {
         $lib = FFI::lib();
         $out = $lib->new('gaia_bandit *');
-        FFI::check($lib->$function($json, \FFI::addr($out)));
+        $what = $function === 'gaia_bandit_load' ? 'saved_json' : 'config_json';
+        FFI::check($lib->$function(FFI::text($json, $what), \FFI::addr($out)));
         $this->handle = $out;
         $this->refreshNames();
     }
@@ -63,10 +64,12 @@ final class Bandit
         }
     }
 
-    /** Handles are not shareable between PHP objects. */
+    /** Handles are not shareable between PHP objects: cloning is an \\Error, as in the extension. */
     public function __clone()
     {
-        throw new StateException('a Gaia\Bandit cannot be cloned: save() and load() it instead', 12);
+        // The copy must not free the original's handle when it is destroyed.
+        unset($this->handle);
+        throw new \Error('Trying to clone an uncloneable object of class Gaia\\Bandit');
     }
 
     private function refreshNames(): void
@@ -116,7 +119,7 @@ final class Bandit
      */
     public function update(string $arm, float $reward): void
     {
-        FFI::check(FFI::lib()->gaia_bandit_update($this->handle, $arm, $reward));
+        FFI::check(FFI::lib()->gaia_bandit_update($this->handle, FFI::text($arm, 'arm'), $reward));
     }
 
     /**
@@ -139,7 +142,7 @@ final class Bandit
      */
     public function addArm(string $name): void
     {
-        FFI::check(FFI::lib()->gaia_bandit_add_arm($this->handle, $name));
+        FFI::check(FFI::lib()->gaia_bandit_add_arm($this->handle, FFI::text($name, 'name')));
         $this->refreshNames();
     }
 
@@ -150,7 +153,7 @@ final class Bandit
      */
     public function removeArm(string $name): void
     {
-        FFI::check(FFI::lib()->gaia_bandit_remove_arm($this->handle, $name));
+        FFI::check(FFI::lib()->gaia_bandit_remove_arm($this->handle, FFI::text($name, 'name')));
         $this->refreshNames();
     }
 

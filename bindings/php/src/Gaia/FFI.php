@@ -86,6 +86,18 @@ final class FFI
         }
     }
 
+    /**
+     * Refuses a string with a NUL byte: it would reach the C ABI cut short at the NUL
+     * (update("a\0x", ...) would reward arm "a"). Same code and message as the extension.
+     */
+    public static function text(string $s, string $what): string
+    {
+        if (str_contains($s, "\0")) {
+            throw new InvalidArgumentException("$what contains a NUL byte", 9);
+        }
+        return $s;
+    }
+
     /** Copies a library-owned string into PHP and frees it. */
     public static function take(\FFI\CData $s): string
     {

@@ -47,7 +47,8 @@ final class Study
     {
         $lib = FFI::lib();
         $out = $lib->new('gaia_study *');
-        FFI::check($lib->$function($json, \FFI::addr($out)));
+        $what = $function === 'gaia_study_load' ? 'saved_json' : 'config_json';
+        FFI::check($lib->$function(FFI::text($json, $what), \FFI::addr($out)));
         $this->handle = $out;
     }
 
@@ -58,10 +59,12 @@ final class Study
         }
     }
 
-    /** Handles are not shareable between PHP objects. */
+    /** Handles are not shareable between PHP objects: cloning is an \\Error, as in the extension. */
     public function __clone()
     {
-        throw new StateException('a Gaia\Study cannot be cloned: save() and load() it instead', 12);
+        // The copy must not free the original's handle when it is destroyed.
+        unset($this->handle);
+        throw new \Error('Trying to clone an uncloneable object of class Gaia\\Study');
     }
 
     /** @param array<string, mixed> $value */
