@@ -22,6 +22,7 @@ const (
 	StatusInvalidState       Status = 12
 	StatusCorruptState       Status = 13
 	StatusUnsupportedVersion Status = 14
+	StatusIO                 Status = 15
 )
 
 var statusNames = map[Status]string{
@@ -32,7 +33,7 @@ var statusNames = map[Status]string{
 	StatusInvalidConfig: "GAIA_ERR_INVALID_CONFIG", StatusInvalidArgument: "GAIA_ERR_INVALID_ARGUMENT",
 	StatusNotFound: "GAIA_ERR_NOT_FOUND", StatusAlreadyExists: "GAIA_ERR_ALREADY_EXISTS",
 	StatusInvalidState: "GAIA_ERR_INVALID_STATE", StatusCorruptState: "GAIA_ERR_CORRUPT_STATE",
-	StatusUnsupportedVersion: "GAIA_ERR_UNSUPPORTED_VERSION",
+	StatusUnsupportedVersion: "GAIA_ERR_UNSUPPORTED_VERSION", StatusIO: "GAIA_ERR_IO",
 }
 
 // String is the C name of the status, e.g. "GAIA_ERR_NOT_FOUND".
@@ -74,4 +75,5 @@ var (
 	ErrInvalidState       = &Error{Code: StatusInvalidState}
 	ErrCorruptState       = &Error{Code: StatusCorruptState}
 	ErrUnsupportedVersion = &Error{Code: StatusUnsupportedVersion}
+	ErrIO                 = &Error{Code: StatusIO}
 )

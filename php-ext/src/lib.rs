@@ -125,6 +125,7 @@ fn status(kind: ErrorKind) -> i32 {
         ErrorKind::InvalidState => 12,
         ErrorKind::CorruptState => 13,
         ErrorKind::UnsupportedVersion => 14,
+        ErrorKind::Io => 15,
         _ => 9,
     }
 }

@@ -24,7 +24,8 @@ fn step(s: &mut Study, dims: usize) -> Result<(), gaia_core::Error> {
         .map(|d| a.params[&format!("x{d}")].as_f64().unwrap_or(0.0) - 1.0)
         .map(|x| x * x)
         .sum();
-    Ok(s.tell(a.id, v, TrialState::Complete)?)
+    s.tell(a.id, v, TrialState::Complete)?;
+    Ok(())
 }
 
 fn main() -> Result<(), gaia_core::Error> {

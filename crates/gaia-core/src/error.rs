@@ -26,6 +26,8 @@ pub enum ErrorKind {
     UnsupportedVersion,
     /// The object is not in a state that allows the call (e.g. choosing among zero arms).
     InvalidState,
+    /// An operating-system I/O operation failed (a file, a socket).
+    Io,
 }
 
 /// Any error of this crate.

@@ -43,6 +43,9 @@ pub enum gaia_status {
     GAIA_ERR_CORRUPT_STATE = 13,
     /// Saved state has a format version this library does not read.
     GAIA_ERR_UNSUPPORTED_VERSION = 14,
+    /// An operating-system I/O operation failed (a file or a connection); the message names
+    /// the path and the system's error.
+    GAIA_ERR_IO = 15,
 }
 
 impl From<ErrorKind> for gaia_status {
@@ -57,6 +60,7 @@ impl From<ErrorKind> for gaia_status {
             ErrorKind::InvalidState => gaia_status::GAIA_ERR_INVALID_STATE,
             ErrorKind::CorruptState => gaia_status::GAIA_ERR_CORRUPT_STATE,
             ErrorKind::UnsupportedVersion => gaia_status::GAIA_ERR_UNSUPPORTED_VERSION,
+            ErrorKind::Io => gaia_status::GAIA_ERR_IO,
             // A kind added to gaia-core before this mapping learns it: still an error.
             _ => gaia_status::GAIA_ERR_INVALID_ARGUMENT,
         }
@@ -134,6 +138,7 @@ pub extern "C" fn gaia_status_name(status: i32) -> *const c_char {
         12 => c"GAIA_ERR_INVALID_STATE",
         13 => c"GAIA_ERR_CORRUPT_STATE",
         14 => c"GAIA_ERR_UNSUPPORTED_VERSION",
+        15 => c"GAIA_ERR_IO",
         _ => c"GAIA_UNKNOWN",
     };
     name.as_ptr()

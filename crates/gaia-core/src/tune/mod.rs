@@ -1,17 +1,23 @@
 //! Parameter optimisation: learning from feedback which settings work.
 //!
-//! For now this holds [`bandit`]: Thompson-sampling multi-armed bandits for choosing among
-//! named options (which LLM, which prompt template), and [`space`], the search spaces that
-//! studies (issue 7) will sample from. TPE, Gaussian-process BO and CMA-ES
-//! studies will live beside it and share [`Error`].
+//! [`bandit`]: Thompson-sampling multi-armed bandits for choosing among named options (which
+//! LLM, which prompt template). [`study`]: ask/tell black-box optimisation over a [`space`],
+//! with the samplers random, [`sobol`] (QMC), [`grid`] and [`tpe`], named constraints,
+//! parameter [`importance`], and storage in memory or in a [`journal`] file that processes
+//! share. CMA-ES and GP samplers implement the same [`Sampler`] trait.
 
 pub mod bandit;
+pub mod grid;
+pub mod importance;
+pub mod journal;
 pub mod sampler;
+pub mod sobol;
 pub mod space;
 pub mod study;
 pub mod tpe;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+pub use journal::{JournalConfig, StorageConfig, SyncMode};
 pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};
 pub use study::{Asked, Direction, Study, Trial, TrialState};
@@ -80,13 +86,60 @@ pub enum Error {
     /// `best` before any trial completed.
     #[error("the study has no complete trial yet")]
     NoCompleteTrial,
-    /// A complete trial's value that is NaN or infinite.
-    #[error("trial {id}: value {value} is not finite; tell it as failed instead")]
+    /// A value that is NaN or infinite where a finite one is needed (an injected trial's
+    /// value, a constraint value).
+    #[error("trial {id}: {what} {value} is not finite")]
     InvalidValue {
         /// The trial.
         id: u64,
+        /// What the value is, e.g. `"value"` or `"constraint \"latency\""`.
+        what: String,
         /// The value.
         value: f64,
+    },
+    /// Constraint values that do not match the study's declared constraints.
+    #[error("trial {id}: {reason}")]
+    Constraints {
+        /// The trial.
+        id: u64,
+        /// What is wrong, naming the constraints.
+        reason: String,
+    },
+    /// `best` while no complete trial satisfies every constraint.
+    #[error(
+        "no complete trial satisfies every constraint yet ({complete} complete, all infeasible)"
+    )]
+    NoFeasibleTrial {
+        /// How many complete (infeasible) trials there are.
+        complete: usize,
+    },
+    /// An analysis that needs more finished trials than the study has.
+    #[error("{what} needs at least {needed} complete trials, the study has {have}")]
+    NotEnoughTrials {
+        /// The analysis, e.g. `"parameter importance"`.
+        what: &'static str,
+        /// How many it needs.
+        needed: usize,
+        /// How many there are.
+        have: usize,
+    },
+    /// A file operation failed (journal storage).
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operation, e.g. `"open"` or `"fdatasync"`.
+        op: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A journal file that holds a different study than the configuration describes.
+    #[error("journal {path}: {reason}")]
+    JournalMismatch {
+        /// The file.
+        path: String,
+        /// What differs.
+        reason: String,
     },
     /// A reward that is NaN, infinite, or outside the model's range.
     #[error("reward for arm \"{arm}\" must be {requirement}, got {value}")]
@@ -199,7 +252,13 @@ impl Error {
             | Error::ArmIndex { .. }
             | Error::UnknownTrial { .. }
             | Error::NegativeTrialId(_) => ErrorKind::NotFound,
-            Error::TrialFinished { .. } | Error::NoCompleteTrial => ErrorKind::InvalidState,
+            Error::TrialFinished { .. }
+            | Error::NoCompleteTrial
+            | Error::NoFeasibleTrial { .. }
+            | Error::NotEnoughTrials { .. } => ErrorKind::InvalidState,
+            Error::Constraints { .. } => ErrorKind::InvalidArgument,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::JournalMismatch { .. } => ErrorKind::InvalidConfig,
             Error::TrialStillRunning { .. }
             | Error::InvalidValue { .. }
             | Error::InvalidTrialState(_) => ErrorKind::InvalidArgument,

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::grid::{GridConfig, GridSampler};
+use super::sobol::{SobolConfig, SobolSampler};
 use super::study::{Direction, Trial};
 use super::tpe::{TpeConfig, TpeSampler};
 use super::{Error, Space};
@@ -24,9 +26,11 @@ pub trait Sampler: std::fmt::Debug + Send + Sync {
     ) -> Vec<Option<f64>>;
 }
 
-/// The sampler named in a study's configuration: `{"type": "random"}` or
-/// `{"type": "tpe", ...}` with any [`TpeConfig`] field.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// The sampler named in a study's configuration: `{"type": "random"}`,
+/// `{"type": "tpe", ...}` with any [`TpeConfig`] field, `{"type": "sobol", "seed": 7}`
+/// (see [`SobolConfig`]) or `{"type": "grid", "grid": {"x": [0, 1], ...}}` (see
+/// [`GridConfig`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum SamplerConfig {
     /// Independent uniform draws (log-uniform for `log` parameters).
@@ -34,13 +38,30 @@ pub enum SamplerConfig {
     Random,
     /// Tree-structured Parzen Estimator with Optuna's defaults.
     Tpe(TpeConfig),
+    /// Owen-scrambled Sobol' points (quasi-Monte Carlo).
+    Sobol(SobolConfig),
+    /// Every combination of the listed values, in random order.
+    Grid(GridConfig),
 }
 
 impl SamplerConfig {
-    /// Builds the sampler.
-    pub fn build(&self) -> Result<Box<dyn Sampler>, Error> {
+    /// Fixes what must not differ between the processes sharing a study (the Sobol
+    /// scramble seed, drawn from `rng` when the configuration leaves it out).
+    pub fn resolved(self, rng: &mut Rng) -> SamplerConfig {
+        match self {
+            SamplerConfig::Sobol(SobolConfig { seed: None }) => SamplerConfig::Sobol(SobolConfig {
+                seed: Some((rng.next_u64() >> 32) as u32),
+            }),
+            other => other,
+        }
+    }
+
+    /// Builds the sampler for `space`, checking the settings against it.
+    pub fn build(&self, space: &Space) -> Result<Box<dyn Sampler>, Error> {
         match self {
             SamplerConfig::Random => Ok(Box::new(RandomSampler)),
+            SamplerConfig::Sobol(cfg) => Ok(Box::new(SobolSampler::new(*cfg))),
+            SamplerConfig::Grid(cfg) => Ok(Box::new(GridSampler::new(cfg, space)?)),
             SamplerConfig::Tpe(cfg) => {
                 cfg.validate().map_err(|reason| Error::Config {
                     what: "study config",

@@ -377,6 +377,30 @@ impl Space {
         }
     }
 
+    /// The internal value at fraction `u` in [0, 1) of parameter `i`'s range (uniform in
+    /// log space for `log` parameters; equal shares for each value of an int or a
+    /// categorical). Quasi-random samplers map their points through this.
+    pub fn from_unit(&self, i: usize, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        let (low, high) = self.internal_bounds(i);
+        match &self.params[i].distribution {
+            Distribution::Categorical { choices } => {
+                ((u * choices.len() as f64) as usize).min(choices.len() - 1) as f64
+            }
+            Distribution::Int {
+                low: l,
+                high: h,
+                log: false,
+                step,
+            } => {
+                let n = ((h - l) / step) as u64 + 1;
+                let k = ((u * n as f64) as u64).min(n - 1);
+                (*l + k as i64 * step) as f64
+            }
+            _ => (low + (high - low) * u).min(high),
+        }
+    }
+
     /// The value a trial reports for parameter `i` whose internal value is `x`: snapped to
     /// the grid and clamped to the bounds.
     pub fn to_external(&self, i: usize, x: f64) -> Value {

@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::journal::{Journal, StorageConfig};
 use super::sampler::{Sampler, SamplerConfig};
 use super::{Error, Space};
 use crate::stats::Rng;
@@ -46,7 +47,7 @@ pub enum TrialState {
     Running,
     /// Told with a finite value.
     Complete,
-    /// The evaluation failed (or its value was NaN or infinite).
+    /// The evaluation failed, or was told complete with a NaN or infinite value.
     Failed,
     /// Stopped early by the host.
     Pruned,
@@ -65,7 +66,7 @@ impl TrialState {
 }
 
 /// One trial: its parameters (internal values per space parameter, `None` when inactive),
-/// its state and its value.
+/// its state, its value and its constraint values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trial {
@@ -77,6 +78,22 @@ pub struct Trial {
     pub internal: Vec<Option<f64>>,
     /// The value, for complete trials.
     pub value: Option<f64>,
+    /// For complete trials of a study with constraints: one value per declared constraint,
+    /// in declaration order; the trial is feasible when every one is `<= 0`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<f64>,
+}
+
+impl Trial {
+    /// Complete, with every constraint value `<= 0`.
+    pub fn is_feasible(&self) -> bool {
+        self.state == TrialState::Complete && self.constraints.iter().all(|c| *c <= 0.0)
+    }
+
+    /// The sum of the positive constraint values (0 for a feasible trial).
+    pub fn violation(&self) -> f64 {
+        self.constraints.iter().map(|c| c.max(0.0)).sum()
+    }
 }
 
 /// What `ask` returns: a trial id and its active parameters as JSON values.
@@ -88,22 +105,42 @@ pub struct Asked {
     pub params: Map<String, Value>,
 }
 
-/// A study's configuration as JSON: `space` (see [`Space`]), `direction`, `sampler` and an
-/// optional `seed`.
+/// A study's configuration as JSON: `space` (see [`Space`]), `direction`, `constraints`
+/// (names), `sampler`, `storage` (see [`StorageConfig`]) and an optional `seed`. With a
+/// journal that exists already, `space`, `direction` and `constraints` may be left out
+/// (the journal holds them) and must match it when given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StudyConfig {
-    space: Value,
     #[serde(default)]
-    direction: Direction,
+    space: Option<Value>,
     #[serde(default)]
-    sampler: SamplerConfig,
+    direction: Option<Direction>,
+    #[serde(default)]
+    constraints: Option<Vec<String>>,
+    #[serde(default)]
+    sampler: Option<SamplerConfig>,
+    #[serde(default)]
+    storage: Option<Value>,
     #[serde(default)]
     seed: Option<u64>,
 }
 
+/// What defines a study; a journal's first record holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Definition {
+    space: Value,
+    direction: Direction,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    constraints: Vec<String>,
+    sampler: SamplerConfig,
+}
+
 const STATE_FORMAT: &str = "gaia.study";
-/// The format version [`Study::save_json`] writes and [`Study::load_json`] reads.
+const JOURNAL_FORMAT: &str = "gaia.study.journal";
+/// The format version [`Study::save_json`] writes and [`Study::load_json`] reads (and the
+/// journal's record format version).
 pub const STATE_VERSION: u64 = 1;
 
 /// The persisted form of a study.
@@ -114,44 +151,232 @@ struct State {
     version: u64,
     space: Value,
     direction: Direction,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    constraints: Vec<String>,
     sampler: SamplerConfig,
     rng: String,
     trials: Vec<Trial>,
     queue: Vec<Vec<Option<f64>>>,
 }
 
-/// An optimisation study. Not internally synchronised (the C ABI wraps it in a lock).
+/// One change to a study: what the journal records and every replica applies in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
+enum Op {
+    Create {
+        format: String,
+        version: u64,
+        study: Definition,
+    },
+    Ask {
+        id: u64,
+        internal: Vec<Option<f64>>,
+        /// Popped from the queue (else proposed by a sampler).
+        queued: bool,
+    },
+    Tell {
+        id: u64,
+        state: TrialState,
+        value: Option<f64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        constraints: Vec<f64>,
+    },
+    Enqueue {
+        internal: Vec<Option<f64>>,
+    },
+    Add {
+        trial: Trial,
+    },
+}
+
+/// An optimisation study. Not internally synchronised (the C ABI wraps it in a lock); with
+/// journal storage, several processes (or several studies in one process) opening the same
+/// file share one study.
 #[derive(Debug)]
 pub struct Study {
     space: Space,
     space_json: Value,
     direction: Direction,
+    constraints: Vec<String>,
     sampler_config: SamplerConfig,
     sampler: Box<dyn Sampler>,
     rng: Rng,
     trials: Vec<Trial>,
     queue: VecDeque<Vec<Option<f64>>>,
+    journal: Option<Journal>,
+}
+
+fn validate_constraints(names: &[String]) -> Result<(), Error> {
+    let bad = |reason: String| Error::Config {
+        what: "study config",
+        field: "constraints".into(),
+        reason,
+    };
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() || n.len() > 256 || n.contains('\0') {
+            return Err(bad(format!(
+                "constraint #{i} {n:?} must be 1-256 bytes without NUL"
+            )));
+        }
+        if names[..i].contains(n) {
+            return Err(bad(format!("constraint \"{n}\" is declared twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks one internal parameter vector against the space: the right length, active
+/// parameters in range, inactive ones absent.
+fn check_internal(space: &Space, internal: &[Option<f64>]) -> Result<(), String> {
+    if internal.len() != space.params().len() {
+        return Err(format!(
+            "{} values for {} parameters",
+            internal.len(),
+            space.params().len()
+        ));
+    }
+    for (i, x) in internal.iter().enumerate() {
+        match (x, space.is_active(i, internal)) {
+            (Some(x), true) => {
+                let (lo, hi) = space.internal_bounds(i);
+                if !(x.is_finite() && *x >= lo - 1e-9 && *x <= hi + 1e-9) {
+                    return Err(format!(
+                        "parameter \"{}\" out of range",
+                        space.params()[i].name
+                    ));
+                }
+            }
+            (None, false) => {}
+            _ => {
+                return Err(format!(
+                    "parameter \"{}\" contradicts its condition",
+                    space.params()[i].name
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Study {
-    /// Parses a JSON configuration and creates the study.
+    /// Parses a JSON configuration and creates the study (or, with journal storage, opens
+    /// the one in the file, creating it when the file is new or empty).
     pub fn from_json(json: &str) -> Result<Study, Error> {
         let config: StudyConfig = serde_json::from_str(json).map_err(|source| Error::Json {
             what: "study config",
             source,
         })?;
-        let space = Space::from_json(&config.space.to_string())?;
-        let sampler = config.sampler.build()?;
+        if let Some(c) = &config.constraints {
+            validate_constraints(c)?;
+        }
+        let storage = match &config.storage {
+            Some(v) => StorageConfig::from_value(v)?,
+            None => StorageConfig::Memory,
+        };
         let seed = config.seed.unwrap_or_else(super::bandit::random_seed);
+        let mut rng = Rng::seed_from_u64(seed);
+        let given = |rng: &mut Rng| -> Result<Definition, Error> {
+            Ok(Definition {
+                space: config.space.clone().ok_or_else(|| Error::Config {
+                    what: "study config",
+                    field: "space".into(),
+                    reason: "missing (only a journal that holds a study may omit it)".into(),
+                })?,
+                direction: config.direction.unwrap_or_default(),
+                constraints: config.constraints.clone().unwrap_or_default(),
+                sampler: config.sampler.clone().unwrap_or_default().resolved(rng),
+            })
+        };
+        let jc = match storage {
+            StorageConfig::Memory => return Study::new(given(&mut rng)?, rng, None),
+            StorageConfig::Journal(jc) => jc,
+        };
+        let mut journal = Journal::open(&jc)?;
+        let lock = journal.lock(true)?;
+        let texts = journal.read_new(&lock)?;
+        if texts.is_empty() {
+            let def = given(&mut rng)?;
+            let mut study = Study::new(def.clone(), rng, None)?;
+            let create = Op::Create {
+                format: JOURNAL_FORMAT.into(),
+                version: STATE_VERSION,
+                study: def,
+            };
+            journal.append(&lock, &[encode(&create)])?;
+            drop(lock);
+            study.journal = Some(journal);
+            return Ok(study);
+        }
+        let path = journal.path().display().to_string();
+        let corrupt = |reason: String| Error::Corrupt {
+            what: "study journal",
+            reason: format!("{path}: {reason}"),
+        };
+        let mut def = match serde_json::from_str::<Op>(&texts[0]) {
+            Ok(Op::Create {
+                format,
+                version,
+                study,
+            }) if format == JOURNAL_FORMAT => {
+                if version != STATE_VERSION {
+                    return Err(Error::UnsupportedVersion {
+                        what: "study journal",
+                        found: version,
+                        supported: STATE_VERSION,
+                    });
+                }
+                study
+            }
+            _ => return Err(corrupt("record 1 is not a gaia study header".into())),
+        };
+        let mismatch = |reason: &str| Error::JournalMismatch {
+            path: path.clone(),
+            reason: format!("it holds a study whose {reason} differs from the configuration"),
+        };
+        if let Some(space) = &config.space {
+            let mine = Space::from_json(&space.to_string())?;
+            let theirs = Space::from_json(&def.space.to_string())
+                .map_err(|e| corrupt(format!("record 1: {e}")))?;
+            if mine != theirs {
+                return Err(mismatch("search space"));
+            }
+        }
+        if config.direction.is_some_and(|d| d != def.direction) {
+            return Err(mismatch("direction"));
+        }
+        if config
+            .constraints
+            .as_ref()
+            .is_some_and(|c| *c != def.constraints)
+        {
+            return Err(mismatch("list of constraints"));
+        }
+        if let Some(s) = &config.sampler {
+            def.sampler = s.clone().resolved(&mut rng);
+        }
+        let mut study =
+            Study::new(def, rng, None).map_err(|e| corrupt(format!("record 1: {e}")))?;
+        journal.consume(&texts, 1);
+        study.apply_records(&mut journal, &texts[1..])?;
+        drop(lock);
+        study.journal = Some(journal);
+        Ok(study)
+    }
+
+    fn new(def: Definition, rng: Rng, journal: Option<Journal>) -> Result<Study, Error> {
+        validate_constraints(&def.constraints)?;
+        let space = Space::from_json(&def.space.to_string())?;
         Ok(Study {
+            sampler: def.sampler.build(&space)?,
             space,
-            space_json: config.space,
-            direction: config.direction,
-            sampler_config: config.sampler,
-            sampler,
-            rng: Rng::seed_from_u64(seed),
+            space_json: def.space,
+            direction: def.direction,
+            constraints: def.constraints,
+            sampler_config: def.sampler,
+            rng,
             trials: Vec::new(),
             queue: VecDeque::new(),
+            journal,
         })
     }
 
@@ -165,28 +390,174 @@ impl Study {
         self.direction
     }
 
-    /// Every trial, in id order.
+    /// The declared constraint names, in the order `tell_with` takes their values.
+    pub fn constraint_names(&self) -> &[String] {
+        &self.constraints
+    }
+
+    /// Every trial, in id order (with journal storage: as of the last call that read the
+    /// journal; [`Study::refresh`] reads it now).
     pub fn trials(&self) -> &[Trial] {
         &self.trials
     }
 
+    /// Applies records other processes appended to the journal (a no-op in memory).
+    pub fn refresh(&mut self) -> Result<(), Error> {
+        let Some(mut journal) = self.journal.take() else {
+            return Ok(());
+        };
+        let result = journal.lock(false).and_then(|lock| {
+            let texts = journal.read_new(&lock)?;
+            self.apply_records(&mut journal, &texts)
+        });
+        self.journal = Some(journal);
+        result
+    }
+
+    /// Writes the journal's records to the disk now (a no-op in memory).
+    pub fn flush(&self) -> Result<(), Error> {
+        self.journal.as_ref().map_or(Ok(()), Journal::flush)
+    }
+
+    fn apply_records(&mut self, journal: &mut Journal, texts: &[String]) -> Result<(), Error> {
+        for (k, text) in texts.iter().enumerate() {
+            let applied = serde_json::from_str::<Op>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|op| self.apply(op));
+            if let Err(reason) = applied {
+                journal.consume(texts, k);
+                return Err(Error::Corrupt {
+                    what: "study journal",
+                    reason: format!(
+                        "{}: record {}: {reason}",
+                        journal.path().display(),
+                        journal.records() + 1
+                    ),
+                });
+            }
+        }
+        journal.consume(texts, texts.len());
+        Ok(())
+    }
+
+    /// Validates with `f` (which sees the study up to date and returns the change), records
+    /// the change in the journal, then applies it. Nothing changes when any step fails.
+    fn mutate<T>(
+        &mut self,
+        f: impl FnOnce(&mut Study) -> Result<(Op, T), Error>,
+    ) -> Result<T, Error> {
+        let Some(mut journal) = self.journal.take() else {
+            let (op, out) = f(self)?;
+            self.apply(op).map_err(|reason| Error::Corrupt {
+                what: "study",
+                reason,
+            })?;
+            return Ok(out);
+        };
+        let result = journal.lock(true).and_then(|lock| {
+            let texts = journal.read_new(&lock)?;
+            self.apply_records(&mut journal, &texts)?;
+            let (op, out) = f(self)?;
+            journal.append(&lock, &[encode(&op)])?;
+            self.apply(op).map_err(|reason| Error::Corrupt {
+                what: "study journal",
+                reason,
+            })?;
+            Ok(out)
+        });
+        self.journal = Some(journal);
+        result
+    }
+
+    /// Applies one change; an inconsistent one (only possible from a damaged journal) is
+    /// refused with the reason and changes nothing.
+    fn apply(&mut self, op: Op) -> Result<(), String> {
+        let n = self.trials.len() as u64;
+        match op {
+            Op::Create { .. } => return Err("a second study header".into()),
+            Op::Ask {
+                id,
+                internal,
+                queued,
+            } => {
+                if id != n {
+                    return Err(format!("ask of trial {id}, expected {n}"));
+                }
+                check_internal(&self.space, &internal)?;
+                if queued && self.queue.pop_front().is_none() {
+                    return Err("ask from an empty queue".into());
+                }
+                self.trials.push(Trial {
+                    id,
+                    state: TrialState::Running,
+                    internal,
+                    value: None,
+                    constraints: Vec::new(),
+                });
+            }
+            Op::Tell {
+                id,
+                state,
+                value,
+                constraints,
+            } => {
+                let ok = match state {
+                    TrialState::Complete => {
+                        value.is_some_and(f64::is_finite)
+                            && constraints.len() == self.constraints.len()
+                            && constraints.iter().all(|c| c.is_finite())
+                    }
+                    TrialState::Running => false,
+                    _ => value.is_none() && constraints.is_empty(),
+                };
+                let trial = usize::try_from(id)
+                    .ok()
+                    .and_then(|i| self.trials.get_mut(i))
+                    .ok_or_else(|| format!("tell of unknown trial {id}"))?;
+                if !ok || trial.state != TrialState::Running {
+                    return Err(format!("tell of trial {id} is inconsistent"));
+                }
+                trial.state = state;
+                trial.value = value;
+                trial.constraints = constraints;
+            }
+            Op::Enqueue { internal } => {
+                check_internal(&self.space, &internal)?;
+                self.queue.push_back(internal);
+            }
+            Op::Add { trial } => {
+                if trial.id != n {
+                    return Err(format!("added trial {}, expected {n}", trial.id));
+                }
+                check_internal(&self.space, &trial.internal)?;
+                self.trials.push(trial);
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a trial: the next enqueued configuration if any, else the sampler's proposal.
     pub fn ask(&mut self) -> Result<Asked, Error> {
-        let internal = match self.queue.pop_front() {
-            Some(q) => q,
-            None => self
-                .sampler
-                .sample(&self.space, &self.trials, self.direction, &mut self.rng),
-        };
-        let id = self.trials.len() as u64;
-        let params = self.external(&internal);
-        self.trials.push(Trial {
-            id,
-            state: TrialState::Running,
-            internal,
-            value: None,
-        });
-        Ok(Asked { id, params })
+        self.mutate(|s| {
+            let (internal, queued) = match s.queue.front() {
+                Some(q) => (q.clone(), true),
+                None => (
+                    s.sampler
+                        .sample(&s.space, &s.trials, s.direction, &mut s.rng),
+                    false,
+                ),
+            };
+            let id = s.trials.len() as u64;
+            let params = s.external(&internal);
+            Ok((
+                Op::Ask {
+                    id,
+                    internal,
+                    queued,
+                },
+                Asked { id, params },
+            ))
+        })
     }
 
     fn external(&self, internal: &[Option<f64>]) -> Map<String, Value> {
@@ -199,64 +570,181 @@ impl Study {
         params
     }
 
-    /// Finishes trial `id`. A `Complete` trial needs a finite `value`: NaN or infinity is
-    /// refused with an error and nothing changes (tell it again as `Failed`). `Failed` and
-    /// `Pruned` trials ignore `value`. Unknown ids and finished trials are errors.
-    pub fn tell(&mut self, id: u64, value: f64, state: TrialState) -> Result<(), Error> {
-        let n = self.trials.len();
-        let trial = usize::try_from(id)
-            .ok()
-            .and_then(|i| self.trials.get_mut(i))
-            .ok_or(Error::UnknownTrial { id, count: n })?;
-        if trial.state != TrialState::Running {
-            return Err(Error::TrialFinished {
+    /// Finishes trial `id` (see [`Study::tell_with`]; for studies without constraints).
+    pub fn tell(&mut self, id: u64, value: f64, state: TrialState) -> Result<TrialState, Error> {
+        self.tell_with(id, value, state, &[])
+    }
+
+    /// Finishes trial `id` with its value and, for a complete trial of a study with
+    /// constraints, one value per declared constraint (feasible when `<= 0`). A complete
+    /// trial whose value is NaN or infinite is recorded as `Failed` (so it never reaches the
+    /// model) and that state is returned. `Failed` and `Pruned` ignore `value` and
+    /// `constraints`. Unknown ids, finished trials, a wrong number of constraint values or a
+    /// non-finite one are errors that change nothing. Returns the state recorded.
+    pub fn tell_with(
+        &mut self,
+        id: u64,
+        value: f64,
+        state: TrialState,
+        constraints: &[f64],
+    ) -> Result<TrialState, Error> {
+        self.mutate(|s| {
+            let trial = usize::try_from(id)
+                .ok()
+                .and_then(|i| s.trials.get(i))
+                .ok_or(Error::UnknownTrial {
+                    id,
+                    count: s.trials.len(),
+                })?;
+            if trial.state != TrialState::Running {
+                return Err(Error::TrialFinished {
+                    id,
+                    state: trial.state,
+                });
+            }
+            let (state, value) = match state {
+                TrialState::Running => return Err(Error::TrialStillRunning { id }),
+                TrialState::Complete if !value.is_finite() => {
+                    log::warn!("trial {id}: value {value} is not finite: recorded as failed");
+                    (TrialState::Failed, None)
+                }
+                TrialState::Complete => (TrialState::Complete, Some(value)),
+                other => (other, None),
+            };
+            let constraints = if state == TrialState::Complete {
+                s.check_constraints(id, constraints)?
+            } else {
+                Vec::new()
+            };
+            Ok((
+                Op::Tell {
+                    id,
+                    state,
+                    value,
+                    constraints,
+                },
+                state,
+            ))
+        })
+    }
+
+    fn check_constraints(&self, id: u64, values: &[f64]) -> Result<Vec<f64>, Error> {
+        if values.len() != self.constraints.len() {
+            return Err(Error::Constraints {
                 id,
-                state: trial.state,
+                reason: if self.constraints.is_empty() {
+                    format!(
+                        "{} constraint values given; the study declares no constraints",
+                        values.len()
+                    )
+                } else {
+                    format!(
+                        "{} constraint values given; the study declares {} ({})",
+                        values.len(),
+                        self.constraints.len(),
+                        self.constraints.join(", ")
+                    )
+                },
             });
         }
-        match state {
-            TrialState::Running => return Err(Error::TrialStillRunning { id }),
-            TrialState::Complete if !value.is_finite() => {
-                return Err(Error::InvalidValue { id, value })
+        for (name, v) in self.constraints.iter().zip(values) {
+            if !v.is_finite() {
+                return Err(Error::InvalidValue {
+                    id,
+                    what: format!("constraint \"{name}\""),
+                    value: *v,
+                });
             }
-            TrialState::Complete => trial.value = Some(value),
-            TrialState::Failed | TrialState::Pruned => trial.value = None,
         }
-        trial.state = state;
-        Ok(())
+        Ok(values.to_vec())
+    }
+
+    /// Constraint values by name (for bindings that take a map): every declared constraint
+    /// must be present, and no other name.
+    pub fn constraints_from_map(
+        &self,
+        id: u64,
+        map: &Map<String, Value>,
+    ) -> Result<Vec<f64>, Error> {
+        if let Some(extra) = map.keys().find(|k| !self.constraints.contains(k)) {
+            return Err(Error::Constraints {
+                id,
+                reason: format!(
+                    "unknown constraint \"{extra}\" (declared: {})",
+                    self.constraints.join(", ")
+                ),
+            });
+        }
+        self.constraints
+            .iter()
+            .map(|name| match map.get(name).map(Value::as_f64) {
+                Some(Some(v)) => Ok(v),
+                Some(None) => Err(Error::Constraints {
+                    id,
+                    reason: format!("constraint \"{name}\" is not a number"),
+                }),
+                None => Err(Error::Constraints {
+                    id,
+                    reason: format!("constraint \"{name}\" is missing"),
+                }),
+            })
+            .collect()
     }
 
     /// Queues a configuration (parameter name -> value) for the next `ask`. Every active
     /// parameter must be given, each inside its range; inactive ones must be absent.
     pub fn enqueue(&mut self, params: &Map<String, Value>) -> Result<(), Error> {
         let internal = self.internal(params)?;
-        self.queue.push_back(internal);
-        Ok(())
+        self.mutate(|_| Ok((Op::Enqueue { internal }, ())))
     }
 
     /// Records a trial evaluated elsewhere (e.g. history from before the study existed).
+    /// Its value must be finite when complete.
     pub fn add_trial(
         &mut self,
         params: &Map<String, Value>,
         value: f64,
         state: TrialState,
     ) -> Result<u64, Error> {
+        self.add_trial_with(params, value, state, &[])
+    }
+
+    /// [`Study::add_trial`] with constraint values (as for [`Study::tell_with`]).
+    pub fn add_trial_with(
+        &mut self,
+        params: &Map<String, Value>,
+        value: f64,
+        state: TrialState,
+        constraints: &[f64],
+    ) -> Result<u64, Error> {
         let internal = self.internal(params)?;
-        let id = self.trials.len() as u64;
-        if state == TrialState::Complete && !value.is_finite() {
-            return Err(Error::InvalidValue { id, value });
-        }
-        if state == TrialState::Running {
-            return Err(Error::TrialStillRunning { id });
-        }
-        let value = (state == TrialState::Complete).then_some(value);
-        self.trials.push(Trial {
-            id,
-            state,
-            internal,
-            value,
-        });
-        Ok(id)
+        self.mutate(|s| {
+            let id = s.trials.len() as u64;
+            if state == TrialState::Running {
+                return Err(Error::TrialStillRunning { id });
+            }
+            if state == TrialState::Complete && !value.is_finite() {
+                return Err(Error::InvalidValue {
+                    id,
+                    what: "value".into(),
+                    value,
+                });
+            }
+            let complete = state == TrialState::Complete;
+            let constraints = if complete {
+                s.check_constraints(id, constraints)?
+            } else {
+                Vec::new()
+            };
+            let trial = Trial {
+                id,
+                state,
+                internal,
+                value: complete.then_some(value),
+                constraints,
+            };
+            Ok((Op::Add { trial }, id))
+        })
     }
 
     fn internal(&self, params: &Map<String, Value>) -> Result<Vec<Option<f64>>, Error> {
@@ -289,7 +777,7 @@ impl Study {
         Ok(internal)
     }
 
-    /// The best complete trial (the first on ties), if any.
+    /// The best feasible complete trial (the first on ties), if any.
     pub fn best(&self) -> Option<&Trial> {
         let better = |a: f64, b: f64| match self.direction {
             Direction::Minimize => a < b,
@@ -297,8 +785,8 @@ impl Study {
         };
         let mut best: Option<&Trial> = None;
         for t in &self.trials {
-            if let (TrialState::Complete, Some(v)) = (t.state, t.value) {
-                if best.and_then(|b| b.value).map_or(true, |b| better(v, b)) {
+            if let (true, Some(v)) = (t.is_feasible(), t.value) {
+                if best.and_then(|b| b.value).is_none_or(|b| better(v, b)) {
                     best = Some(t);
                 }
             }
@@ -307,14 +795,15 @@ impl Study {
     }
 
     /// The whole study (configuration, trials, queue, generator) as versioned JSON that
-    /// [`Study::load_json`] restores to a study making the same proposals.
+    /// [`Study::load_json`] restores to an in-memory study making the same proposals.
     pub fn save_json(&self) -> String {
         let state = State {
             format: STATE_FORMAT.into(),
             version: STATE_VERSION,
             space: self.space_json.clone(),
             direction: self.direction,
-            sampler: self.sampler_config,
+            constraints: self.constraints.clone(),
+            sampler: self.sampler_config.clone(),
             rng: self.rng.to_hex(),
             trials: self.trials.clone(),
             queue: self.queue.iter().cloned().collect(),
@@ -327,67 +816,44 @@ impl Study {
         let what = "study state";
         let corrupt = |reason: String| Error::Corrupt { what, reason };
         let state: State = super::parse_saved(json, what, STATE_FORMAT, STATE_VERSION)?;
-        let space =
-            Space::from_json(&state.space.to_string()).map_err(|e| corrupt(e.to_string()))?;
         let rng = Rng::from_hex(&state.rng)
             .ok_or_else(|| corrupt("\"rng\" is not a generator state".into()))?;
-        let check = |at: String, internal: &[Option<f64>]| -> Result<(), Error> {
-            if internal.len() != space.params().len() {
-                return Err(corrupt(format!(
-                    "{at}: {} values for {} parameters",
-                    internal.len(),
-                    space.params().len()
-                )));
-            }
-            for (i, x) in internal.iter().enumerate() {
-                let active = space.is_active(i, internal);
-                match (x, active) {
-                    (Some(x), true) => {
-                        let (lo, hi) = space.internal_bounds(i);
-                        if !(x.is_finite() && *x >= lo - 1e-9 && *x <= hi + 1e-9) {
-                            return Err(corrupt(format!("{at}: parameter {i} out of range")));
-                        }
-                    }
-                    (None, false) => {}
-                    _ => {
-                        return Err(corrupt(format!(
-                            "{at}: parameter {i} contradicts its condition"
-                        )))
-                    }
-                }
-            }
-            Ok(())
+        let def = Definition {
+            space: state.space,
+            direction: state.direction,
+            constraints: state.constraints,
+            sampler: state.sampler,
         };
-        for (k, t) in state.trials.iter().enumerate() {
+        let mut study = Study::new(def, rng, None).map_err(|e| corrupt(e.to_string()))?;
+        for (k, t) in state.trials.into_iter().enumerate() {
             let at = format!("trials[{k}]");
             if t.id != k as u64 {
                 return Err(corrupt(format!("{at}: id {} out of sequence", t.id)));
             }
             let consistent = match t.state {
-                TrialState::Complete => t.value.is_some_and(f64::is_finite),
-                _ => t.value.is_none(),
+                TrialState::Complete => {
+                    t.value.is_some_and(f64::is_finite)
+                        && t.constraints.len() == study.constraints.len()
+                        && t.constraints.iter().all(|c| c.is_finite())
+                }
+                _ => t.value.is_none() && t.constraints.is_empty(),
             };
             if !consistent {
                 return Err(corrupt(format!(
-                    "{at}: value does not match state {:?}",
+                    "{at}: value or constraints do not match state {:?}",
                     t.state
                 )));
             }
-            check(at, &t.internal)?;
+            study
+                .apply(Op::Add { trial: t })
+                .map_err(|r| corrupt(format!("{at}: {r}")))?;
         }
-        for (k, q) in state.queue.iter().enumerate() {
-            check(format!("queue[{k}]"), q)?;
+        for (k, q) in state.queue.into_iter().enumerate() {
+            study
+                .apply(Op::Enqueue { internal: q })
+                .map_err(|r| corrupt(format!("queue[{k}]: {r}")))?;
         }
-        Ok(Study {
-            space,
-            space_json: state.space,
-            direction: state.direction,
-            sampler_config: state.sampler,
-            sampler: state.sampler.build()?,
-            rng,
-            trials: state.trials,
-            queue: state.queue.into(),
-        })
+        Ok(study)
     }
 
     /// Parses a JSON object of parameters (for [`Study::enqueue`] and [`Study::add_trial`]).
@@ -398,14 +864,28 @@ impl Study {
         })
     }
 
-    /// A trial as JSON: `{"id", "state", "value", "params"}` (`value` null unless complete).
+    /// A trial as JSON: `{"id", "state", "value", "params"}` (`value` null unless complete),
+    /// plus `"constraints"` (name -> value, null unless complete) and `"feasible"` when the
+    /// study declares constraints.
     pub fn trial_json(&self, trial: &Trial) -> Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "id": trial.id,
             "state": trial.state,
             "value": trial.value,
             "params": self.params_of(trial),
-        })
+        });
+        if !self.constraints.is_empty() {
+            let c: Option<Map<String, Value>> = (!trial.constraints.is_empty()).then(|| {
+                self.constraints
+                    .iter()
+                    .cloned()
+                    .zip(trial.constraints.iter().map(|c| Value::from(*c)))
+                    .collect()
+            });
+            v["constraints"] = c.map_or(Value::Null, Value::Object);
+            v["feasible"] = Value::Bool(trial.is_feasible());
+        }
+        v
     }
 
     /// Every trial as a JSON array of [`Study::trial_json`] objects.
@@ -413,17 +893,51 @@ impl Study {
         Value::Array(self.trials.iter().map(|t| self.trial_json(t)).collect()).to_string()
     }
 
-    /// The best trial as [`Study::trial_json`]; an error while no trial is complete.
+    /// The best trial as [`Study::trial_json`]; an error while no trial is complete (or,
+    /// with constraints, none is feasible).
     pub fn best_json(&self) -> Result<String, Error> {
-        self.best()
-            .map(|t| self.trial_json(t).to_string())
-            .ok_or(Error::NoCompleteTrial)
+        match self.best() {
+            Some(t) => Ok(self.trial_json(t).to_string()),
+            None => {
+                let complete = self
+                    .trials
+                    .iter()
+                    .filter(|t| t.state == TrialState::Complete)
+                    .count();
+                Err(if complete == 0 {
+                    Error::NoCompleteTrial
+                } else {
+                    Error::NoFeasibleTrial { complete }
+                })
+            }
+        }
+    }
+
+    /// How much each parameter matters for reaching good values (see
+    /// [`super::importance`]): `(name, share)` pairs, largest first, shares summing to 1.
+    pub fn importance(&self) -> Result<Vec<(String, f64)>, Error> {
+        super::importance::ped_anova(&self.space, &self.trials, self.direction)
+    }
+
+    /// [`Study::importance`] as a JSON object, name -> share, largest first.
+    pub fn importance_json(&self) -> Result<String, Error> {
+        // Written by hand: serde_json's map would sort the names.
+        let parts: Vec<String> = self
+            .importance()?
+            .into_iter()
+            .map(|(k, v)| format!("{}:{}", Value::from(k), Value::from(v)))
+            .collect();
+        Ok(format!("{{{}}}", parts.join(",")))
     }
 
     /// The parameters of a trial as JSON values (active parameters only).
     pub fn params_of(&self, trial: &Trial) -> Map<String, Value> {
         self.external(&trial.internal)
     }
+}
+
+fn encode(op: &Op) -> String {
+    serde_json::to_string(op).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 //!
 //! Conditional parameters: the unconditional parameters form one multivariate group; each
 //! conditional parameter is modelled on its own, from the trials where it was active.
+//!
+//! Constraints: as Optuna's constrained TPE, feasible trials rank before infeasible ones
+//! (which rank by their total violation) when the good trials are chosen.
 
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +97,7 @@ fn observation_weights(n: usize) -> Vec<f64> {
             }
         })
         .collect();
-    w.extend(std::iter::repeat(1.0).take(25));
+    w.extend(std::iter::repeat_n(1.0, 25));
     w
 }
 
@@ -383,11 +386,19 @@ impl Sampler for TpeSampler {
         if complete.len() < self.config.n_startup_trials.max(1) {
             return super::sampler::RandomSampler.sample(space, trials, direction, rng);
         }
+        // With constraints (as Optuna's constrained TPE): feasible trials first, by value,
+        // then infeasible ones by their total violation.
         complete.sort_by(|a, b| {
             let (x, y) = (a.value.unwrap_or(f64::NAN), b.value.unwrap_or(f64::NAN));
-            match direction {
+            let by_value = match direction {
                 Direction::Minimize => x.total_cmp(&y),
                 Direction::Maximize => y.total_cmp(&x),
+            };
+            let (va, vb) = (a.violation(), b.violation());
+            match (va > 0.0, vb > 0.0) {
+                (false, false) => by_value,
+                (true, true) => va.total_cmp(&vb),
+                (fa, _) => fa.cmp(&!fa),
             }
             .then(a.id.cmp(&b.id))
         });
@@ -440,7 +451,7 @@ impl Sampler for TpeSampler {
             for _ in 0..self.config.n_ei_candidates {
                 let x = l.sample(rng);
                 let score = l.log_pdf(&x, &mut scratch) - g.log_pdf(&x, &mut scratch);
-                if best.as_ref().map_or(true, |(s, _)| score > *s) {
+                if best.as_ref().is_none_or(|(s, _)| score > *s) {
                     best = Some((score, x));
                 }
             }

@@ -64,11 +64,6 @@ fn tells_in_any_order_and_refuses_bad_ones_without_change() {
     let before = s.save_json();
     let cases = [
         (
-            s.tell(a.id, f64::NAN, TrialState::Complete),
-            ErrorKind::InvalidArgument,
-            "not finite",
-        ),
-        (
             s.tell(a.id, 1.0, TrialState::Running),
             ErrorKind::InvalidArgument,
             "finished state",
@@ -90,10 +85,207 @@ fn tells_in_any_order_and_refuses_bad_ones_without_change() {
         assert!(e.to_string().contains(needle), "{e}");
     }
     assert_eq!(s.save_json(), before, "refused tells change nothing");
-    s.tell(a.id, f64::NAN, TrialState::Failed).unwrap();
+    // NaN or infinity is recorded as a failure: it never reaches the model.
+    assert_eq!(
+        s.tell(a.id, f64::NAN, TrialState::Complete).unwrap(),
+        TrialState::Failed
+    );
     assert_eq!(s.trials()[0].state, TrialState::Failed);
     assert_eq!(s.trials()[0].value, None);
     assert_eq!(s.best().unwrap().id, b.id);
+    let c = s.ask().unwrap();
+    assert_eq!(
+        s.tell(c.id, f64::NEG_INFINITY, TrialState::Complete)
+            .unwrap(),
+        TrialState::Failed
+    );
+    assert_eq!(s.best().unwrap().id, b.id);
+}
+
+fn constrained(sampler: &str) -> Study {
+    Study::from_json(&format!(
+        r#"{{"space": {{"params": [{{"name": "x", "type": "float", "low": 0, "high": 10}}]}},
+            "constraints": ["too_small", "cost"], "sampler": {sampler}, "seed": 9}}"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn constraints_decide_the_best_trial_and_are_checked() {
+    let mut s = constrained(r#"{"type": "random"}"#);
+    // Minimise x subject to x >= 4 (4 - x <= 0).
+    let a = s.ask().unwrap();
+    let before = s.save_json();
+    for (values, needle) in [
+        (
+            vec![1.0],
+            "1 constraint values given; the study declares 2 (too_small, cost)",
+        ),
+        (
+            vec![f64::NAN, 0.0],
+            "constraint \"too_small\" NaN is not finite",
+        ),
+    ] {
+        let e = s
+            .tell_with(a.id, 1.0, TrialState::Complete, &values)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+    assert_eq!(s.save_json(), before, "refused tells change nothing");
+    let e = s.tell(a.id, 1.0, TrialState::Complete).unwrap_err();
+    assert!(e.to_string().contains("0 constraint values"), "{e}");
+    s.tell_with(a.id, 1.0, TrialState::Complete, &[3.0, 0.0])
+        .unwrap();
+    // The only complete trial is infeasible: no best yet, and the error says why.
+    assert!(s.best().is_none());
+    let e = s.best_json().unwrap_err();
+    assert!(e.to_string().contains("all infeasible"), "{e}");
+    for _ in 0..60 {
+        let t = s.ask().unwrap();
+        let x = t.params["x"].as_f64().unwrap();
+        s.tell_with(t.id, x, TrialState::Complete, &[4.0 - x, -1.0])
+            .unwrap();
+    }
+    let best = s.best().unwrap();
+    let x = best.value.unwrap();
+    assert!((4.0..5.0).contains(&x), "best feasible x {x}");
+    assert!(s
+        .trials()
+        .iter()
+        .any(|t| t.state == TrialState::Complete && t.value.unwrap() < x));
+    let json: Value = serde_json::from_str(&s.best_json().unwrap()).unwrap();
+    assert_eq!(json["feasible"], true);
+    assert_eq!(json["constraints"]["cost"], -1.0);
+    // Constraints by name, as the bindings pass them.
+    let t = s.ask().unwrap();
+    for (m, needle) in [
+        (json!({"cost": 1}), "\"too_small\" is missing"),
+        (
+            json!({"cost": 1, "too_small": 1, "x": 0}),
+            "unknown constraint \"x\"",
+        ),
+        (
+            json!({"cost": "high", "too_small": 1}),
+            "\"cost\" is not a number",
+        ),
+    ] {
+        let e = s.constraints_from_map(t.id, &params(m)).unwrap_err();
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+    let v = s
+        .constraints_from_map(t.id, &params(json!({"cost": 2, "too_small": -1})))
+        .unwrap();
+    assert_eq!(v, vec![-1.0, 2.0]);
+    // Saved and loaded with the constraints.
+    let r = Study::load_json(&s.save_json()).unwrap();
+    assert_eq!(r.best().unwrap().id, s.best().unwrap().id);
+    assert_eq!(r.constraint_names(), s.constraint_names());
+}
+
+#[test]
+fn constrained_tpe_moves_to_the_feasible_boundary() {
+    // Minimise x on [0, 10]; with the constraint x >= 4 the optimum is the boundary.
+    let run = |constrained_run: bool| {
+        let mut s = constrained(r#"{"type": "tpe"}"#);
+        let mut far_below = 0;
+        for i in 0..80 {
+            let t = s.ask().unwrap();
+            let x = t.params["x"].as_f64().unwrap();
+            if i >= 40 && x < 2.5 {
+                far_below += 1;
+            }
+            let c = if constrained_run { 4.0 - x } else { -1.0 };
+            s.tell_with(t.id, x, TrialState::Complete, &[c, 0.0])
+                .unwrap();
+        }
+        (far_below, s.best().unwrap().value.unwrap())
+    };
+    let (free_below, free_best) = run(false);
+    let (cons_below, cons_best) = run(true);
+    assert!(
+        free_below >= 25 && free_best < 0.5,
+        "{free_below} {free_best}"
+    );
+    assert!(
+        cons_below <= 6,
+        "{cons_below} of 40 late trials far in the infeasible region"
+    );
+    assert!((4.0..4.5).contains(&cons_best), "{cons_best}");
+}
+
+#[test]
+fn sobol_and_grid_samplers() {
+    let mut s = Study::from_json(
+        r#"{"space": {"params": [
+            {"name": "x", "type": "float", "low": 0, "high": 1},
+            {"name": "k", "type": "int", "low": 0, "high": 3}]},
+            "sampler": {"type": "sobol"}, "seed": 2}"#,
+    )
+    .unwrap();
+    let mut counts = [0; 4];
+    let mut halves = [0; 2];
+    for _ in 0..64 {
+        let t = s.ask().unwrap();
+        counts[t.params["k"].as_u64().unwrap() as usize] += 1;
+        halves[usize::from(t.params["x"].as_f64().unwrap() >= 0.5)] += 1;
+        s.tell(t.id, 0.0, TrialState::Complete).unwrap();
+    }
+    // A scrambled Sobol' net puts exactly equal shares in dyadic cells.
+    assert_eq!(counts, [16; 4]);
+    assert_eq!(halves, [32, 32]);
+    // The drawn scramble seed is kept: a reload continues the same sequence.
+    let mut r = Study::load_json(&s.save_json()).unwrap();
+    assert_eq!(s.ask().unwrap(), r.ask().unwrap());
+
+    let grid = r#"{"space": {"params": [
+        {"name": "kind", "type": "categorical", "choices": ["quad", "abs"]},
+        {"name": "x", "type": "float", "low": -5, "high": 5},
+        {"name": "k", "type": "int", "low": 1, "high": 4, "condition": {"param": "kind", "in": ["abs"]}}]},
+        "sampler": {"type": "grid", "grid": {"kind": ["quad", "abs"], "x": [-1, 0, 1], "k": [1, 2]}},
+        "seed": 3}"#;
+    let mut g = Study::from_json(grid).unwrap();
+    // 3 points with kind=quad (k inactive) + 6 with kind=abs.
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..9 {
+        let t = g.ask().unwrap();
+        assert!(
+            seen.insert(Value::Object(t.params.clone()).to_string()),
+            "{:?}",
+            t.params
+        );
+    }
+    assert_eq!(seen.len(), 9);
+    // Exhausted: asks go on, drawing grid points again.
+    let again = g.ask().unwrap();
+    assert!(seen.contains(&Value::Object(again.params).to_string()));
+    for (bad, needle) in [
+        (
+            r#"{"kind": ["quad"], "x": [0]}"#,
+            "param \"k\": grid sampler: has no grid values",
+        ),
+        (
+            r#"{"kind": ["quad"], "x": [0, 9], "k": [1]}"#,
+            "param \"x\": 9",
+        ),
+        (r#"{"kind": ["quad"], "x": [], "k": [1]}"#, "empty"),
+        (
+            r#"{"kind": ["quad"], "x": [0], "k": [1], "y": [1]}"#,
+            "param \"y\"",
+        ),
+        (
+            r#"{"kind": ["quad"], "x": [0, 0], "k": [1]}"#,
+            "listed twice",
+        ),
+    ] {
+        let cfg = grid.replace(
+            r#"{"kind": ["quad", "abs"], "x": [-1, 0, 1], "k": [1, 2]}"#,
+            bad,
+        );
+        let e = Study::from_json(&cfg).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+        assert!(e.to_string().contains(needle), "{e}");
+    }
 }
 
 #[test]

@@ -1,0 +1,276 @@
+"""Optuna's half of the tune benchmark; Gaia's half is crates/gaia-core/examples/tune_suite.rs.
+
+Both sides define the same tasks and print the same JSON lines, one per line on stdout:
+
+  optuna_suite.py quality  [--seeds 10] [--trials 200] [--jobs 2] [--sampler tpe|random]
+      TPE (or random search, for reference) on every task for seeds 0..seeds-1; one line per task and seed with the best value
+      after 50, 100 and 200 trials. --jobs runs independent (task, seed) runs in parallel
+      processes (this only changes wall time, not results).
+  optuna_suite.py overhead [--max 2000] [--window 10]
+      study.ask() + study.tell() cost alone (the objective is not timed) on a 5-D sphere with
+      the random and TPE samplers, seed 0, in-memory storage; one line per checkpoint with the
+      mean microseconds per trial over the `window` trials just before it.
+  optuna_suite.py check
+      each task's objective at its known minimiser and at a fixed probe point, so report.py
+      can confirm both sides compute the same functions.
+
+TPE is TPESampler(seed=s, multivariate=True, constant_liar=True), Gaia's {"type": "tpe"}
+defaults. Parameters are declared through study.ask(fixed_distributions=...), so all sampling
+happens inside ask() as it does in Gaia.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+QUALITY_CHECKPOINTS = (50, 100, 200)
+OVERHEAD_CHECKPOINTS = (100, 500, 1000, 2000)
+
+
+def box(d, low, high):
+    return {f"x{i}": FloatDistribution(low, high) for i in range(1, d + 1)}
+
+
+def xs(p, d):
+    return [p[f"x{i}"] for i in range(1, d + 1)]
+
+
+def branin(p):
+    x1, x2 = p["x1"], p["x2"]
+    b = 5.1 / (4.0 * math.pi**2)
+    c = 5.0 / math.pi
+    t = 1.0 / (8.0 * math.pi)
+    return (x2 - b * x1 * x1 + c * x1 - 6.0) ** 2 + 10.0 * (1.0 - t) * math.cos(x1) + 10.0
+
+
+HARTMANN_ALPHA = (1.0, 1.2, 3.0, 3.2)
+HARTMANN_A = (
+    (10.0, 3.0, 17.0, 3.5, 1.7, 8.0),
+    (0.05, 10.0, 17.0, 0.1, 8.0, 14.0),
+    (3.0, 3.5, 1.7, 10.0, 17.0, 8.0),
+    (17.0, 8.0, 0.05, 10.0, 0.1, 14.0),
+)
+HARTMANN_P = (
+    (1312.0, 1696.0, 5569.0, 124.0, 8283.0, 5886.0),
+    (2329.0, 4135.0, 8307.0, 3736.0, 1004.0, 9991.0),
+    (2348.0, 1451.0, 3522.0, 2883.0, 3047.0, 6650.0),
+    (4047.0, 8828.0, 8732.0, 5743.0, 1091.0, 381.0),
+)
+
+
+def hartmann6(p):
+    x = xs(p, 6)
+    total = 0.0
+    for i in range(4):
+        inner = sum(HARTMANN_A[i][j] * (x[j] - 1e-4 * HARTMANN_P[i][j]) ** 2 for j in range(6))
+        total += HARTMANN_ALPHA[i] * math.exp(-inner)
+    return -total
+
+
+def rosenbrock10(p):
+    x = xs(p, 10)
+    return sum(100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2 for i in range(9))
+
+
+def ackley10(p):
+    x = xs(p, 10)
+    n = len(x)
+    squares = sum(v * v for v in x) / n
+    cosines = sum(math.cos(2.0 * math.pi * v) for v in x) / n
+    return -20.0 * math.exp(-0.2 * math.sqrt(squares)) - math.exp(cosines) + 20.0 + math.e
+
+
+def styblinski_tang10(p):
+    return sum((v**4 - 16.0 * v * v + 5.0 * v) / 2.0 for v in xs(p, 10))
+
+
+def mixed(p):
+    offset = {"a": 0.0, "b": 0.5, "c": 1.0}[p["c"]]
+    return (
+        offset
+        + sum((v - 1.0) ** 2 for v in xs(p, 3))
+        + (p["n"] - 3) ** 2 / 10.0
+        + (math.log10(p["lr"]) + 3.0) ** 2 / 10.0
+    )
+
+
+def sphere5(p):
+    return sum(v * v for v in xs(p, 5))
+
+
+def uniform(d, v):
+    return {f"x{i}": v for i in range(1, d + 1)}
+
+
+# Known minimisers, for the check mode (the same points as in tune_suite.rs).
+ARGMIN = {
+    "branin": {"x1": math.pi, "x2": 2.275},
+    "hartmann6": {
+        "x1": 0.20169, "x2": 0.150011, "x3": 0.476874,
+        "x4": 0.275332, "x5": 0.311652, "x6": 0.6573,
+    },
+    "rosenbrock10": uniform(10, 1.0),
+    "ackley10": uniform(10, 0.0),
+    "styblinski_tang10": uniform(10, -2.903534),
+    "mixed": {"c": "a", "x1": 1.0, "x2": 1.0, "x3": 1.0, "n": 3, "lr": 1e-3},
+}
+
+
+# name -> (dims, optimum, distributions, objective); keep identical to tune_suite.rs.
+TASKS = {
+    "branin": (
+        2,
+        0.397887,
+        {"x1": FloatDistribution(-5.0, 10.0), "x2": FloatDistribution(0.0, 15.0)},
+        branin,
+    ),
+    "hartmann6": (6, -3.32237, box(6, 0.0, 1.0), hartmann6),
+    "rosenbrock10": (10, 0.0, box(10, -5.0, 10.0), rosenbrock10),
+    "ackley10": (10, 0.0, box(10, -32.768, 32.768), ackley10),
+    "styblinski_tang10": (10, -39.16617 * 10.0, box(10, -5.0, 5.0), styblinski_tang10),
+    "mixed": (
+        6,
+        0.0,
+        {
+            "c": CategoricalDistribution(["a", "b", "c"]),
+            **box(3, -5.0, 5.0),
+            "n": IntDistribution(1, 10),
+            "lr": FloatDistribution(1e-5, 1.0, log=True),
+        },
+        mixed,
+    ),
+}
+
+
+def probe(dists):
+    """A fixed point of a space, computed exactly as `probe` in tune_suite.rs."""
+    p = {}
+    for k, (name, d) in enumerate(dists.items()):
+        f = math.modf(0.37 * (k + 1))[0]
+        if isinstance(d, CategoricalDistribution):
+            p[name] = d.choices[k % len(d.choices)]
+        elif isinstance(d, IntDistribution):
+            p[name] = math.floor(d.low + (d.high - d.low) * f)
+        elif d.log:
+            p[name] = math.exp(math.log(d.low) + (math.log(d.high) - math.log(d.low)) * f)
+        else:
+            p[name] = d.low + (d.high - d.low) * f
+    return p
+
+
+def check():
+    for task, (_, optimum, dists, objective) in TASKS.items():
+        line = {
+            "side": "optuna", "mode": "check", "version": optuna.__version__, "task": task,
+            "optimum": optimum,
+            "at_argmin": objective(ARGMIN[task]), "at_probe": objective(probe(dists)),
+        }
+        print(json.dumps(line), flush=True)
+
+
+def quiet():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def make_study(sampler, seed):
+    if sampler == "tpe":
+        s = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    else:
+        s = optuna.samplers.RandomSampler(seed=seed)
+    return optuna.create_study(direction="minimize", sampler=s)
+
+
+def quality_run(task, seed, trials, sampler="tpe"):
+    quiet()
+    dims, optimum, dists, objective = TASKS[task]
+    start = time.perf_counter()
+    study = make_study(sampler, seed)
+    best = math.inf
+    best_at = {}
+    for n in range(1, trials + 1):
+        trial = study.ask(fixed_distributions=dists)
+        value = objective(trial.params)
+        study.tell(trial, value)
+        best = min(best, value)
+        if n in QUALITY_CHECKPOINTS or n == trials:
+            best_at[str(n)] = best
+    return {
+        "side": "optuna", "mode": "quality", "task": task, "dims": dims, "optimum": optimum,
+        "sampler": sampler, "seed": seed, "trials": trials, "best_at": best_at,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def quality(seeds, trials, jobs, sampler="tpe"):
+    runs = [(task, seed) for task in TASKS for seed in range(seeds)]
+    if jobs <= 1:
+        results = (quality_run(t, s, trials, sampler) for t, s in runs)
+        for line in results:
+            print(json.dumps(line), flush=True)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(quality_run, t, s, trials, sampler) for t, s in runs]
+        for f in futures:
+            print(json.dumps(f.result()), flush=True)
+
+
+def overhead(max_trials, window):
+    quiet()
+    dists = box(5, -5.0, 5.0)
+    for sampler in ("random", "tpe"):
+        study = make_study(sampler, 0)
+        costs = []
+        start = time.perf_counter()
+        for _ in range(max_trials):
+            t0 = time.perf_counter()
+            trial = study.ask(fixed_distributions=dists)
+            asked = time.perf_counter() - t0
+            value = sphere5(trial.params)
+            t1 = time.perf_counter()
+            study.tell(trial, value)
+            costs.append((asked + time.perf_counter() - t1) * 1e6)
+        total = time.perf_counter() - start
+        for at in (a for a in OVERHEAD_CHECKPOINTS if a <= max_trials):
+            chunk = costs[max(0, at - window):at]
+            line = {
+                "side": "optuna", "mode": "overhead", "task": "sphere5", "sampler": sampler,
+                "seed": 0, "at": at, "window": len(chunk),
+                "us_per_trial": sum(chunk) / len(chunk), "total_seconds": total,
+            }
+            print(json.dumps(line), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("--seeds", type=int, default=10)
+    q.add_argument("--trials", type=int, default=200)
+    q.add_argument("--jobs", type=int, default=1)
+    q.add_argument("--sampler", choices=("tpe", "random"), default="tpe")
+    o = sub.add_parser("overhead")
+    o.add_argument("--max", type=int, default=2000)
+    o.add_argument("--window", type=int, default=10)
+    sub.add_parser("check")
+    args = ap.parse_args()
+    if args.mode == "quality":
+        quality(args.seeds, args.trials, args.jobs, args.sampler)
+    elif args.mode == "check":
+        check()
+    else:
+        overhead(args.max, args.window)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Tables for the tune benchmark (Gaia TPE vs Optuna TPE), as Markdown ready for the README.
+
+  report.py meta --root REPO     print the environment (date, CPU, versions) as JSON
+  report.py report RESULTS_DIR   print the quality and overhead tables from RESULTS_DIR:
+                                 meta.json, {gaia,optuna}_{check,quality,overhead}.jsonl
+
+Only the standard library is used, but `meta` reads Optuna's and NumPy's versions, so run it
+with the benchmark's venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+SIDES = ("gaia", "optuna")
+
+
+def run(cmd, cwd=None):
+    try:
+        out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def os_name():
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def meta(root):
+    import numpy
+    import optuna
+
+    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=root)
+    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "os": os_name(),
+        "rustc": run(["rustc", "--version"]),
+        "git": commit + (" (with uncommitted changes)" if dirty not in ("", "unknown") else ""),
+        "python": platform.python_version(),
+        "optuna": optuna.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def fmt(v):
+    return f"{v:.5g}"
+
+
+def fmt_us(v):
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def iqr(values):
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q3 - q1
+
+
+def check_agreement(results):
+    """Both sides must compute the same objectives; returns a list of problems."""
+    checks = {side: {r["task"]: r for r in load(results / f"{side}_check.jsonl")} for side in SIDES}
+    problems = []
+    for task, g in checks["gaia"].items():
+        o = checks["optuna"].get(task)
+        if o is None:
+            problems.append(f"{task}: no Optuna check")
+            continue
+        for key in ("optimum", "at_argmin", "at_probe"):
+            a, b = g[key], o[key]
+            if abs(a - b) > 1e-9 * max(1.0, abs(a), abs(b)):
+                problems.append(f"{task}: {key} differs (Gaia {a!r}, Optuna {b!r})")
+    return checks, problems
+
+
+def quality_table(results, out):
+    runs = {side: load(results / f"{side}_quality.jsonl") for side in SIDES}
+    tasks = list(dict.fromkeys(r["task"] for r in runs["gaia"]))
+    checkpoints = sorted({int(k) for r in runs["gaia"] for k in r["best_at"]})
+    last = checkpoints[-1]
+    seeds = {side: sorted({r["seed"] for r in runs[side]}) for side in SIDES}
+
+    def bests(side, task, n):
+        return [r["best_at"][str(n)] for r in runs[side] if r["task"] == task]
+
+    head = ["task", "optimum"]
+    for n in checkpoints:
+        head += [f"Gaia @{n}", f"Optuna @{n}"]
+    head += [f"Optuna IQR @{last}", f"regret ratio Gaia/Optuna @{last}",
+             "within noise @" + "/".join(map(str, checkpoints))]
+    print(f"### Quality: median best value over seeds {seeds['gaia'][0]}..{seeds['gaia'][-1]} "
+          f"({len(seeds['gaia'])} seeds, {last} trials, lower is better)\n", file=out)
+    print("| " + " | ".join(head) + " |", file=out)
+    print("| --- | " + " | ".join("---:" for _ in head[1:-1]) + " | :---: |", file=out)
+    within_count = 0
+    for task in tasks:
+        optimum = next(r["optimum"] for r in runs["gaia"] if r["task"] == task)
+        dims = next(r["dims"] for r in runs["gaia"] if r["task"] == task)
+        row = [f"{task} ({dims}-D)", fmt(optimum)]
+        verdicts = []
+        for n in checkpoints:
+            g, o = bests("gaia", task, n), bests("optuna", task, n)
+            mg, mo = statistics.median(g), statistics.median(o)
+            row += [fmt(mg), fmt(mo)]
+            ok = mg <= mo or mg - mo <= iqr(o)
+            verdicts.append("yes" if ok else "**no**")
+            if n == last and ok:
+                within_count += 1
+        g, o = bests("gaia", task, last), bests("optuna", task, last)
+        rg, ro = statistics.median(g) - optimum, statistics.median(o) - optimum
+        ratio = f"{rg / ro:.2f}x" if ro > 0 else "n/a"
+        row += [fmt(iqr(o)), ratio, " / ".join(verdicts)]
+        print("| " + " | ".join(row) + " |", file=out)
+    seconds = {side: sum(r["seconds"] for r in runs[side]) for side in SIDES}
+    print(f"\nWithin noise: Gaia's median <= Optuna's median, or above it by no more than the "
+          f"interquartile range of Optuna's bests over the seeds (inclusive quartiles). "
+          f"Regret ratio: (Gaia median - optimum) / (Optuna median - optimum); below 1 means "
+          f"Gaia got closer. Gaia is within noise on {within_count} of {len(tasks)} tasks at "
+          f"{last} trials.", file=out)
+    print(f"\nTime for the whole quality suite ({len(runs['gaia'])} runs each, objective "
+          f"included): Gaia {seconds['gaia']:.2f} s, Optuna {seconds['optuna']:.1f} s "
+          f"(Optuna/Gaia {seconds['optuna'] / seconds['gaia']:.0f}x).", file=out)
+
+
+def overhead_table(results, out):
+    rows = {side: load(results / f"{side}_overhead.jsonl") for side in SIDES}
+    lookup = {(side, r["sampler"], r["at"]): r for side in SIDES for r in rows[side]}
+    window = rows["gaia"][0]["window"]
+    print(f"### Overhead: microseconds per ask+tell (objective excluded), 5-D sphere in "
+          f"[-5,5]^5, seed 0, mean over the {window} trials ending at each count\n", file=out)
+    print("| sampler | trials | Gaia µs | Optuna µs | Optuna/Gaia |", file=out)
+    print("| --- | ---: | ---: | ---: | ---: |", file=out)
+    for r in rows["gaia"]:
+        o = lookup.get(("optuna", r["sampler"], r["at"]))
+        if o is None:
+            continue
+        g_us, o_us = r["us_per_trial"], o["us_per_trial"]
+        lo = r["at"] - r["window"] + 1
+        print(f"| {r['sampler']} | {r['at']} ({lo}..{r['at']}) | {fmt_us(g_us)} | "
+              f"{fmt_us(o_us)} | {o_us / g_us:.0f}x |", file=out)
+    totals = {(side, r["sampler"]): r["total_seconds"] for side in SIDES for r in rows[side]}
+    n = max(r["at"] for r in rows["gaia"])
+    print(f"\nWhole {n}-trial TPE run (ask+tell+objective): Gaia "
+          f"{totals[('gaia', 'tpe')]:.2f} s, Optuna {totals[('optuna', 'tpe')]:.1f} s.",
+          file=out)
+
+
+def report(results, out=sys.stdout):
+    m = json.loads((results / "meta.json").read_text())
+    checks, problems = check_agreement(results)
+    gaia_version = next(iter(checks["gaia"].values()))["version"]
+    print("## Tune benchmark: Gaia TPE vs Optuna TPE\n", file=out)
+    print(f"{m['date']}; {m['cpu']} ({m['cores']} cores), {m['os']}; gaia-core {gaia_version} "
+          f"(git {m['git']}), {m['rustc']}; Python {m['python']}, Optuna {m['optuna']}, "
+          f"NumPy {m['numpy']}.\n", file=out)
+    print("Both sides run the same tasks with sequential ask/tell and TPE at the same "
+          "settings: Optuna `TPESampler(seed=s, multivariate=True, constant_liar=True)` "
+          "(otherwise defaults: 10 start-up trials, 24 EI candidates, prior weight 1) and "
+          "Gaia `{\"type\": \"tpe\"}`, whose defaults are those. Seeds do not produce the same "
+          "draws on the two sides, so compare distributions, not individual runs. "
+          + ("The objectives agree on both sides at each task's minimiser and at a probe "
+             "point." if not problems else ""), file=out)
+    if problems:
+        print("\n**The two sides' objectives disagree:** " + "; ".join(problems), file=out)
+    print(file=out)
+    quality_table(results, out)
+    print(file=out)
+    overhead_table(results, out)
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("meta")
+    m.add_argument("--root", default=".")
+    r = sub.add_parser("report")
+    r.add_argument("results", type=Path)
+    args = ap.parse_args()
+    if args.cmd == "meta":
+        print(json.dumps(meta(args.root), indent=1))
+        return 0
+    return report(args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

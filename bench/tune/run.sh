@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# bench/tune: Gaia's TPE side by side with Optuna's in one run. Solution quality on a suite of
+# test functions (median best over 10 seeds at 50/100/200 trials) and ask+tell overhead on a
+# 5-D sphere (at 100/500/1000/2000 trials), printed as Markdown tables with Optuna/Gaia ratios.
+# Usage: bench/tune/run.sh [--quick]   (--quick: 3 seeds, 100 trials, overhead to 500 trials;
+# a smoke test, not for publishing). A benchmark, not a test: no thresholds.
+# Needs python3 with venv and network access to PyPI the first time (optuna==5.0.0 goes into
+# bench/tune/.venv). Results land in bench/tune/results/ (report.md is the printed tables).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+RESULTS=$HERE/results
+VENV=$HERE/.venv
+OPTUNA_VERSION=5.0.0
+export PATH="$HOME/.cargo/bin:$PATH"
+
+SEEDS=10 TRIALS=200 MAX=2000
+if [[ ${1:-} == --quick ]]; then
+  SEEDS=3 TRIALS=100 MAX=500
+elif [[ $# -gt 0 ]]; then
+  echo "usage: $0 [--quick]" >&2
+  exit 2
+fi
+
+start=$(date +%s)
+say() { echo "[tune bench $(($(date +%s) - start))s] $*" >&2; }
+
+if [[ ! -x $VENV/bin/python ]]; then
+  say "creating $VENV"
+  python3 -m venv "$VENV"
+fi
+PY=$VENV/bin/python
+if ! "$PY" -c "import optuna, sys; sys.exit(optuna.__version__ != '$OPTUNA_VERSION')" 2>/dev/null; then
+  say "installing optuna==$OPTUNA_VERSION"
+  "$PY" -m pip install --quiet --disable-pip-version-check "optuna==$OPTUNA_VERSION"
+fi
+
+say "building the Rust example"
+(cd "$ROOT" && cargo build --quiet --release --locked -p gaia-core --example tune_suite)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+[[ $TARGET == /* ]] || TARGET=$ROOT/$TARGET
+GAIA=$TARGET/release/examples/tune_suite
+OPTUNA=("$PY" "$HERE/optuna_suite.py")
+
+mkdir -p "$RESULTS"
+rm -f "$RESULTS"/*.jsonl "$RESULTS"/meta.json "$RESULTS"/report.md
+"$PY" "$HERE/report.py" meta --root "$ROOT" >"$RESULTS/meta.json"
+
+say "checking that both sides compute the same objectives"
+"$GAIA" check >"$RESULTS/gaia_check.jsonl"
+"${OPTUNA[@]}" check >"$RESULTS/optuna_check.jsonl"
+
+say "quality, Gaia: $SEEDS seeds x $TRIALS trials x 6 tasks"
+"$GAIA" quality --seeds "$SEEDS" --trials "$TRIALS" >"$RESULTS/gaia_quality.jsonl"
+say "quality, Optuna: $SEEDS seeds x $TRIALS trials x 6 tasks"
+"${OPTUNA[@]}" quality --seeds "$SEEDS" --trials "$TRIALS" >"$RESULTS/optuna_quality.jsonl"
+
+# One side at a time so the timings do not compete for the cores.
+say "overhead, Gaia: random and TPE to $MAX trials"
+"$GAIA" overhead --max "$MAX" --window 10 >"$RESULTS/gaia_overhead.jsonl"
+say "overhead, Optuna: random and TPE to $MAX trials"
+"${OPTUNA[@]}" overhead --max "$MAX" --window 10 >"$RESULTS/optuna_overhead.jsonl"
+
+say "done; tables follow (also in $RESULTS/report.md)"
+echo
+status=0
+"$PY" "$HERE/report.py" report "$RESULTS" | tee "$RESULTS/report.md" || status=$?
+echo
+say "total runtime $(($(date +%s) - start)) s"
+exit "$status"
