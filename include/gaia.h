@@ -145,6 +145,11 @@ enum gaia_status
    * Saved state has a format version this library does not read.
    */
   GAIA_ERR_UNSUPPORTED_VERSION = 14,
+  /**
+   * An operating-system I/O operation failed (a file or a connection); the message names
+   * the path and the system's error.
+   */
+  GAIA_ERR_IO = 15,
 };
 #ifndef __cplusplus
 typedef int32_t gaia_status;
@@ -390,15 +395,23 @@ const char *gaia_status_name(int32_t status);
 
 /**
  * Creates a study from JSON: `{"space": {"params": [...]}, "direction": "minimize",
- * "sampler": {"type": "tpe"}, "seed": 42}`. `space` is required (float/int with `log` or
- * `step`, categorical, conditional parameters); `direction` is `minimize` (default) or
- * `maximize`; `sampler` is `{"type": "random"}` (default) or `{"type": "tpe"}` with optional
- * `n_startup_trials`, `n_ei_candidates`, `prior_weight`, `multivariate`, `constant_liar`.
+ * "constraints": ["latency"], "sampler": {"type": "tpe"}, "storage": "memory", "seed": 42}`.
+ * `space` is required (float/int with `log` or `step`, categorical, conditional
+ * parameters) unless `storage` names a journal that already holds a study; `direction` is
+ * `minimize` (default) or `maximize`; `constraints` names values told with each complete
+ * trial (feasible when every one is <= 0); `sampler` is `{"type": "random"}` (default),
+ * `{"type": "tpe"}` with optional `n_startup_trials`, `n_ei_candidates`, `prior_weight`,
+ * `multivariate`, `constant_liar`, `{"type": "sobol", "seed": 7}` or
+ * `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage` is `"memory"` (default),
+ * `"journal:/path"` or `{"type": "journal", "path": "...", "sync": "group" | "always" |
+ * "none", "sync_interval_ms": 100}`: an append-only file that processes on one host share
+ * (each opens its own handle on the same path).
  *
  * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (the message names the
- * parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`), pointer and UTF-8
- * errors. Ownership: does not take `config_json`; `*out` is the caller's, freed with
- * `gaia_study_free`.
+ * parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`, or the journal whose
+ * study differs), `GAIA_ERR_IO` (the journal cannot be opened), `GAIA_ERR_CORRUPT_STATE`
+ * (a damaged journal record, named), pointer and UTF-8 errors. Ownership: does not take
+ * `config_json`; `*out` is the caller's, freed with `gaia_study_free`.
  */
 gaia_status gaia_study_new(const char *config_json, gaia_study **out);
 
@@ -422,12 +435,24 @@ void gaia_study_free(gaia_study *study);
 gaia_status gaia_study_ask(gaia_study *study, uint64_t *out_trial_id, char **out_params_json);
 
 /**
- * Finishes a trial. `state` is a `gaia_trial_state`; a complete trial needs a finite
- * `value` (NaN or infinity is `GAIA_ERR_INVALID_ARGUMENT` and changes nothing: tell it as
- * failed). Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (already
- * finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state or value).
+ * Finishes a trial (of a study without constraints). `state` is a `gaia_trial_state`; a
+ * complete trial whose `value` is NaN or infinite is recorded as failed, so it never
+ * reaches the model. Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE`
+ * (already finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state; a study with constraints
+ * needs `gaia_study_tell_constraints`), `GAIA_ERR_IO` (journal storage).
  */
 gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, int32_t state);
+
+/**
+ * Finishes a trial with constraint values: `constraints_json` is an object by name
+ * (`{"latency": 120.5}`, every declared constraint, no other) or an array in declaration
+ * order; the trial is feasible when every value is <= 0, and `best` is the best feasible
+ * trial. NULL `constraints_json` is the same as `gaia_study_tell`. Failed and pruned trials
+ * ignore the constraints. Errors as for `gaia_study_tell`, plus `GAIA_ERR_INVALID_JSON`
+ * and `GAIA_ERR_INVALID_ARGUMENT` (a missing, unknown or non-finite constraint value).
+ * Ownership: does not take `constraints_json`.
+ */
+gaia_status gaia_study_tell_constraints(gaia_study *study, uint64_t trial_id, double value, int32_t state, const char *constraints_json);
 
 /**
  * Queues parameters (a JSON object of every active parameter) for the next ask.
@@ -450,8 +475,26 @@ gaia_status gaia_study_add_trial(gaia_study *study, const char *params_json, dou
 gaia_status gaia_study_best_json(const gaia_study *study, char **out_json);
 
 /**
+ * Writes how much each parameter matters for reaching good values (PED-ANOVA, as Optuna's
+ * `PedAnovaImportanceEvaluator`) as a JSON array
+ * `[{"param": "temperature", "importance": 0.71}, ...]`, largest first, summing to 1.
+ * `GAIA_ERR_INVALID_STATE` with fewer than 2 complete trials. Ownership as for
+ * `gaia_study_best_json`.
+ */
+gaia_status gaia_study_importance_json(const gaia_study *study, char **out_json);
+
+/**
+ * Writes a journal study's records to the disk now (with `"sync": "group"` they are
+ * otherwise flushed within `sync_interval_ms`); a no-op for studies in memory.
+ * Errors: `GAIA_ERR_IO`.
+ */
+gaia_status gaia_study_flush(const gaia_study *study);
+
+/**
  * Writes every trial as a JSON array of `{"id","state","value","params"}` objects
- * (`state` is running, complete, failed or pruned). Ownership as for `gaia_study_best_json`.
+ * (`state` is running, complete, failed or pruned; with constraints also `"constraints"`
+ * by name and `"feasible"`). With journal storage, best, trials and importance first read
+ * what other processes wrote. Ownership as for `gaia_study_best_json`.
  */
 gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
 

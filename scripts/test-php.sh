@@ -27,6 +27,7 @@ case $impl in
   ext)
     ext=$ROOT/target/release/libgaia_php.so
     [ -f "$ext" ] || { echo "test-php: $ext is missing: run make php-ext" >&2; exit 1; }
+    export GAIA_PHP_EXT=$ext
     php -d extension="$ext" "$phpunit" --configuration phpunit.xml.dist
     ;;
   *) echo "test-php: unknown implementation $impl" >&2; exit 2 ;;

@@ -148,11 +148,24 @@ static inline gaia_status go_study_add_trial(gaia_study *s, const char *params, 
 	return st;
 }
 
-// what: 0 best, 1 trials, 2 save.
+static inline gaia_status go_study_tell_constraints(gaia_study *s, uint64_t id, double value, int32_t state, const char *constraints, char **err) {
+	gaia_status st = gaia_study_tell_constraints(s, id, value, state, constraints);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_study_flush(gaia_study *s, char **err) {
+	gaia_status st = gaia_study_flush(s);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+// what: 0 best, 1 trials, 2 save, 3 importance.
 static inline gaia_status go_study_text(gaia_study *s, int what, char **out, char **err) {
 	gaia_status st = what == 0 ? gaia_study_best_json(s, out)
 	               : what == 1 ? gaia_study_trials_json(s, out)
-	                           : gaia_study_save(s, out);
+	               : what == 2 ? gaia_study_save(s, out)
+	                           : gaia_study_importance_json(s, out);
 	*err = go_gaia_error(st);
 	return st;
 }

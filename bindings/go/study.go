@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -30,18 +31,29 @@ type Study struct {
 	ptr *C.gaia_study
 }
 
-// Trial is one trial as the library reports it.
+// Trial is one trial as the library reports it. Constraints (by name) and Feasible are
+// set only in studies that declare constraints (Constraints only for complete trials).
 type Trial struct {
-	ID     uint64         `json:"id"`
-	State  string         `json:"state"`
-	Value  *float64       `json:"value"`
-	Params map[string]any `json:"params"`
+	ID          uint64             `json:"id"`
+	State       string             `json:"state"`
+	Value       *float64           `json:"value"`
+	Params      map[string]any     `json:"params"`
+	Constraints map[string]float64 `json:"constraints,omitempty"`
+	Feasible    *bool              `json:"feasible,omitempty"`
+}
+
+// Importance is one parameter's share of what drives good values (see Study.Importance).
+type Importance struct {
+	Param      string  `json:"param"`
+	Importance float64 `json:"importance"`
 }
 
 // NewStudy creates a study from a JSON configuration such as
 // {"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
-// "direction": "minimize", "sampler": {"type": "tpe"}, "seed": 1}.
-// Errors: ErrInvalidJSON, ErrInvalidConfig (naming the parameter).
+// "direction": "minimize", "constraints": ["latency"], "sampler": {"type": "tpe"},
+// "storage": "journal:/var/lib/app/study.jsonl", "seed": 1}. Samplers: random, tpe, sobol,
+// grid; storage: memory (default) or a journal file that processes on the host share.
+// Errors: ErrInvalidJSON, ErrInvalidConfig (naming the parameter), ErrIO.
 func NewStudy(configJSON string) (*Study, error) { return openStudy(configJSON, "config_json", false) }
 
 // LoadStudy restores a study saved by Save.
@@ -115,9 +127,9 @@ func (s *Study) Ask() (uint64, map[string]any, error) {
 	return uint64(id), p, nil
 }
 
-// Tell finishes trial id. A complete trial needs a finite value (NaN is ErrInvalidArgument
-// and changes nothing); failed and pruned trials ignore it. Errors: ErrNotFound,
-// ErrInvalidState (already finished).
+// Tell finishes trial id (in a study without constraints). A complete trial whose value is
+// NaN or infinite is recorded as failed; failed and pruned trials ignore the value.
+// Errors: ErrNotFound, ErrInvalidState (already finished), ErrInvalidArgument.
 func (s *Study) Tell(id uint64, value float64, state TrialState) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -126,6 +138,59 @@ func (s *Study) Tell(id uint64, value float64, state TrialState) error {
 	}
 	var msg *C.char
 	st := C.go_study_tell(s.ptr, C.uint64_t(id), C.double(value), C.int32_t(state), &msg)
+	runtime.KeepAlive(s)
+	return fail(st, msg)
+}
+
+// TellConstraints finishes trial id with a value per declared constraint, by name (every
+// one, no other); the trial is feasible when every value is <= 0, and Best returns the best
+// feasible trial. A NaN or infinite constraint value is ErrInvalidArgument and changes
+// nothing.
+func (s *Study) TellConstraints(id uint64, value float64, state TrialState, constraints map[string]float64) error {
+	text, err := json.Marshal(constraints)
+	if err != nil {
+		return &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("trial %d: constraints: %v", id, err)}
+	}
+	cc, err := cString(string(text), "constraints_json")
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cc))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_tell_constraints(s.ptr, C.uint64_t(id), C.double(value), C.int32_t(state), cc, &msg)
+	runtime.KeepAlive(s)
+	return fail(st, msg)
+}
+
+// Importance says how much each parameter matters for reaching good values (PED-ANOVA, as
+// Optuna's PedAnovaImportanceEvaluator), largest first, shares summing to 1.
+// ErrInvalidState with fewer than 2 complete trials.
+func (s *Study) Importance() ([]Importance, error) {
+	text, err := s.text(3)
+	if err != nil {
+		return nil, err
+	}
+	var out []Importance
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		return nil, &Error{Code: StatusCorruptState, Msg: "importance: " + err.Error()}
+	}
+	return out, nil
+}
+
+// Flush writes a journal study's records to the disk now (a no-op in memory).
+func (s *Study) Flush() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_flush(s.ptr, &msg)
 	runtime.KeepAlive(s)
 	return fail(st, msg)
 }
@@ -190,7 +255,7 @@ func (s *Study) text(what C.int) (string, error) {
 	return takeString(out), nil
 }
 
-// Best returns the best complete trial; ErrInvalidState while none is complete.
+// Best returns the best (feasible) complete trial; ErrInvalidState while there is none.
 func (s *Study) Best() (*Trial, error) {
 	text, err := s.text(0)
 	if err != nil {

@@ -77,7 +77,8 @@ func TestStudyBadInput(t *testing.T) {
 		err    error
 		target error
 	}{
-		{s.Tell(id, math.NaN(), TrialComplete), ErrInvalidArgument},
+		{s.TellConstraints(id, 1, TrialComplete, map[string]float64{"c": 1}), ErrInvalidArgument},
+		{s.TellConstraints(id, 1, TrialComplete, map[string]float64{"c": math.NaN()}), ErrInvalidArgument},
 		{s.Tell(id, 1, TrialState(9)), ErrInvalidArgument},
 		{s.Tell(77, 1, TrialComplete), ErrNotFound},
 		{s.Enqueue(map[string]any{"x": 9.0, "kind": "a"}), ErrInvalidConfig},
@@ -90,8 +91,15 @@ func TestStudyBadInput(t *testing.T) {
 	if after, _ := s.Save(); after != before {
 		t.Fatal("refused calls changed the study")
 	}
-	if err := s.Tell(id, 0, TrialFailed); err != nil {
+	if _, err := s.Importance(); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("importance without trials: %v", err)
+	}
+	// NaN is recorded as a failure, never reaching the model.
+	if err := s.Tell(id, math.NaN(), TrialComplete); err != nil {
 		t.Fatal(err)
+	}
+	if ts, _ := s.Trials(); ts[0].State != "failed" {
+		t.Fatalf("NaN tell recorded as %q", ts[0].State)
 	}
 	if err := s.Tell(id, 1, TrialComplete); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("second tell: %v", err)
@@ -121,6 +129,7 @@ func TestStudyVectors(t *testing.T) {
 				Expect   json.RawMessage `json:"expect"`
 				ID       uint64          `json:"id"`
 				Value    float64         `json:"value"`
+				Cons     json.RawMessage `json:"constraints"`
 				State    string          `json:"state"`
 				Code     int32           `json:"code"`
 			} `json:"steps"`
@@ -150,7 +159,24 @@ func TestStudyVectors(t *testing.T) {
 					t.Fatalf("%s step %d: asked %d %v, want %d %v", c.Name, i, id, p, st.ExpectID, want)
 				}
 			case "tell":
-				got = s.Tell(st.ID, st.Value, states[st.State])
+				if len(st.Cons) > 0 {
+					var m map[string]float64
+					_ = json.Unmarshal(st.Cons, &m)
+					got = s.TellConstraints(st.ID, st.Value, states[st.State], m)
+				} else {
+					got = s.Tell(st.ID, st.Value, states[st.State])
+				}
+			case "importance", "trials":
+				text, err := s.text(3)
+				if st.Op == "trials" {
+					text, err = s.text(1)
+				}
+				var a, e any
+				_ = json.Unmarshal([]byte(text), &a)
+				_ = json.Unmarshal(st.Expect, &e)
+				if err != nil || !reflect.DeepEqual(a, e) {
+					t.Fatalf("%s: %s %s (%v)", c.Name, st.Op, text, err)
+				}
 			case "save_load":
 				saved, _ := s.Save()
 				_ = s.Close()
@@ -175,5 +201,77 @@ func TestStudyVectors(t *testing.T) {
 			}
 		}
 		_ = s.Close()
+	}
+}
+
+func TestStudyConstraintsImportanceAndJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "study.jsonl")
+	config := `{"space": {"params": [
+	  {"name": "temperature", "type": "float", "low": 0, "high": 2},
+	  {"name": "noise", "type": "float", "low": 0, "high": 1}]},
+	 "direction": "maximize", "constraints": ["latency_over_budget"],
+	 "sampler": {"type": "tpe"}, "storage": "journal:` + path + `"}`
+	// Eight goroutines, each with its own handle on the journal (as separate processes
+	// would be), share one study.
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := NewStudy(config)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			for i := 0; i < 10; i++ {
+				id, p, err := s.Ask()
+				if err != nil {
+					errs <- err
+					return
+				}
+				temp := p["temperature"].(float64)
+				if err := s.TellConstraints(id, temp, TrialComplete, map[string]float64{"latency_over_budget": temp - 1.2}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- s.Flush()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := NewStudy(`{"storage": "journal:` + path + `"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts, err := s.Trials()
+	if err != nil || len(ts) != 80 {
+		t.Fatalf("%d trials, %v", len(ts), err)
+	}
+	seen := map[uint64]bool{}
+	for _, tr := range ts {
+		if seen[tr.ID] || tr.State != "complete" || tr.Feasible == nil {
+			t.Fatalf("trial %+v", tr)
+		}
+		seen[tr.ID] = true
+	}
+	best, err := s.Best()
+	if err != nil || !*best.Feasible || *best.Value > 1.2 || *best.Value < 0.9 {
+		t.Fatalf("best %+v %v", best, err)
+	}
+	imp, err := s.Importance()
+	if err != nil || imp[0].Param != "temperature" {
+		t.Fatalf("importance %+v %v", imp, err)
+	}
+	if _, err := NewStudy(`{"space": {"params": []}, "storage": "journal:/nonexistent-dir/x"}`); !errors.Is(err, ErrIO) {
+		t.Fatalf("unopenable journal: %v", err)
 	}
 }

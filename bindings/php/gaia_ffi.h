@@ -28,6 +28,7 @@ enum gaia_status
   GAIA_ERR_INVALID_STATE = 12,
   GAIA_ERR_CORRUPT_STATE = 13,
   GAIA_ERR_UNSUPPORTED_VERSION = 14,
+  GAIA_ERR_IO = 15,
 };
 typedef int32_t gaia_status;
 enum gaia_trial_state
@@ -65,9 +66,12 @@ gaia_status gaia_study_load(const char *saved_json, gaia_study **out);
 void gaia_study_free(gaia_study *study);
 gaia_status gaia_study_ask(gaia_study *study, uint64_t *out_trial_id, char **out_params_json);
 gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, int32_t state);
+gaia_status gaia_study_tell_constraints(gaia_study *study, uint64_t trial_id, double value, int32_t state, const char *constraints_json);
 gaia_status gaia_study_enqueue(gaia_study *study, const char *params_json);
 gaia_status gaia_study_add_trial(gaia_study *study, const char *params_json, double value, int32_t state, uint64_t *out_trial_id);
 gaia_status gaia_study_best_json(const gaia_study *study, char **out_json);
+gaia_status gaia_study_importance_json(const gaia_study *study, char **out_json);
+gaia_status gaia_study_flush(const gaia_study *study);
 gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
 gaia_status gaia_study_save(const gaia_study *study, char **out_json);
 const char *gaia_version(void);

@@ -286,9 +286,11 @@ fn encode(value: &Zval, flags: i64, what: &str) -> PhpResult<String> {
         Some(text) => Ok(text.to_owned()),
         None => {
             let msg = call("json_last_error_msg", vec![])?;
+            // NaN/infinity (JSON_ERROR_INF_OR_NAN = 7) is an out-of-domain argument (9).
+            let inf_or_nan = call("json_last_error", vec![])?.long() == Some(7);
             Err(exception(
                 format!("{what}: {}", msg.str().unwrap_or("cannot encode")),
-                7,
+                if inf_or_nan { 9 } else { 7 },
             ))
         }
     }
@@ -361,12 +363,62 @@ impl Study {
         decode(&json.to_string())
     }
 
-    /// Finishes a trial (state: COMPLETE, FAILED or PRUNED).
+    /// Finishes a trial (state: COMPLETE, FAILED or PRUNED); NaN or infinity is recorded as
+    /// FAILED. `constraints`: a map by name or a list in declaration order (feasible <= 0).
     #[php(defaults(state = 1))]
-    pub fn tell(&mut self, id: i64, value: f64, state: i64) -> PhpResult<()> {
+    pub fn tell(
+        &mut self,
+        id: i64,
+        value: f64,
+        state: i64,
+        constraints: Option<&Zval>,
+    ) -> PhpResult<()> {
         let id = trial_id(id)?;
         let state = TrialState::from_code(state).map_err(fail)?;
-        self.inner.tell(id, value, state).map_err(fail)
+        let values = match constraints.filter(|c| !c.is_null()) {
+            None => Vec::new(),
+            Some(c) if c.is_array() => {
+                let is_list = call("array_is_list", vec![c])?.bool() == Some(true);
+                let flags = if is_list {
+                    JSON_ENCODE_FLAGS
+                } else {
+                    JSON_ENCODE_FLAGS | JSON_FORCE_OBJECT
+                };
+                let json = encode(c, flags, &format!("trial {id}: constraints"))?;
+                self.inner.parse_constraints(id, &json).map_err(fail)?
+            }
+            Some(_) => {
+                return Err(exception(
+                    format!("trial {id}: constraints must be an array"),
+                    9,
+                ))
+            }
+        };
+        self.inner
+            .tell_with(id, value, state, &values)
+            .map(|_| ())
+            .map_err(fail)
+    }
+
+    /// How much each parameter matters (PED-ANOVA): name => share, largest first.
+    pub fn importance(&mut self) -> PhpResult<Zval> {
+        let rows = self.inner.importance().map_err(fail)?;
+        let parts: Vec<String> = rows
+            .into_iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}:{}",
+                    serde_json::Value::from(k),
+                    serde_json::Value::from(v)
+                )
+            })
+            .collect();
+        decode(&format!("{{{}}}", parts.join(",")))
+    }
+
+    /// Writes a journal study's records to the disk now (a no-op in memory).
+    pub fn flush(&self) -> PhpResult<()> {
+        self.inner.flush().map_err(fail)
     }
 
     /// Makes the next ask() return these parameters.
@@ -394,14 +446,14 @@ impl Study {
         Ok(i64::try_from(id).unwrap_or(i64::MAX))
     }
 
-    /// The best complete trial.
-    pub fn best(&self) -> PhpResult<Zval> {
+    /// The best (feasible) complete trial.
+    pub fn best(&mut self) -> PhpResult<Zval> {
         decode(&self.inner.best_json().map_err(fail)?)
     }
 
     /// Every trial, in id order.
-    pub fn trials(&self) -> PhpResult<Zval> {
-        decode(&self.inner.trials_json())
+    pub fn trials(&mut self) -> PhpResult<Zval> {
+        decode(&self.inner.trials_json().map_err(fail)?)
     }
 
     /// The whole study as versioned JSON for load().

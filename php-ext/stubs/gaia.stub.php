@@ -62,7 +62,13 @@ final class Study
     /** @return array{id: int, params: array<string, mixed>} */
     public function ask(): array {}
 
-    public function tell(int $id, float $value, int $state = Study::COMPLETE): void {}
+    public function tell(int $id, float $value, int $state = Study::COMPLETE, ?array $constraints = null): void {}
+
+    /** How much each parameter matters (PED-ANOVA): name => share, largest first. */
+    public function importance(): array {}
+
+    /** Writes a journal study's records to the disk now (a no-op in memory). */
+    public function flush(): void {}
 
     /** @param array<string, mixed> $params */
     public function enqueue(array $params): void {}

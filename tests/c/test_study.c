@@ -2,7 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gaia.h"
 #include "check.h"
@@ -68,7 +71,6 @@ static void test_bad_input(void) {
   CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
   gaia_string_free(params);
   char *before = saved(s);
-  CHECK_STATUS(gaia_study_tell(s, id, NAN, GAIA_TRIAL_COMPLETE), GAIA_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(gaia_study_tell(s, id, 1.0, 7), GAIA_ERR_INVALID_ARGUMENT);
   CHECK(strstr(gaia_last_error(), "pruned (3), got 7") != NULL, "%s", gaia_last_error());
   CHECK_STATUS(gaia_study_tell(s, 42, 1.0, GAIA_TRIAL_COMPLETE), GAIA_ERR_NOT_FOUND);
@@ -77,11 +79,22 @@ static void test_bad_input(void) {
   CHECK_STATUS(gaia_study_add_trial(s, "{\"x\": 0}", 1.0, GAIA_TRIAL_COMPLETE, &id), GAIA_ERR_INVALID_CONFIG);
   CHECK_STATUS(gaia_study_ask(s, NULL, &params), GAIA_ERR_NULL_POINTER);
   CHECK_STATUS(gaia_study_ask((gaia_study *)&before, &id, &params), GAIA_ERR_INVALID_HANDLE);
+  CHECK_STATUS(gaia_study_tell_constraints(s, id, 1.0, GAIA_TRIAL_COMPLETE, "[1.0]"), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(gaia_last_error(), "declares no constraints") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_study_tell_constraints(s, id, 1.0, GAIA_TRIAL_COMPLETE, "[1.0"), GAIA_ERR_INVALID_JSON);
+  CHECK_STATUS(gaia_study_importance_json(s, &out), GAIA_ERR_INVALID_STATE);
+  CHECK_STATUS(gaia_study_importance_json(s, NULL), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_flush(NULL), GAIA_ERR_NULL_POINTER);
   char *after = saved(s);
   CHECK(before && after && strcmp(before, after) == 0, "refused calls changed the study");
   gaia_string_free(after);
-  CHECK_STATUS(gaia_study_tell(s, 0, NAN, GAIA_TRIAL_FAILED), GAIA_OK);
+  /* NaN is recorded as a failure, never as a value. */
+  CHECK_STATUS(gaia_study_tell(s, 0, NAN, GAIA_TRIAL_COMPLETE), GAIA_OK);
   CHECK_STATUS(gaia_study_tell(s, 0, 1.0, GAIA_TRIAL_COMPLETE), GAIA_ERR_INVALID_STATE);
+  char *trials = NULL;
+  CHECK_STATUS(gaia_study_trials_json(s, &trials), GAIA_OK);
+  CHECK(trials && strstr(trials, "\"state\":\"failed\""), "%s", trials ? trials : "(null)");
+  gaia_string_free(trials);
 
   /* Corrupt and future saves. */
   gaia_study *l = NULL;
@@ -131,8 +144,101 @@ static void test_save_load_continues(void) {
   gaia_study_free(b);
 }
 
+/* Minimise x subject to x >= 2 (constraint "low": 2 - x <= 0); importance ranks x first. */
+static void test_constraints_and_importance(void) {
+  gaia_study *s = NULL;
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": ["
+                              "{\"name\": \"x\", \"type\": \"float\", \"low\": 0, \"high\": 10},"
+                              "{\"name\": \"noise\", \"type\": \"float\", \"low\": 0, \"high\": 1}]},"
+                              " \"constraints\": [\"low\"], \"sampler\": {\"type\": \"tpe\"}, \"seed\": 3}",
+                              &s),
+               GAIA_OK);
+  for (int i = 0; s && i < 60; i++) {
+    uint64_t id = 0;
+    char *p = NULL;
+    CHECK_STATUS(gaia_study_ask(s, &id, &p), GAIA_OK);
+    const char *at = p ? strstr(p, "\"x\":") : NULL;
+    double x = at ? strtod(at + 4, NULL) : 0.0;
+    char c[64];
+    snprintf(c, sizeof c, "{\"low\": %.17g}", 2.0 - x);
+    CHECK_STATUS(gaia_study_tell_constraints(s, id, x, GAIA_TRIAL_COMPLETE, c), GAIA_OK);
+    gaia_string_free(p);
+  }
+  uint64_t id = 0;
+  char *p = NULL;
+  CHECK_STATUS(gaia_study_ask(s, &id, &p), GAIA_OK);
+  gaia_string_free(p);
+  CHECK_STATUS(gaia_study_tell_constraints(s, id, 1.0, GAIA_TRIAL_COMPLETE, "{\"high\": 1}"), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(gaia_last_error(), "unknown constraint \"high\"") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_study_tell_constraints(s, id, 1.0, GAIA_TRIAL_COMPLETE, NULL), GAIA_ERR_INVALID_ARGUMENT);
+  char *best = NULL;
+  CHECK_STATUS(gaia_study_best_json(s, &best), GAIA_OK);
+  const char *v = best ? strstr(best, "\"value\":") : NULL;
+  double bv = v ? strtod(v + 8, NULL) : -1;
+  CHECK(bv >= 2.0 && bv < 2.6, "best feasible %s", best ? best : "(null)");
+  CHECK(best && strstr(best, "\"feasible\":true"), "%s", best ? best : "(null)");
+  gaia_string_free(best);
+  char *imp = NULL;
+  CHECK_STATUS(gaia_study_importance_json(s, &imp), GAIA_OK);
+  CHECK(imp && strncmp(imp, "[{\"importance\":", 15) == 0 && strstr(imp, "\"param\":\"x\"") < strstr(imp, "noise"),
+        "importance %s", imp ? imp : "(null)");
+  gaia_string_free(imp);
+  gaia_study_free(s);
+}
+
+/* Four processes (fork) share one journal study; the parent then sees every trial once. */
+static void test_journal_across_processes(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/gaia-c-journal-%d.jsonl", (int)getpid());
+  unlink(path);
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"space\": {\"params\": [{\"name\": \"x\", \"type\": \"float\", \"low\": -5, \"high\": 5}]},"
+           " \"sampler\": {\"type\": \"tpe\"}, \"storage\": \"journal:%s\"}",
+           path);
+  pid_t kids[4];
+  for (int k = 0; k < 4; k++) {
+    kids[k] = fork();
+    if (kids[k] == 0) {
+      gaia_study *s = NULL;
+      if (gaia_study_new(config, &s) != GAIA_OK) _exit(2);
+      for (int i = 0; i < 25; i++) {
+        uint64_t id = 0;
+        char *p = NULL;
+        if (gaia_study_ask(s, &id, &p) != GAIA_OK) _exit(3);
+        const char *at = strstr(p, "\"x\":");
+        double x = at ? strtod(at + 4, NULL) : 0.0;
+        gaia_string_free(p);
+        if (gaia_study_tell(s, id, (x - 1) * (x - 1), GAIA_TRIAL_COMPLETE) != GAIA_OK) _exit(4);
+      }
+      if (gaia_study_flush(s) != GAIA_OK) _exit(5);
+      gaia_study_free(s);
+      _exit(0);
+    }
+  }
+  for (int k = 0; k < 4; k++) {
+    int status = -1;
+    waitpid(kids[k], &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %d status %d", k, status);
+  }
+  gaia_study *s = NULL;
+  CHECK_STATUS(gaia_study_new(config, &s), GAIA_OK);
+  char *trials = NULL;
+  CHECK_STATUS(gaia_study_trials_json(s, &trials), GAIA_OK);
+  CHECK(trials && strstr(trials, "\"id\":99,") && !strstr(trials, "\"id\":100,") && !strstr(trials, "running"),
+        "100 complete trials expected");
+  gaia_string_free(trials);
+  gaia_study_free(s);
+  /* Another study's space on the same file is refused, naming the file. */
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": []}, \"storage\": \"journal:/tmp/gaia-c-none/x\"}", &s),
+               GAIA_ERR_IO);
+  unlink(path);
+}
+
 int main(void) {
   test_optimises();
+  test_constraints_and_importance();
+  test_journal_across_processes();
   test_bad_input();
   test_save_load_continues();
   return done("test_study");

@@ -70,7 +70,9 @@ final class StudyTest extends TestCase
         $t = $s->ask();
         $before = $s->save();
         $cases = [
-            [fn () => $s->tell($t['id'], NAN), InvalidArgumentException::class, 9, 'not finite'],
+            [fn () => $s->tell($t['id'], 1.0, Study::COMPLETE, ['c' => 1.0]), InvalidArgumentException::class, 9, 'unknown constraint "c"'],
+            [fn () => $s->tell($t['id'], 1.0, Study::COMPLETE, [NAN]), InvalidArgumentException::class, 9, 'constraints'],
+            [fn () => $s->importance(), StateException::class, 12, 'at least 2 complete trials'],
             [fn () => $s->tell($t['id'], 1.0, 7), InvalidArgumentException::class, 9, 'pruned (3), got 7'],
             [fn () => $s->tell(99, 1.0), NotFoundException::class, 10, 'unknown trial 99'],
             [fn () => $s->tell(-1, 1.0), NotFoundException::class, 10, 'trial id must not be negative, got -1'],
@@ -89,9 +91,74 @@ final class StudyTest extends TestCase
             }
         }
         self::assertSame($before, $s->save());
-        $s->tell($t['id'], 0.0, Study::FAILED);
+        // NaN is recorded as a failure, never reaching the model.
+        $s->tell($t['id'], NAN);
+        self::assertSame('failed', $s->trials()[0]['state']);
         $this->expectException(StateException::class);
         $s->tell($t['id'], 1.0);
+    }
+
+    public function testConstraintsAndImportance(): void
+    {
+        $s = new Study(['space' => ['params' => [
+            ['name' => 'temperature', 'type' => 'float', 'low' => 0, 'high' => 2],
+            ['name' => 'seed_noise', 'type' => 'float', 'low' => 0, 'high' => 1],
+        ]], 'direction' => 'maximize', 'constraints' => ['latency_over_budget'], 'sampler' => ['type' => 'tpe'], 'seed' => 5]);
+        for ($i = 0; $i < 60; $i++) {
+            $t = $s->ask();
+            $temp = $t['params']['temperature'];
+            // Quality grows with temperature, but latency exceeds the budget above 1.2.
+            $s->tell($t['id'], $temp, Study::COMPLETE, ['latency_over_budget' => $temp - 1.2]);
+        }
+        $best = $s->best();
+        self::assertTrue($best['feasible']);
+        self::assertGreaterThan(1.0, $best['value']);
+        self::assertLessThanOrEqual(1.2, $best['value']);
+        self::assertEqualsWithDelta($best['value'] - 1.2, $best['constraints']['latency_over_budget'], 1e-12);
+        $imp = $s->importance();
+        self::assertSame('temperature', array_key_first($imp));
+        self::assertEqualsWithDelta(1.0, array_sum($imp), 1e-9);
+        // A list in declaration order works too; a wrong count is refused.
+        $t = $s->ask();
+        try {
+            $s->tell($t['id'], 1.0, Study::COMPLETE, [1.0, 2.0]);
+            self::fail('no exception');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('2 constraint values given; the study declares 1 (latency_over_budget)', $e->getMessage());
+        }
+        $s->tell($t['id'], 1.0, Study::COMPLETE, [-0.2]);
+    }
+
+    public function testJournalSharedByProcesses(): void
+    {
+        $path = sys_get_temp_dir() . '/gaia-php-journal-' . getmypid() . '.jsonl';
+        @unlink($path);
+        $config = ['space' => ['params' => [['name' => 'x', 'type' => 'float', 'low' => -5, 'high' => 5]]],
+            'sampler' => ['type' => 'tpe'], 'storage' => "journal:$path"];
+        $a = new Study($config);
+        $b = new Study($config);
+        $ta = $a->ask();
+        $tb = $b->ask();
+        self::assertSame([0, 1], [$ta['id'], $tb['id']]);
+        $b->tell($ta['id'], 2.0);
+        $a->tell($tb['id'], 1.0);
+        $a->flush();
+        // A second PHP process sees both trials and adds its own.
+        $code = sprintf('require %s; $s = new Gaia\Study(%s); $t = $s->ask(); $s->tell($t["id"], 0.5); echo count($s->trials());',
+            var_export(dirname(__DIR__) . '/autoload.php', true), var_export(json_encode($config), true));
+        $out = shell_exec(escapeshellarg(PHP_BINARY) . ' ' . self::childArgs() . ' -r ' . escapeshellarg($code));
+        self::assertSame('3', $out);
+        self::assertSame(0.5, $a->best()['value']);
+        self::assertCount(3, $b->trials());
+        unset($a, $b);
+        @unlink($path);
+    }
+
+    /** The native extension, when this suite runs against it (scripts/test-php.sh ext). */
+    private static function childArgs(): string
+    {
+        $so = getenv('GAIA_PHP_EXT');
+        return getenv('GAIA_PHP_IMPL') === 'ext' && $so ? '-d extension=' . escapeshellarg($so) : '';
     }
 
     public function testCorruptSaves(): void
@@ -139,7 +206,17 @@ final class StudyTest extends TestCase
                         self::assertSame(json_encode($step['expect']), json_encode($t['params']), $at);
                         break;
                     case 'tell':
-                        $s->tell($step['id'], (float) $step['value'], $states[$step['state']]);
+                        $s->tell($step['id'], (float) $step['value'], $states[$step['state']], $step['constraints'] ?? null);
+                        break;
+                    case 'importance':
+                        $want = [];
+                        foreach ($step['expect'] as $row) {
+                            $want[$row['param']] = (float) $row['importance'];
+                        }
+                        self::assertSame($want, $s->importance(), $at);
+                        break;
+                    case 'trials':
+                        self::assertEquals($step['expect'], $s->trials(), $at);
                         break;
                     case 'save_load':
                         $s = Study::load($s->save());

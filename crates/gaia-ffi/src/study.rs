@@ -1,4 +1,5 @@
-//! `gaia_study`: ask/tell parameter optimisation (random and TPE samplers).
+//! `gaia_study`: ask/tell parameter optimisation (random, Sobol, grid and TPE samplers),
+//! constraints, parameter importance, in memory or in a journal file shared by processes.
 
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
@@ -58,15 +59,23 @@ unsafe fn lock<'a>(s: *const gaia_study) -> Result<MutexGuard<'a, Study>, Failur
 }
 
 /// Creates a study from JSON: `{"space": {"params": [...]}, "direction": "minimize",
-/// "sampler": {"type": "tpe"}, "seed": 42}`. `space` is required (float/int with `log` or
-/// `step`, categorical, conditional parameters); `direction` is `minimize` (default) or
-/// `maximize`; `sampler` is `{"type": "random"}` (default) or `{"type": "tpe"}` with optional
-/// `n_startup_trials`, `n_ei_candidates`, `prior_weight`, `multivariate`, `constant_liar`.
+/// "constraints": ["latency"], "sampler": {"type": "tpe"}, "storage": "memory", "seed": 42}`.
+/// `space` is required (float/int with `log` or `step`, categorical, conditional
+/// parameters) unless `storage` names a journal that already holds a study; `direction` is
+/// `minimize` (default) or `maximize`; `constraints` names values told with each complete
+/// trial (feasible when every one is <= 0); `sampler` is `{"type": "random"}` (default),
+/// `{"type": "tpe"}` with optional `n_startup_trials`, `n_ei_candidates`, `prior_weight`,
+/// `multivariate`, `constant_liar`, `{"type": "sobol", "seed": 7}` or
+/// `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage` is `"memory"` (default),
+/// `"journal:/path"` or `{"type": "journal", "path": "...", "sync": "group" | "always" |
+/// "none", "sync_interval_ms": 100}`: an append-only file that processes on one host share
+/// (each opens its own handle on the same path).
 ///
 /// Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (the message names the
-/// parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`), pointer and UTF-8
-/// errors. Ownership: does not take `config_json`; `*out` is the caller's, freed with
-/// `gaia_study_free`.
+/// parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`, or the journal whose
+/// study differs), `GAIA_ERR_IO` (the journal cannot be opened), `GAIA_ERR_CORRUPT_STATE`
+/// (a damaged journal record, named), pointer and UTF-8 errors. Ownership: does not take
+/// `config_json`; `*out` is the caller's, freed with `gaia_study_free`.
 #[no_mangle]
 pub unsafe extern "C" fn gaia_study_new(
     config_json: *const c_char,
@@ -136,10 +145,11 @@ pub unsafe extern "C" fn gaia_study_ask(
     })
 }
 
-/// Finishes a trial. `state` is a `gaia_trial_state`; a complete trial needs a finite
-/// `value` (NaN or infinity is `GAIA_ERR_INVALID_ARGUMENT` and changes nothing: tell it as
-/// failed). Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (already
-/// finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state or value).
+/// Finishes a trial (of a study without constraints). `state` is a `gaia_trial_state`; a
+/// complete trial whose `value` is NaN or infinite is recorded as failed, so it never
+/// reaches the model. Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE`
+/// (already finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state; a study with constraints
+/// needs `gaia_study_tell_constraints`), `GAIA_ERR_IO` (journal storage).
 #[no_mangle]
 pub unsafe extern "C" fn gaia_study_tell(
     study: *mut gaia_study,
@@ -151,6 +161,37 @@ pub unsafe extern "C" fn gaia_study_tell(
         let state = trial_state(state)?;
         // SAFETY: C caller's contract.
         unsafe { lock(study) }?.tell(trial_id, value, state)?;
+        Ok(())
+    })
+}
+
+/// Finishes a trial with constraint values: `constraints_json` is an object by name
+/// (`{"latency": 120.5}`, every declared constraint, no other) or an array in declaration
+/// order; the trial is feasible when every value is <= 0, and `best` is the best feasible
+/// trial. NULL `constraints_json` is the same as `gaia_study_tell`. Failed and pruned trials
+/// ignore the constraints. Errors as for `gaia_study_tell`, plus `GAIA_ERR_INVALID_JSON`
+/// and `GAIA_ERR_INVALID_ARGUMENT` (a missing, unknown or non-finite constraint value).
+/// Ownership: does not take `constraints_json`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_tell_constraints(
+    study: *mut gaia_study,
+    trial_id: u64,
+    value: f64,
+    state: i32,
+    constraints_json: *const c_char,
+) -> gaia_status {
+    guard(|| {
+        let state = trial_state(state)?;
+        // SAFETY: C caller's contract.
+        let mut s = unsafe { lock(study) }?;
+        let constraints = if constraints_json.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: C caller's contract (non-NULL checked).
+            let json = unsafe { strings::input(constraints_json, "constraints_json") }?;
+            s.parse_constraints(trial_id, json)?
+        };
+        s.tell_with(trial_id, value, state, &constraints)?;
         Ok(())
     })
 }
@@ -209,15 +250,43 @@ pub unsafe extern "C" fn gaia_study_best_json(
     unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.best_json()?)) }
 }
 
+/// Writes how much each parameter matters for reaching good values (PED-ANOVA, as Optuna's
+/// `PedAnovaImportanceEvaluator`) as a JSON array
+/// `[{"param": "temperature", "importance": 0.71}, ...]`, largest first, summing to 1.
+/// `GAIA_ERR_INVALID_STATE` with fewer than 2 complete trials. Ownership as for
+/// `gaia_study_best_json`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_importance_json(
+    study: *const gaia_study,
+    out_json: *mut *mut c_char,
+) -> gaia_status {
+    // SAFETY: C caller's contract.
+    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.importance_json()?)) }
+}
+
+/// Writes a journal study's records to the disk now (with `"sync": "group"` they are
+/// otherwise flushed within `sync_interval_ms`); a no-op for studies in memory.
+/// Errors: `GAIA_ERR_IO`.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_flush(study: *const gaia_study) -> gaia_status {
+    guard(|| {
+        // SAFETY: C caller's contract.
+        unsafe { lock(study) }?.flush()?;
+        Ok(())
+    })
+}
+
 /// Writes every trial as a JSON array of `{"id","state","value","params"}` objects
-/// (`state` is running, complete, failed or pruned). Ownership as for `gaia_study_best_json`.
+/// (`state` is running, complete, failed or pruned; with constraints also `"constraints"`
+/// by name and `"feasible"`). With journal storage, best, trials and importance first read
+/// what other processes wrote. Ownership as for `gaia_study_best_json`.
 #[no_mangle]
 pub unsafe extern "C" fn gaia_study_trials_json(
     study: *const gaia_study,
     out_json: *mut *mut c_char,
 ) -> gaia_status {
     // SAFETY: C caller's contract.
-    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.trials_json())) }
+    unsafe { string_out(out_json, "out_json", || Ok(lock(study)?.trials_json()?)) }
 }
 
 /// Serialises the whole study (config, trials, queue, generator) as versioned JSON for

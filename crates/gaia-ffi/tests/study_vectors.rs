@@ -56,9 +56,27 @@ fn generate() -> Value {
             json!({"type": "tpe", "n_startup_trials": 5, "multivariate": false}),
             20,
         ),
+        ("sobol", json!({"type": "sobol", "seed": 5}), 12),
+        (
+            "grid",
+            json!({"type": "grid", "grid": {"kind": ["a", "b"], "x": [-1, 0, 0.5],
+                    "n": [1, 8], "w": [0.1, 0.3]}}),
+            10,
+        ),
+        (
+            "tpe_constrained",
+            json!({"type": "tpe", "n_startup_trials": 5}),
+            20,
+        ),
     ] {
-        let config =
+        let constrained = name == "tpe_constrained";
+        let mut config =
             json!({"space": space, "direction": "minimize", "sampler": sampler, "seed": 11});
+        if constrained {
+            config["constraints"] = json!(["x_at_most_half"]);
+        }
+        // Feasible when x <= 0.5 (the unconstrained optimum is x = 0.7).
+        let cons = |p: &Map<String, Value>| p.get("x").and_then(Value::as_f64).unwrap_or(0.0) - 0.5;
         let mut s = Study::from_json(&config.to_string()).unwrap();
         let mut steps = vec![];
         s.enqueue(
@@ -88,8 +106,17 @@ fn generate() -> Value {
             } else {
                 TrialState::Complete
             };
-            s.tell(a.id, value, st).unwrap();
-            steps.push(json!({"op": "tell", "id": a.id, "value": value, "state": state}));
+            if constrained {
+                let c = cons(&a.params);
+                s.tell_with(a.id, value, st, &[c]).unwrap();
+                steps.push(
+                    json!({"op": "tell", "id": a.id, "value": value, "state": state,
+                                  "constraints": {"x_at_most_half": c}}),
+                );
+            } else {
+                s.tell(a.id, value, st).unwrap();
+                steps.push(json!({"op": "tell", "id": a.id, "value": value, "state": state}));
+            }
             if round == rounds / 2 {
                 steps.push(json!({"op": "save_load"}));
                 s = Study::load_json(&s.save_json()).unwrap();
@@ -101,12 +128,38 @@ fn generate() -> Value {
                 steps.push(json!({"op": "tell", "id": 999, "value": 1.0, "state": "complete", "error": err, "code": code}));
             }
             if let Some((id, v)) = pending.take() {
-                s.tell(id, v, TrialState::Complete).unwrap();
-                steps.push(json!({"op": "tell", "id": id, "value": v, "state": "complete"}));
+                if constrained {
+                    // Told by name: a missing constraint is refused first.
+                    let e = s.parse_constraints(id, "{}").unwrap_err();
+                    let (err, code) = code_of(&e);
+                    steps.push(
+                        json!({"op": "tell", "id": id, "value": v, "state": "complete",
+                                      "constraints": {}, "error": err, "code": code}),
+                    );
+                    let c = -0.25;
+                    s.tell_with(id, v, TrialState::Complete, &[c]).unwrap();
+                    steps.push(
+                        json!({"op": "tell", "id": id, "value": v, "state": "complete",
+                                      "constraints": {"x_at_most_half": c}}),
+                    );
+                } else {
+                    s.tell(id, v, TrialState::Complete).unwrap();
+                    steps.push(json!({"op": "tell", "id": id, "value": v, "state": "complete"}));
+                }
             }
         }
         let best = s.best_json().unwrap();
         steps.push(json!({"op": "best", "expect": serde_json::from_str::<Value>(&best).unwrap()}));
+        let importance = s.importance_json().unwrap();
+        steps.push(
+            json!({"op": "importance", "expect": serde_json::from_str::<Value>(&importance).unwrap()}),
+        );
+        if constrained {
+            let trials = s.trials_json().unwrap();
+            steps.push(
+                json!({"op": "trials", "expect": serde_json::from_str::<Value>(&trials).unwrap()}),
+            );
+        }
         cases.push(json!({"name": name, "config": config, "steps": steps}));
     }
     json!({"format": "gaia.vectors.study", "version": 1, "cases": cases})
@@ -149,12 +202,32 @@ fn replay(case: &Value) {
                     assert_eq!(params, step["expect"], "{at}");
                     st
                 }
-                "tell" => gaia_study_tell(
-                    s,
-                    step["id"].as_u64().unwrap(),
-                    step["value"].as_f64().unwrap(),
-                    state_code(step["state"].as_str().unwrap()),
-                ),
+                "tell" => match step.get("constraints") {
+                    None => gaia_study_tell(
+                        s,
+                        step["id"].as_u64().unwrap(),
+                        step["value"].as_f64().unwrap(),
+                        state_code(step["state"].as_str().unwrap()),
+                    ),
+                    Some(c) => gaia_study_tell_constraints(
+                        s,
+                        step["id"].as_u64().unwrap(),
+                        step["value"].as_f64().unwrap(),
+                        state_code(step["state"].as_str().unwrap()),
+                        cstr(&c.to_string()).as_ptr(),
+                    ),
+                },
+                op @ ("importance" | "trials") => {
+                    let mut out = ptr::null_mut();
+                    let st = if op == "importance" {
+                        gaia_study_importance_json(s, &mut out)
+                    } else {
+                        gaia_study_trials_json(s, &mut out)
+                    };
+                    let v: Value = serde_json::from_str(&take(out)).unwrap();
+                    assert_eq!(v, step["expect"], "{at}");
+                    st
+                }
                 "save_load" => {
                     let mut out = ptr::null_mut();
                     assert_eq!(gaia_study_save(s, &mut out), gaia_status::GAIA_OK);
@@ -202,7 +275,8 @@ fn shared_study_vectors_replay_through_the_c_abi() {
         stored["cases"][k]["steps"]
             .as_array()
             .unwrap()
-            .last()
+            .iter()
+            .find(|st| st["op"] == "best")
             .unwrap()["expect"]["value"]
             .as_f64()
             .unwrap()

@@ -68,12 +68,15 @@ final class Study
     }
 
     /** @param array<string, mixed> $value */
-    private static function json(array $value, bool $object): string
+    private static function json(array $value, bool $object, ?string $what = null): string
     {
         $flags = JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE | ($object ? JSON_FORCE_OBJECT : 0);
         $json = json_encode($value, $flags);
         if ($json === false) {
-            throw new InvalidArgumentException(($object ? 'trial params: ' : 'study config: ') . json_last_error_msg(), 7);
+            $what ??= $object ? 'trial params' : 'study config';
+            // NaN/infinity cannot travel as JSON: an out-of-domain argument (9), else bad JSON (7).
+            $code = json_last_error() === JSON_ERROR_INF_OR_NAN ? 9 : 7;
+            throw new InvalidArgumentException("$what: " . json_last_error_msg(), $code);
         }
         return $json;
     }
@@ -101,15 +104,48 @@ final class Study
     }
 
     /**
-     * Finishes a trial; a complete one needs a finite value (NaN changes nothing: tell FAILED).
+     * Finishes a trial. A complete trial whose value is NaN or infinite is recorded as
+     * FAILED. A study with constraints needs $constraints for complete trials: a map by
+     * constraint name (['latency' => 120.0 - 100.0]) or a list in declaration order; the
+     * trial is feasible when every value is <= 0.
      *
+     * @param array<string|int, float|int>|null $constraints
      * @throws NotFoundException unknown trial (10)
      * @throws StateException already finished (12)
-     * @throws InvalidArgumentException NaN/infinite value or a bad state (9)
+     * @throws InvalidArgumentException a bad state, or missing/unknown/non-finite constraints (9)
      */
-    public function tell(int $id, float $value, int $state = self::COMPLETE): void
+    public function tell(int $id, float $value, int $state = self::COMPLETE, ?array $constraints = null): void
     {
-        FFI::check(FFI::lib()->gaia_study_tell($this->handle, self::id($id), $value, $state));
+        $lib = FFI::lib();
+        if ($constraints === null) {
+            FFI::check($lib->gaia_study_tell($this->handle, self::id($id), $value, $state));
+            return;
+        }
+        $json = self::json($constraints, !array_is_list($constraints), "trial $id: constraints");
+        FFI::check($lib->gaia_study_tell_constraints($this->handle, self::id($id), $value, $state, $json));
+    }
+
+    /**
+     * How much each parameter matters for reaching good values (PED-ANOVA): parameter name
+     * => share, largest first, shares summing to 1.
+     *
+     * @return array<string, float>
+     * @throws StateException with fewer than 2 complete trials (12)
+     */
+    public function importance(): array
+    {
+        $rows = json_decode($this->text('gaia_study_importance_json'), true, 512, JSON_THROW_ON_ERROR);
+        $out = [];
+        foreach ($rows as $row) {
+            $out[$row['param']] = (float) $row['importance'];
+        }
+        return $out;
+    }
+
+    /** Writes a journal study's records to the disk now (a no-op in memory). */
+    public function flush(): void
+    {
+        FFI::check(FFI::lib()->gaia_study_flush($this->handle));
     }
 
     /**
@@ -136,10 +172,11 @@ final class Study
     }
 
     /**
-     * The best complete trial: ['id', 'state', 'value', 'params'].
+     * The best (feasible) complete trial: ['id', 'state', 'value', 'params'], plus
+     * 'constraints' and 'feasible' when the study declares constraints.
      *
      * @return array<string, mixed>
-     * @throws StateException while no trial is complete (12)
+     * @throws StateException while no trial is complete, or none is feasible (12)
      */
     public function best(): array
     {

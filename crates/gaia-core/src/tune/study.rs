@@ -888,14 +888,17 @@ impl Study {
         v
     }
 
-    /// Every trial as a JSON array of [`Study::trial_json`] objects.
-    pub fn trials_json(&self) -> String {
-        Value::Array(self.trials.iter().map(|t| self.trial_json(t)).collect()).to_string()
+    /// Every trial as a JSON array of [`Study::trial_json`] objects, after reading what
+    /// other processes wrote to the journal.
+    pub fn trials_json(&mut self) -> Result<String, Error> {
+        self.refresh()?;
+        Ok(Value::Array(self.trials.iter().map(|t| self.trial_json(t)).collect()).to_string())
     }
 
-    /// The best trial as [`Study::trial_json`]; an error while no trial is complete (or,
-    /// with constraints, none is feasible).
-    pub fn best_json(&self) -> Result<String, Error> {
+    /// The best trial as [`Study::trial_json`], after reading the journal; an error while no
+    /// trial is complete (or, with constraints, none is feasible).
+    pub fn best_json(&mut self) -> Result<String, Error> {
+        self.refresh()?;
         match self.best() {
             Some(t) => Ok(self.trial_json(t).to_string()),
             None => {
@@ -919,15 +922,42 @@ impl Study {
         super::importance::ped_anova(&self.space, &self.trials, self.direction)
     }
 
-    /// [`Study::importance`] as a JSON object, name -> share, largest first.
-    pub fn importance_json(&self) -> Result<String, Error> {
-        // Written by hand: serde_json's map would sort the names.
-        let parts: Vec<String> = self
+    /// [`Study::importance`] after reading the journal, as a JSON array
+    /// `[{"param": "x", "importance": 0.71}, ...]`, largest first.
+    pub fn importance_json(&mut self) -> Result<String, Error> {
+        self.refresh()?;
+        let rows: Vec<Value> = self
             .importance()?
             .into_iter()
-            .map(|(k, v)| format!("{}:{}", Value::from(k), Value::from(v)))
+            .map(|(k, v)| serde_json::json!({"param": k, "importance": v}))
             .collect();
-        Ok(format!("{{{}}}", parts.join(",")))
+        Ok(Value::Array(rows).to_string())
+    }
+
+    /// Constraint values from JSON: an object by constraint name (every declared one, no
+    /// other) or an array in declaration order. For bindings and the C ABI.
+    pub fn parse_constraints(&self, id: u64, json: &str) -> Result<Vec<f64>, Error> {
+        let value: Value = serde_json::from_str(json).map_err(|source| Error::Json {
+            what: "constraints",
+            source,
+        })?;
+        match value {
+            Value::Object(map) => self.constraints_from_map(id, &map),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    v.as_f64().ok_or_else(|| Error::Constraints {
+                        id,
+                        reason: format!("constraint #{k} is not a number"),
+                    })
+                })
+                .collect(),
+            _ => Err(Error::Constraints {
+                id,
+                reason: "constraints must be an object by name or an array".into(),
+            }),
+        }
     }
 
     /// The parameters of a trial as JSON values (active parameters only).

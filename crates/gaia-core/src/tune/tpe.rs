@@ -2,9 +2,11 @@
 //! its design choices), following Optuna's documented defaults: 10 random start-up trials,
 //! gamma(n) = min(ceil(0.1 n), 25) good trials, 24 candidates drawn from the good model
 //! l(x) and ranked by log l(x) - log g(x), a prior kernel of weight 1 at the centre of each
-//! range, weights ramping down for old trials beyond the newest 25, "magic clip" of the
-//! bandwidths, multivariate kernels (one bandwidth rule 0.2 n^(-1/(d+4)) (high - low)) and the
-//! constant liar for running trials (they count as bad, so parallel asks spread out).
+//! range, weights ramping down for old trials beyond the newest 25, Optuna 5's bandwidths
+//! (the gap to the neighbouring observations, for univariate and multivariate kernels alike)
+//! with its "magic clip", multivariate kernels (one kernel index across all dimensions) and
+//! the constant liar for running trials (they count as bad, so parallel asks spread out).
+//! gamma counts the finished trials the model sees (complete and pruned, not failed).
 //!
 //! Conditional parameters: the unconditional parameters form one multivariate group; each
 //! conditional parameter is modelled on its own, from the trials where it was active.
@@ -181,18 +183,9 @@ impl Parzen {
                 dist => {
                     let (low, high) = widened_bounds(space, p, dist);
                     let range = high - low;
-                    let sigma = if cfg.multivariate {
-                        0.2 * (n.max(1) as f64).powf(-1.0 / (params.len() as f64 + 4.0)) * range
-                    } else {
-                        f64::NAN // per-kernel rule below
-                    };
                     let min_sigma = range / (1.0 + n_kernels as f64).min(100.0);
                     let mut mus: Vec<f64> = obs.iter().map(|o| o[d]).collect();
-                    let mut sigmas: Vec<f64> = if cfg.multivariate {
-                        vec![sigma; n]
-                    } else {
-                        neighbour_sigmas(&mus, low, high)
-                    };
+                    let mut sigmas = neighbour_sigmas(&mus, low, high);
                     sigmas
                         .iter_mut()
                         .for_each(|s| *s = s.clamp(min_sigma, range));
@@ -308,36 +301,34 @@ impl Parzen {
     }
 }
 
-/// Optuna's univariate bandwidths: the larger gap to a neighbour (bounds and the prior's
-/// centre included), the end kernels using their inner gap.
+/// Optuna 5's bandwidths (the same for univariate and multivariate TPE): each kernel's
+/// sigma is the larger gap to its neighbour among the sorted observations with the range's
+/// ends added; with two or more observations the outermost kernels use their inner gap.
 fn neighbour_sigmas(mus: &[f64], low: f64, high: f64) -> Vec<f64> {
-    let mut with_prior: Vec<(f64, usize)> = mus.iter().copied().zip(0..).collect();
-    with_prior.push((0.5 * (low + high), mus.len()));
-    with_prior.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let m = with_prior.len();
-    let pos = |j: isize| -> f64 {
+    let n = mus.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| mus[a].total_cmp(&mus[b]));
+    let at = |j: isize| -> f64 {
         if j < 0 {
             low
-        } else if j as usize >= m {
+        } else if j as usize >= n {
             high
         } else {
-            with_prior[j as usize].0
+            mus[order[j as usize]]
         }
     };
-    let mut out = vec![0.0; mus.len()];
-    for (j, &(_, idx)) in with_prior.iter().enumerate() {
+    let mut out = vec![0.0; n];
+    for (j, &idx) in order.iter().enumerate() {
         let ji = j as isize;
-        let mut s = (pos(ji) - pos(ji - 1)).max(pos(ji + 1) - pos(ji));
-        if m + 2 >= 4 {
+        let mut s = (at(ji) - at(ji - 1)).max(at(ji + 1) - at(ji));
+        if n >= 2 {
             if j == 0 {
-                s = pos(1) - pos(0);
-            } else if j == m - 1 {
-                s = pos(ji) - pos(ji - 1);
+                s = at(1) - at(0);
+            } else if j == n - 1 {
+                s = at(ji) - at(ji - 1);
             }
         }
-        if idx < mus.len() {
-            out[idx] = s;
-        }
+        out[idx] = s;
     }
     out
 }
@@ -402,7 +393,11 @@ impl Sampler for TpeSampler {
             }
             .then(a.id.cmp(&b.id))
         });
-        let n_good = n_below(complete.len());
+        let n_pruned = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Pruned)
+            .count();
+        let n_good = n_below(complete.len() + n_pruned).min(complete.len());
         let mut below: Vec<&Trial> = complete[..n_good].to_vec();
         let mut above: Vec<&Trial> = complete[n_good..].to_vec();
         above.extend(trials.iter().filter(|t| {
