@@ -175,8 +175,9 @@ mod tests {
         let share = |name: &str| imp.iter().find(|(n, _)| n == name).unwrap().1;
         assert!(share("noise") < 0.1 && share("n") < 0.1, "{imp:?}");
         // The JSON keeps the ranking order.
-        let json = s.importance_json().unwrap();
-        assert!(json.starts_with("{\"x\":"), "{json}");
+        let json: serde_json::Value = serde_json::from_str(&s.importance_json().unwrap()).unwrap();
+        assert_eq!(json[0]["param"], "x", "{json}");
+        assert_eq!(json[1]["param"], "kind", "{json}");
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub struct TpeConfig {
     pub multivariate: bool,
     /// Count running trials as bad ones.
     pub constant_liar: bool,
+    /// Bounded-cost mode for long online studies: when set, the model sees the best trials
+    /// of the whole study (gamma(window) of them) and the newest `window` trials besides,
+    /// so an ask costs the same at a million trials as at `window`. `None` (the default, as
+    /// Optuna) models every trial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<usize>,
 }
 
 impl Default for TpeConfig {
@@ -46,6 +52,7 @@ impl Default for TpeConfig {
             prior_weight: 1.0,
             multivariate: true,
             constant_liar: true,
+            window: None,
         }
     }
 }
@@ -55,6 +62,13 @@ impl TpeConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.n_ei_candidates == 0 {
             return Err("n_ei_candidates must be >= 1".into());
+        }
+        if let Some(w) = self.window {
+            if w < 20 || w < self.n_startup_trials {
+                return Err(format!(
+                    "window must be >= 20 and >= n_startup_trials, got {w}"
+                ));
+            }
         }
         if !(self.prior_weight.is_finite() && self.prior_weight > 0.0) {
             return Err(format!(
@@ -66,17 +80,126 @@ impl TpeConfig {
     }
 }
 
-/// The TPE sampler.
+/// The TPE sampler. It keeps, per parameter, every trial's value in sorted order (trials
+/// only ever append and their parameters never change), so the bandwidths of an ask need a
+/// linear pass instead of a sort.
 #[derive(Debug, Clone)]
 pub struct TpeSampler {
     config: TpeConfig,
+    /// Per parameter: (internal value, trial index) of each trial where it is set, by value.
+    sorted: Vec<Vec<(f64, u32)>>,
+    /// How many trials `sorted` holds.
+    seen: usize,
+    /// Bounded-cost mode: the best complete trials so far (indices, best first), the
+    /// trials examined, and those that were running when examined.
+    elite: Vec<usize>,
+    cursor: usize,
+    pending: Vec<usize>,
 }
 
 impl TpeSampler {
     /// A sampler with these (validated) settings.
     pub fn new(config: TpeConfig) -> TpeSampler {
-        TpeSampler { config }
+        TpeSampler {
+            config,
+            sorted: Vec::new(),
+            seen: 0,
+            elite: Vec::new(),
+            cursor: 0,
+            pending: Vec::new(),
+        }
     }
+
+    /// Adds the trials not indexed yet to `sorted`.
+    fn index(&mut self, n_params: usize, trials: &[Trial]) {
+        if self.sorted.len() != n_params || trials.len() < self.seen {
+            self.sorted = vec![Vec::new(); n_params];
+            self.seen = 0;
+        }
+        for (k, t) in trials.iter().enumerate().skip(self.seen) {
+            for (i, list) in self.sorted.iter_mut().enumerate() {
+                if let Some(x) = t.internal.get(i).copied().flatten() {
+                    let at = list.partition_point(|p| p.0 <= x);
+                    list.insert(at, (x, k as u32));
+                }
+            }
+        }
+        self.seen = trials.len();
+    }
+
+    /// Optuna 5's bandwidths (the same for univariate and multivariate TPE) of the trials in
+    /// `members` (trial index -> column, `u32::MAX` when out) for parameter `i`, in column
+    /// order: each kernel's sigma is the larger gap to its neighbour among the observations
+    /// with the range's ends added; with two or more observations the outermost kernels use
+    /// their inner gap.
+    fn sigmas(&self, i: usize, members: &[u32], n: usize, low: f64, high: f64) -> Vec<f64> {
+        let mut picked: Vec<(f64, u32)> = Vec::with_capacity(n);
+        for &(x, k) in &self.sorted[i] {
+            let col = members[k as usize];
+            if col != u32::MAX {
+                picked.push((x, col));
+            }
+        }
+        fill_gaps(&picked, n, low, high)
+    }
+
+    /// Bounded mode: brings `elite` (the `k` best complete trials) up to date with the
+    /// trials added or finished since the last ask; the work is proportional to those.
+    fn update_elite(
+        &mut self,
+        trials: &[Trial],
+        k: usize,
+        rank: &dyn Fn(&usize, &usize) -> std::cmp::Ordering,
+    ) {
+        if self.cursor > trials.len() {
+            (self.elite, self.cursor, self.pending) = (Vec::new(), 0, Vec::new());
+        }
+        let mut offer: Vec<usize> = Vec::new();
+        let fresh = self.cursor..trials.len();
+        let pending = std::mem::take(&mut self.pending);
+        for i in pending.into_iter().chain(fresh) {
+            match trials[i].state {
+                TrialState::Running => self.pending.push(i),
+                TrialState::Complete if trials[i].value.is_some() => offer.push(i),
+                _ => {}
+            }
+        }
+        self.cursor = trials.len();
+        if offer.is_empty() && self.elite.len() <= k {
+            return;
+        }
+        self.elite.extend(offer);
+        self.elite.sort_by(rank);
+        self.elite.truncate(k);
+    }
+}
+
+/// Optuna's neighbour gaps for `picked` = (value, column) in ascending value order, written
+/// by column into a vector of `n`.
+fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64) -> Vec<f64> {
+    let m = picked.len();
+    let at = |j: usize| -> f64 {
+        // j is shifted by one: 0 is `low`, m + 1 is `high`.
+        if j == 0 {
+            low
+        } else if j > m {
+            high
+        } else {
+            picked[j - 1].0
+        }
+    };
+    let mut out = vec![0.0; n];
+    for (j, &(_, col)) in picked.iter().enumerate() {
+        let p = j + 1;
+        out[col as usize] = if m >= 2 && j == 0 {
+            at(2) - at(1)
+        } else if m >= 2 && j == m - 1 {
+            at(p) - at(p - 1)
+        } else {
+            (at(p) - at(p - 1)).max(at(p + 1) - at(p))
+        };
+    }
+    out
 }
 
 /// gamma(n): how many of n trials count as good.
@@ -106,6 +229,10 @@ fn observation_weights(n: usize) -> Vec<f64> {
 /// Complementary error function, Numerical Recipes' Chebyshev fit (relative error < 1.2e-7).
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
+    if z > 27.0 {
+        // exp(-z^2) underflows: skip the slow subnormal path.
+        return if x > 0.0 { 0.0 } else { 2.0 };
+    }
     let t = 1.0 / (1.0 + 0.5 * z);
     let r = t
         * (-z * z - 1.265_512_23
@@ -135,84 +262,136 @@ const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 /// One dimension of a Parzen estimator.
 #[derive(Debug)]
 enum Dim {
-    /// Truncated normal kernels on `[low, high]` (internal, widened by half a step on grids).
+    /// Truncated normal kernels on `[low, high]` (internal, widened by half a step on
+    /// grids). `half` is the 1/(2 sigma^2) of each kernel.
     Numeric {
         low: f64,
         high: f64,
         mus: Vec<f64>,
         sigmas: Vec<f64>,
-        log_norm: Vec<f64>,
+        half: Vec<f64>,
+        /// A linear grid (float `step`, int): candidates snap to it, and kernels whose sigma
+        /// is under two steps score by their exact mass over the candidate's cell, as
+        /// Optuna's discrete truncated normals do.
+        grid: Option<Grid>,
     },
     /// Per-kernel log probabilities of each choice.
     Categorical { log_probs: Vec<Vec<f64>> },
 }
 
+/// The grid of a discrete numeric dimension, in internal units.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    /// The first grid value (the unwidened low).
+    first: f64,
+    /// The last grid value.
+    last: f64,
+    step: f64,
+}
+
+impl Grid {
+    fn snap(&self, x: f64) -> f64 {
+        (self.first + ((x - self.first) / self.step).round() * self.step)
+            .clamp(self.first, self.last)
+    }
+}
+
 /// A mixture of product kernels: one per observation plus the prior.
 #[derive(Debug)]
 struct Parzen {
-    log_weights: Vec<f64>,
     weights: Vec<f64>,
+    /// Per kernel: log weight minus the log normalisers of its continuous dimensions.
+    base: Vec<f64>,
     dims: Vec<Dim>,
 }
 
 impl Parzen {
-    /// `obs[k][d]`: observation k's internal value in dimension d of `params`.
-    fn new(space: &Space, params: &[usize], obs: &[Vec<f64>], cfg: &TpeConfig) -> Parzen {
-        let n = obs.len();
+    /// `cols[d][k]`: observation k's internal value in dimension d of `params`;
+    /// `gaps[d][k]` its neighbour bandwidth (numeric dimensions) before clipping.
+    fn new(
+        space: &Space,
+        params: &[usize],
+        cols: &[Vec<f64>],
+        gaps: &[Vec<f64>],
+        cfg: &TpeConfig,
+    ) -> Parzen {
+        let n = cols.first().map_or(0, Vec::len);
         let mut weights = observation_weights(n);
         weights.push(cfg.prior_weight);
         let total: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= total);
         let n_kernels = n + 1;
+        // Per kernel: the product of its normalisers' factors and the sum of their logs.
+        let mut factors = vec![1.0f64; n_kernels];
+        let mut corr = vec![0.0f64; n_kernels];
         let dims = params
             .iter()
-            .enumerate()
-            .map(|(d, &p)| match &space.params()[p].distribution {
+            .zip(cols.iter().zip(gaps))
+            .map(|(&p, (col, gap))| match &space.params()[p].distribution {
                 Distribution::Categorical { choices } => {
                     let c = choices.len();
                     let mut log_probs = Vec::with_capacity(n_kernels);
-                    for o in obs {
-                        let mut row = vec![cfg.prior_weight / n_kernels as f64; c];
-                        row[(o[d].round() as usize).min(c - 1)] += 1.0;
-                        let s: f64 = row.iter().sum();
-                        log_probs.push(row.iter().map(|v| (v / s).ln()).collect());
+                    let floor = cfg.prior_weight / n_kernels as f64;
+                    let norm = (floor * c as f64 + 1.0).ln();
+                    for &o in col {
+                        let mut row = vec![floor.ln() - norm; c];
+                        row[(o.round() as usize).min(c - 1)] = (floor + 1.0).ln() - norm;
+                        log_probs.push(row);
                     }
                     log_probs.push(vec![-(c as f64).ln(); c]);
                     Dim::Categorical { log_probs }
                 }
                 dist => {
                     let (low, high) = widened_bounds(space, p, dist);
+                    let grid = grid_of(dist);
                     let range = high - low;
                     let min_sigma = range / (1.0 + n_kernels as f64).min(100.0);
-                    let mut mus: Vec<f64> = obs.iter().map(|o| o[d]).collect();
-                    let mut sigmas = neighbour_sigmas(&mus, low, high);
+                    let mut mus = col.clone();
+                    let mut sigmas = gap.clone();
                     sigmas
                         .iter_mut()
                         .for_each(|s| *s = s.clamp(min_sigma, range));
                     mus.push(0.5 * (low + high));
                     sigmas.push(range);
-                    let log_norm = mus
-                        .iter()
-                        .zip(&sigmas)
-                        .map(|(m, s)| {
-                            let mass = normal_cdf((high - m) / s) - normal_cdf((low - m) / s);
-                            // log(sigma * sqrt(2 pi) * mass): the kernel's normaliser.
-                            mass.max(1e-300).ln() + s.ln() + LN_SQRT_2PI
-                        })
-                        .collect();
+                    // The normaliser sigma sqrt(2 pi) mass with sigma in units of the range
+                    // (products over dimensions stay in range; one log per kernel at the
+                    // end), and ln(range sqrt(2 pi)) added without a log call. Kernels scored
+                    // by exact cell mass have only the mass.
+                    let ln_range = range.ln() + LN_SQRT_2PI;
+                    for (k, (m, s)) in mus.iter().zip(&sigmas).enumerate() {
+                        let mass = truncation_mass(*m, *s, low, high);
+                        if grid.is_some_and(|g| *s < 2.0 * g.step) {
+                            factors[k] *= mass;
+                        } else {
+                            factors[k] *= mass * (s / range);
+                            corr[k] += ln_range;
+                        }
+                        if factors[k] < 1e-200 {
+                            corr[k] += factors[k].ln();
+                            factors[k] = 1.0;
+                        }
+                    }
+                    let half = sigmas.iter().map(|s| 0.5 / (s * s)).collect();
                     Dim::Numeric {
                         low,
                         high,
                         mus,
                         sigmas,
-                        log_norm,
+                        half,
+                        grid,
                     }
                 }
             })
             .collect();
+        let base = weights
+            .iter()
+            .zip(&factors)
+            .zip(&corr)
+            .map(|((w, f), c)| (w / f).ln() - c)
+            .collect();
         Parzen {
-            log_weights: weights.iter().map(|w| w.ln()).collect(),
             weights,
+            base,
             dims,
         }
     }
@@ -235,15 +414,18 @@ impl Parzen {
                     high,
                     mus,
                     sigmas,
+                    grid,
                     ..
                 } => {
+                    let mut x = low + (high - low) * rng.next_f64();
                     for _ in 0..64 {
-                        let x = mus[k] + sigmas[k] * crate::stats::standard_normal(rng);
-                        if x >= *low && x <= *high {
-                            return x;
+                        let y = mus[k] + sigmas[k] * crate::stats::standard_normal(rng);
+                        if y >= *low && y <= *high {
+                            x = y;
+                            break;
                         }
                     }
-                    low + (high - low) * rng.next_f64()
+                    grid.map_or(x, |g| g.snap(x))
                 }
                 Dim::Categorical { log_probs } => {
                     let mut u = rng.next_f64();
@@ -261,76 +443,96 @@ impl Parzen {
             .collect()
     }
 
-    /// log of the mixture density at `x`. Dimension by dimension over all kernels (so the
-    /// inner loops run over contiguous arrays), then a streaming log-sum-exp. `terms` is
-    /// scratch space reused across calls. This runs 2 x n_ei_candidates times per ask.
+    /// log of the mixture density (mass, on grids) at `x`. Dimension by dimension over all
+    /// kernels (so the inner loops run over contiguous arrays), then a log-sum-exp that
+    /// skips kernels e^-40 below the largest. `terms` is scratch space reused across calls.
+    /// This runs 2 x n_ei_candidates times per ask.
     fn log_pdf(&self, x: &[f64], terms: &mut Vec<f64>) -> f64 {
         terms.clear();
-        terms.extend_from_slice(&self.log_weights);
+        terms.extend_from_slice(&self.base);
         for (d, dim) in self.dims.iter().enumerate() {
+            let xd = x[d];
             match dim {
                 Dim::Numeric {
                     mus,
                     sigmas,
-                    log_norm,
+                    half,
+                    grid,
                     ..
                 } => {
-                    for (((t, mu), sigma), norm) in
-                        terms.iter_mut().zip(mus).zip(sigmas).zip(log_norm)
-                    {
-                        let z = (x[d] - mu) / sigma;
-                        *t += -0.5 * z * z - norm;
+                    for ((t, mu), h) in terms.iter_mut().zip(mus).zip(half) {
+                        let dx = xd - mu;
+                        *t -= h * dx * dx;
+                    }
+                    if let Some(g) = grid {
+                        // Narrow kernels: replace the density by the exact mass of the cell.
+                        for (k, t) in terms.iter_mut().enumerate() {
+                            let s = sigmas[k];
+                            if s < 2.0 * g.step {
+                                let dx = xd - mus[k];
+                                *t += half[k] * dx * dx;
+                                let hi = normal_cdf((xd + 0.5 * g.step - mus[k]) / s);
+                                let lo = normal_cdf((xd - 0.5 * g.step - mus[k]) / s);
+                                *t += (hi - lo).max(1e-300).ln() - g.step.ln();
+                            }
+                        }
                     }
                 }
                 Dim::Categorical { log_probs } => {
                     for (t, row) in terms.iter_mut().zip(log_probs) {
-                        *t += row[(x[d].round() as usize).min(row.len() - 1)];
+                        *t += row[(xd.round() as usize).min(row.len() - 1)];
                     }
                 }
             }
         }
         let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        // Kernels more than e^-40 below the largest change the sum by < n * 4e-18 of it:
-        // skipping their exp is most of the saving on the many far kernels of g.
-        let acc: f64 = terms
-            .iter()
-            .filter(|&&t| t - max > -40.0)
-            .map(|&t| (t - max).exp())
-            .sum();
+        // Kernels more than e^-40 below the largest change the sum by < n * 4e-18 of it.
+        let mut acc = 0.0;
+        for &t in terms.iter() {
+            let d = t - max;
+            if d > -40.0 {
+                acc += d.exp();
+            }
+        }
         max + acc.ln()
     }
 }
 
-/// Optuna 5's bandwidths (the same for univariate and multivariate TPE): each kernel's
-/// sigma is the larger gap to its neighbour among the sorted observations with the range's
-/// ends added; with two or more observations the outermost kernels use their inner gap.
-fn neighbour_sigmas(mus: &[f64], low: f64, high: f64) -> Vec<f64> {
-    let n = mus.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| mus[a].total_cmp(&mus[b]));
-    let at = |j: isize| -> f64 {
-        if j < 0 {
-            low
-        } else if j as usize >= n {
-            high
-        } else {
-            mus[order[j as usize]]
-        }
-    };
-    let mut out = vec![0.0; n];
-    for (j, &idx) in order.iter().enumerate() {
-        let ji = j as isize;
-        let mut s = (at(ji) - at(ji - 1)).max(at(ji + 1) - at(ji));
-        if n >= 2 {
-            if j == 0 {
-                s = at(1) - at(0);
-            } else if j == n - 1 {
-                s = at(ji) - at(ji - 1);
-            }
-        }
-        out[idx] = s;
+/// The mass of N(m, s) inside [low, high] (1 without computing when both ends are more
+/// than 8 sigma away).
+fn truncation_mass(m: f64, s: f64, low: f64, high: f64) -> f64 {
+    let (a, b) = ((low - m) / s, (high - m) / s);
+    if a < -8.0 && b > 8.0 {
+        return 1.0;
     }
-    out
+    (normal_cdf(b) - normal_cdf(a)).max(1e-300)
+}
+
+/// The grid of a linear stepped parameter (float with `step`, int without `log`).
+fn grid_of(dist: &Distribution) -> Option<Grid> {
+    match dist {
+        Distribution::Float {
+            low,
+            high,
+            step: Some(s),
+            log: false,
+        } => Some(Grid {
+            first: *low,
+            last: *high,
+            step: *s,
+        }),
+        Distribution::Int {
+            low,
+            high,
+            log: false,
+            step,
+        } => Some(Grid {
+            first: *low as f64,
+            last: *high as f64,
+            step: *step as f64,
+        }),
+        _ => None,
+    }
 }
 
 /// Internal bounds of a numeric parameter, widened by half a grid step so the end values
@@ -370,16 +572,10 @@ impl Sampler for TpeSampler {
         direction: Direction,
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
-        let mut complete: Vec<&Trial> = trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete && t.value.is_some())
-            .collect();
-        if complete.len() < self.config.n_startup_trials.max(1) {
-            return super::sampler::RandomSampler.sample(space, trials, direction, rng);
-        }
         // With constraints (as Optuna's constrained TPE): feasible trials first, by value,
-        // then infeasible ones by their total violation.
-        complete.sort_by(|a, b| {
+        // then infeasible ones by their total violation; ties by id.
+        let rank = |a: &usize, b: &usize| {
+            let (a, b) = (&trials[*a], &trials[*b]);
             let (x, y) = (a.value.unwrap_or(f64::NAN), b.value.unwrap_or(f64::NAN));
             let by_value = match direction {
                 Direction::Minimize => x.total_cmp(&y),
@@ -392,20 +588,61 @@ impl Sampler for TpeSampler {
                 (fa, _) => fa.cmp(&!fa),
             }
             .then(a.id.cmp(&b.id))
-        });
-        let n_pruned = trials
-            .iter()
-            .filter(|t| t.state == TrialState::Pruned)
-            .count();
-        let n_good = n_below(complete.len() + n_pruned).min(complete.len());
-        let mut below: Vec<&Trial> = complete[..n_good].to_vec();
-        let mut above: Vec<&Trial> = complete[n_good..].to_vec();
-        above.extend(trials.iter().filter(|t| {
-            t.state == TrialState::Pruned
-                || (self.config.constant_liar && t.state == TrialState::Running)
-        }));
-        below.sort_by_key(|t| t.id);
-        above.sort_by_key(|t| t.id);
+        };
+        let liar = self.config.constant_liar;
+        let modelled = move |t: &Trial, is_below: bool| match t.state {
+            TrialState::Complete => t.value.is_some() && !is_below,
+            TrialState::Pruned => true,
+            TrialState::Running => liar,
+            TrialState::Failed => false,
+        };
+        let (below, above, indexed) = match self.config.window {
+            Some(w) if trials.len() > w => {
+                // Bounded cost: the all-time best, and the newest `w` trials besides.
+                let k = n_below(w);
+                self.update_elite(trials, k, &rank);
+                if self.elite.is_empty() {
+                    return super::sampler::RandomSampler.sample(space, trials, direction, rng);
+                }
+                let mut below = self.elite.clone();
+                below.sort_unstable();
+                let recent = trials.len() - w;
+                let above: Vec<usize> = (recent..trials.len())
+                    .filter(|i| modelled(&trials[*i], below.binary_search(i).is_ok()))
+                    .collect();
+                (below, above, false)
+            }
+            _ => {
+                let complete: Vec<usize> = (0..trials.len())
+                    .filter(|&i| {
+                        trials[i].state == TrialState::Complete && trials[i].value.is_some()
+                    })
+                    .collect();
+                if complete.len() < self.config.n_startup_trials.max(1) {
+                    return super::sampler::RandomSampler.sample(space, trials, direction, rng);
+                }
+                let n_pruned = trials
+                    .iter()
+                    .filter(|t| t.state == TrialState::Pruned)
+                    .count();
+                let n_good = n_below(complete.len() + n_pruned).min(complete.len());
+                // Only the n_good best are needed: a selection (linear), not a sort.
+                let mut order = complete;
+                if n_good < order.len() {
+                    order.select_nth_unstable_by(n_good, rank);
+                }
+                let mut is_below = vec![false; trials.len()];
+                for &i in &order[..n_good] {
+                    is_below[i] = true;
+                }
+                let below: Vec<usize> = (0..trials.len()).filter(|&i| is_below[i]).collect();
+                let above: Vec<usize> = (0..trials.len())
+                    .filter(|&i| modelled(&trials[i], is_below[i]))
+                    .collect();
+                self.index(space.params().len(), trials);
+                (below, above, true)
+            }
+        };
 
         let n = space.params().len();
         let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -429,18 +666,51 @@ impl Sampler for TpeSampler {
             if !group.iter().all(|&i| space.is_active(i, &out)) {
                 continue;
             }
-            let rows = |ts: &[&Trial]| -> Vec<Vec<f64>> {
-                ts.iter()
-                    .filter_map(|t| {
-                        group
-                            .iter()
-                            .map(|&i| t.internal.get(i).copied().flatten())
-                            .collect()
+            // Column-major observations of the trials where every group parameter is set,
+            // and their bandwidths from the sorted index.
+            let model = |set: &[usize]| -> Parzen {
+                let mut cols: Vec<Vec<f64>> = (0..group.len())
+                    .map(|_| Vec::with_capacity(set.len()))
+                    .collect();
+                // Trial index -> column, for the sorted index (exact mode only: it is O(n)).
+                let mut members = vec![u32::MAX; if indexed { trials.len() } else { 0 }];
+                for &k in set {
+                    let t = &trials[k];
+                    if group
+                        .iter()
+                        .all(|&i| t.internal.get(i).copied().flatten().is_some())
+                    {
+                        if indexed {
+                            members[k] = cols[0].len() as u32;
+                        }
+                        for (c, &i) in cols.iter_mut().zip(&group) {
+                            c.push(t.internal[i].unwrap_or(0.0));
+                        }
+                    }
+                }
+                let m = cols[0].len();
+                let gaps: Vec<Vec<f64>> = group
+                    .iter()
+                    .zip(&cols)
+                    .map(|(&i, col)| match &space.params()[i].distribution {
+                        Distribution::Categorical { .. } => Vec::new(),
+                        dist => {
+                            let (low, high) = widened_bounds(space, i, dist);
+                            if indexed {
+                                self.sigmas(i, &members, m, low, high)
+                            } else {
+                                let mut picked: Vec<(f64, u32)> =
+                                    col.iter().copied().zip(0..).collect();
+                                picked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                                fill_gaps(&picked, m, low, high)
+                            }
+                        }
                     })
-                    .collect()
+                    .collect();
+                Parzen::new(space, &group, &cols, &gaps, &self.config)
             };
-            let l = Parzen::new(space, &group, &rows(&below), &self.config);
-            let g = Parzen::new(space, &group, &rows(&above), &self.config);
+            let l = model(&below);
+            let g = model(&above);
             let mut best: Option<(f64, Vec<f64>)> = None;
             let mut scratch = Vec::with_capacity(l.weights.len().max(g.weights.len()));
             for _ in 0..self.config.n_ei_candidates {

@@ -166,3 +166,94 @@ fn bad_tpe_settings_are_named() {
     .unwrap_err();
     assert!(e.to_string().contains("unknown field `gamma`"), "{e}");
 }
+
+fn trial(id: u64, x: f64, value: Option<f64>) -> Trial {
+    Trial {
+        id,
+        state: if value.is_some() {
+            TrialState::Complete
+        } else {
+            TrialState::Running
+        },
+        internal: vec![Some(x)],
+        value,
+        constraints: Vec::new(),
+    }
+}
+
+#[test]
+fn bounded_mode_keeps_the_all_time_best_incrementally() {
+    let space =
+        Space::from_json(r#"{"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]}"#)
+            .unwrap();
+    let cfg = TpeConfig {
+        window: Some(40),
+        ..TpeConfig::default()
+    };
+    let mut sampler = TpeSampler::new(cfg);
+    let mut rng = Rng::seed_from_u64(1);
+    let mut trials: Vec<Trial> = Vec::new();
+    let k = n_below(40);
+    let mut late = None;
+    for i in 0..300u64 {
+        // Values in a scrambled order so the best are spread over the whole history.
+        let v = ((i * 7919) % 300) as f64;
+        if i == 120 {
+            // Still running for a long while, then the best of all.
+            trials.push(trial(i, 0.5, None));
+            late = Some(i as usize);
+        } else {
+            trials.push(trial(i, (v / 300.0).clamp(0.0, 1.0), Some(v)));
+        }
+        if i == 250 {
+            let t = &mut trials[late.unwrap()];
+            t.state = TrialState::Complete;
+            t.value = Some(-1.0);
+        }
+        if i % 7 == 0 || i > 280 {
+            let x = sampler.sample(&space, &trials, Direction::Minimize, &mut rng);
+            assert!(x[0].is_some());
+        }
+    }
+    let mut want: Vec<usize> = (0..trials.len())
+        .filter(|&i| trials[i].value.is_some())
+        .collect();
+    want.sort_by(|a, b| {
+        trials[*a]
+            .value
+            .unwrap()
+            .total_cmp(&trials[*b].value.unwrap())
+    });
+    want.truncate(k);
+    assert_eq!(
+        sampler.elite, want,
+        "elite = the {k} best of all 300 trials"
+    );
+    assert_eq!(
+        sampler.elite[0], 120,
+        "the long-running trial joined when it finished"
+    );
+    assert!(sampler.pending.is_empty());
+    assert_eq!(sampler.cursor, 300);
+}
+
+#[test]
+fn bounded_mode_still_optimises() {
+    let cfg = r#"{"type": "tpe", "window": 60}"#;
+    let bounded = median((0..5).map(|s| run(cfg, s, 300, sphere, 5)).collect());
+    let random = median(
+        (0..5)
+            .map(|s| run(r#"{"type": "random"}"#, s, 300, sphere, 5))
+            .collect(),
+    );
+    assert!(
+        bounded < random / 4.0,
+        "bounded {bounded} vs random {random}"
+    );
+    let e = Study::from_json(
+        r#"{"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+            "sampler": {"type": "tpe", "window": 5}}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("window must be >= 20"), "{e}");
+}
