@@ -417,14 +417,16 @@ impl Parzen {
                     grid,
                     ..
                 } => {
-                    let mut x = low + (high - low) * rng.next_f64();
+                    let mut x = None;
                     for _ in 0..64 {
                         let y = mus[k] + sigmas[k] * crate::stats::standard_normal(rng);
                         if y >= *low && y <= *high {
-                            x = y;
+                            x = Some(y);
                             break;
                         }
                     }
+                    // 64 draws outside a kernel's range: its truncated part is negligible.
+                    let x = x.unwrap_or_else(|| low + (high - low) * rng.next_f64());
                     grid.map_or(x, |g| g.snap(x))
                 }
                 Dim::Categorical { log_probs } => {
