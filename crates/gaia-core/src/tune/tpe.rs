@@ -178,26 +178,18 @@ impl TpeSampler {
 /// by column into a vector of `n`.
 fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64) -> Vec<f64> {
     let m = picked.len();
-    let at = |j: usize| -> f64 {
-        // j is shifted by one: 0 is `low`, m + 1 is `high`.
-        if j == 0 {
-            low
-        } else if j > m {
-            high
-        } else {
-            picked[j - 1].0
-        }
-    };
     let mut out = vec![0.0; n];
-    for (j, &(_, col)) in picked.iter().enumerate() {
-        let p = j + 1;
-        out[col as usize] = if m >= 2 && j == 0 {
-            at(2) - at(1)
-        } else if m >= 2 && j == m - 1 {
-            at(p) - at(p - 1)
-        } else {
-            (at(p) - at(p - 1)).max(at(p + 1) - at(p))
-        };
+    match m {
+        0 => {}
+        1 => out[picked[0].1 as usize] = (picked[0].0 - low).max(high - picked[0].0),
+        _ => {
+            // The ends use their inner gap; inner kernels the larger of their two gaps.
+            out[picked[0].1 as usize] = picked[1].0 - picked[0].0;
+            out[picked[m - 1].1 as usize] = picked[m - 1].0 - picked[m - 2].0;
+            for w in picked.windows(3) {
+                out[w[1].1 as usize] = (w[1].0 - w[0].0).max(w[2].0 - w[1].0);
+            }
+        }
     }
     out
 }
