@@ -49,6 +49,10 @@ pub enum Error {
     #[cfg(feature = "tune")]
     #[error(transparent)]
     Tune(#[from] crate::tune::Error),
+    /// An error of the mcts engine.
+    #[cfg(feature = "mcts")]
+    #[error(transparent)]
+    Mcts(#[from] crate::mcts::Error),
 }
 
 impl Error {
@@ -59,6 +63,8 @@ impl Error {
             Error::InvalidUtf8 { .. } => ErrorKind::InvalidUtf8,
             #[cfg(feature = "tune")]
             Error::Tune(e) => e.kind(),
+            #[cfg(feature = "mcts")]
+            Error::Mcts(e) => e.kind(),
         }
     }
 }

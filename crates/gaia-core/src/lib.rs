@@ -5,11 +5,15 @@
 //! whose message names the offending field; nothing here panics on user input.
 //!
 //! * [`stats`]: the seeded, portable RNG and the distributions every engine samples from.
-//! * [`tune`]: parameter optimisation; for now Thompson-sampling bandits.
+//! * [`tune`]: parameter optimisation: bandits, ask/tell studies (TPE, Sobol, grid).
+//! * [`mcts`]: AB-MCTS tree search over LLM answers, ask/tell.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod checksum;
 pub mod error;
+#[cfg(feature = "mcts")]
+pub mod mcts;
 pub mod stats;
 #[cfg(feature = "tune")]
 pub mod tune;

@@ -11,7 +11,7 @@ mod rng;
 
 pub(crate) use dist::standard_normal;
 pub use dist::{Beta, Gamma, Normal, NormalInverseGamma, StudentT, Uniform};
-pub use rng::Rng;
+pub use rng::{random_seed, Rng};
 
 use crate::error::ErrorKind;
 

@@ -109,6 +109,19 @@ impl Rng {
     }
 }
 
+/// A seed from the process's hash randomness and the clock, for unseeded engines.
+pub fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,19 +285,6 @@ pub struct Bandit {
     arms: Vec<Arm>,
 }
 
-/// A seed from the process's hash randomness and the clock, for unseeded engines.
-pub(crate) fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
-}
-
 fn check_name(name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {
         "must not be empty"
@@ -347,7 +334,7 @@ impl Bandit {
             }
             arms.push(Arm::new(name));
         }
-        let seed = config.seed.unwrap_or_else(random_seed);
+        let seed = config.seed.unwrap_or_else(crate::stats::random_seed);
         log::debug!(target: "gaia::tune", "bandit created: {} arms, model {:?}", arms.len(), config.model);
         Ok(Bandit {
             model: config.model,

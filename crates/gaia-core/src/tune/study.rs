@@ -273,7 +273,7 @@ impl Study {
             Some(v) => StorageConfig::from_value(v)?,
             None => StorageConfig::Memory,
         };
-        let seed = config.seed.unwrap_or_else(super::bandit::random_seed);
+        let seed = config.seed.unwrap_or_else(crate::stats::random_seed);
         let mut rng = Rng::seed_from_u64(seed);
         let given = |rng: &mut Rng| -> Result<Definition, Error> {
             Ok(Definition {

@@ -1,0 +1,227 @@
+//! Posteriors over a node's (or an action's) score, kept as sufficient statistics so an
+//! observation is O(1): the count, the mean and the sum of squared deviations (Welford).
+//!
+//! * Gaussian: a Normal-Inverse-chi-squared prior (m0, kappa0, nu0, tau0^2) on the mean and
+//!   variance of the scores; a draw is of the posterior *mean* (sigma^2 from its scaled
+//!   inverse-chi-squared posterior, then mu ~ N(m, sigma^2 / kappa)), as in treequest's
+//!   AB-MCTS-A (Murphy, "Probabilistic Machine Learning: Advanced Topics", 3.4.3.3).
+//! * Beta: Beta(a0, b0) updated with fractional successes (a += score, b += 1 - score).
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{Beta, Gamma, Rng};
+
+/// The prior of every posterior in a search.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Prior {
+    /// Normal-Inverse-chi-squared; treequest's default is m = 0, kappa = 1, nu = 1,
+    /// tau_square = 0.1.
+    Gaussian {
+        /// Prior mean.
+        #[serde(default)]
+        m: f64,
+        /// Pseudo-count of the mean.
+        #[serde(default = "one")]
+        kappa: f64,
+        /// Pseudo-count of the variance.
+        #[serde(default = "one")]
+        nu: f64,
+        /// Prior variance scale.
+        #[serde(default = "tenth")]
+        tau_square: f64,
+    },
+    /// Beta(a, b); treequest's default is Jeffreys' Beta(0.5, 0.5).
+    Beta {
+        /// Prior successes.
+        #[serde(default = "half")]
+        a: f64,
+        /// Prior failures.
+        #[serde(default = "half")]
+        b: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn tenth() -> f64 {
+    0.1
+}
+fn half() -> f64 {
+    0.5
+}
+
+impl Prior {
+    /// treequest's default Gaussian prior.
+    pub const GAUSSIAN: Prior = Prior::Gaussian {
+        m: 0.0,
+        kappa: 1.0,
+        nu: 1.0,
+        tau_square: 0.1,
+    };
+    /// treequest's default Beta prior (Jeffreys).
+    pub const BETA: Prior = Prior::Beta { a: 0.5, b: 0.5 };
+
+    /// Checks the parameters; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let pos = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("prior.{name} must be finite and > 0, got {v}"))
+            }
+        };
+        match *self {
+            Prior::Gaussian {
+                m,
+                kappa,
+                nu,
+                tau_square,
+            } => {
+                if !m.is_finite() {
+                    return Err(format!("prior.m must be finite, got {m}"));
+                }
+                pos("kappa", kappa)?;
+                pos("nu", nu)?;
+                pos("tau_square", tau_square)
+            }
+            Prior::Beta { a, b } => {
+                pos("a", a)?;
+                pos("b", b)
+            }
+        }
+    }
+
+    /// This prior with its mean moved to `average` (treequest's `reward_average_priors`:
+    /// m for the Gaussian, a = average and b = 1 - average for the Beta).
+    pub fn with_average(self, average: f64) -> Prior {
+        match self {
+            Prior::Gaussian {
+                kappa,
+                nu,
+                tau_square,
+                ..
+            } => Prior::Gaussian {
+                m: average,
+                kappa,
+                nu,
+                tau_square,
+            },
+            Prior::Beta { .. } => Prior::Beta {
+                a: average,
+                b: 1.0 - average,
+            },
+        }
+    }
+}
+
+/// Sufficient statistics of the scores seen: 24 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// How many scores.
+    pub n: f64,
+    /// Their mean.
+    pub mean: f64,
+    /// The sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl Stats {
+    /// Adds one score.
+    pub fn observe(&mut self, x: f64) {
+        self.n += 1.0;
+        let d = x - self.mean;
+        self.mean += d / self.n;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// A posterior draw under `prior`.
+    pub fn draw(&self, prior: &Prior, rng: &mut Rng) -> f64 {
+        match *prior {
+            Prior::Gaussian {
+                m,
+                kappa,
+                nu,
+                tau_square,
+            } => {
+                let n = self.n;
+                let kappa_n = kappa + n;
+                let nu_n = nu + n;
+                let m_n = (kappa * m + n * self.mean) / kappa_n;
+                let dm = m - self.mean;
+                let tau_n = (nu * tau_square + self.m2 + n * kappa * dm * dm / kappa_n) / nu_n;
+                // sigma^2 ~ InvGamma(nu/2, scale nu tau^2 / 2) = (nu tau^2 / 2) / Gamma(nu/2, 1).
+                let g = Gamma::new(nu_n / 2.0, 1.0).map_or(1.0, |g| g.sample(rng));
+                let sigma2 = (nu_n * tau_n / 2.0) / g.max(1e-300);
+                m_n + (sigma2 / kappa_n).sqrt() * crate::stats::standard_normal(rng)
+            }
+            Prior::Beta { a, b } => {
+                let sum = self.n * self.mean;
+                Beta::new(a + sum, b + self.n - sum).map_or(0.5, |d| d.sample(rng))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn welford_matches_the_two_pass_formulas() {
+        let xs = [0.1, 0.9, 0.35, 0.35, 0.7];
+        let mut s = Stats::default();
+        xs.iter().for_each(|x| s.observe(*x));
+        let mean = xs.iter().sum::<f64>() / 5.0;
+        let m2: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        assert!((s.mean - mean).abs() < 1e-15 && (s.m2 - m2).abs() < 1e-15);
+    }
+
+    #[test]
+    fn draws_follow_the_posterior() {
+        let mut rng = Rng::seed_from_u64(3);
+        // Gaussian: 50 scores near 0.8 -> draws of the mean concentrate there.
+        let mut s = Stats::default();
+        for i in 0..50 {
+            s.observe(0.8 + if i % 2 == 0 { 0.05 } else { -0.05 });
+        }
+        let draws: Vec<f64> = (0..4000)
+            .map(|_| s.draw(&Prior::GAUSSIAN, &mut rng))
+            .collect();
+        let mean = draws.iter().sum::<f64>() / 4000.0;
+        // Posterior mean m = (0 * 1 + 50 * 0.8) / 51.
+        assert!((mean - 40.0 / 51.0).abs() < 0.01, "{mean}");
+        // No data: the prior mean's spread, tau^2 = 0.1 with nu = 1 has heavy tails.
+        let empty = Stats::default();
+        let d: Vec<f64> = (0..4000)
+            .map(|_| empty.draw(&Prior::GAUSSIAN, &mut rng))
+            .collect();
+        let mut sorted = d.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert!(sorted[2000].abs() < 0.05, "median {}", sorted[2000]);
+        assert!(sorted[3600] > 0.2, "90th percentile {}", sorted[3600]);
+        // Beta: 10 scores of 0.9 under Beta(0.5, 0.5) -> mean (0.5 + 9) / 11.
+        let mut b = Stats::default();
+        (0..10).for_each(|_| b.observe(0.9));
+        let m = (0..4000)
+            .map(|_| b.draw(&Prior::BETA, &mut rng))
+            .sum::<f64>()
+            / 4000.0;
+        assert!((m - 9.5 / 11.0).abs() < 0.01, "{m}");
+    }
+
+    #[test]
+    fn priors_are_validated_and_moved() {
+        assert!(Prior::GAUSSIAN.validate().is_ok());
+        let bad = Prior::Beta { a: 0.0, b: 1.0 };
+        assert!(bad.validate().unwrap_err().contains("prior.a"));
+        assert_eq!(
+            Prior::BETA.with_average(0.7),
+            Prior::Beta {
+                a: 0.7,
+                b: 1.0 - 0.7
+            }
+        );
+    }
+}
