@@ -191,6 +191,15 @@ typedef int32_t gaia_trial_state;
 typedef struct gaia_bandit gaia_bandit;
 
 /**
+ * A tree search over LLM answers. Created by `gaia_mcts_new` or `gaia_mcts_load`, freed
+ * by `gaia_mcts_free`.
+ *
+ * Thread safety: a handle may be used from several threads at once (internally locked);
+ * trials may be told from any thread, in any order.
+ */
+typedef struct gaia_mcts gaia_mcts;
+
+/**
  * An optimisation study: asks for parameters to try, learns from the values told.
  * Created by `gaia_study_new` or `gaia_study_load`, freed by `gaia_study_free`.
  *
@@ -211,6 +220,26 @@ typedef void (*gaia_log_callback)(void *userdata, gaia_log_level level, const ch
  * Releases `userdata` when the logger is replaced or removed.
  */
 typedef void (*gaia_free_callback)(void *userdata);
+
+/**
+ * One expansion to perform: produce a new answer from node `node` (0: the root, i.e. a
+ * first answer; otherwise refine that answer) with action `action` (an index into the
+ * configured actions), then tell the result with `trial_id`.
+ */
+typedef struct {
+  /**
+   * The trial, for `gaia_mcts_tell` / `gaia_mcts_abandon`.
+   */
+  uint64_t trial_id;
+  /**
+   * The node to expand (0 is the root).
+   */
+  uint32_t node;
+  /**
+   * The action's index (see `gaia_mcts_action_name`).
+   */
+  uint32_t action;
+} gaia_mcts_trial;
 
 #ifdef __cplusplus
 extern "C" {
@@ -372,6 +401,115 @@ gaia_status gaia_bandit_load(const char *saved_json, gaia_bandit **out);
  * Returns `GAIA_ERR_INVALID_ARGUMENT` for a level outside 0..=5 (and frees nothing).
  */
 gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_free_callback free_userdata, int32_t max_level);
+
+/**
+ * Creates a search from JSON: `{"algorithm": "ab_mcts_a", "actions": ["gpt", "claude"],
+ * "prior": {"type": "gaussian"}, "selection": "thompson", "seed": 42}`. Every field is
+ * optional: `algorithm` is `ab_mcts_a` (default), `standard_mcts`, `best_first` or
+ * `repeated_sampling`; `actions` defaults to `["generate"]`; `prior` is
+ * `{"type": "gaussian", "m", "kappa", "nu", "tau_square"}` (treequest's defaults) or
+ * `{"type": "beta", "a", "b"}`; `selection` (several actions) is `thompson`, `ucb` or
+ * `stack`; `reward_average_priors` a number or an object by action; `samples_per_action`
+ * and `exploration_weight` for the baselines; `max_width`, `max_depth` caps.
+ *
+ * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (naming the field), pointer
+ * and UTF-8 errors. Ownership: `*out` is the caller's, freed with `gaia_mcts_free`.
+ */
+gaia_status gaia_mcts_new(const char *config_json, gaia_mcts **out);
+
+/**
+ * Restores a search from a snapshot of `len` bytes written by `gaia_mcts_save`; it
+ * continues with identical draws. Errors: `GAIA_ERR_CORRUPT_STATE` (truncated, edited),
+ * `GAIA_ERR_UNSUPPORTED_VERSION`, `GAIA_ERR_NULL_POINTER`. Ownership as for
+ * `gaia_mcts_new`; `bytes` is not retained.
+ */
+gaia_status gaia_mcts_load(const uint8_t *bytes, size_t len, gaia_mcts **out);
+
+/**
+ * Frees a search. NULL is a no-op; a pointer that is not a live `gaia_mcts` is refused.
+ */
+void gaia_mcts_free(gaia_mcts *search);
+
+/**
+ * Starts up to `capacity` trials and writes them to `out_trials` (an array of at least
+ * `capacity`), their number to `*out_count` (at least 1 on success). AB-MCTS-A chooses
+ * each from the tree as it stands (pending trials do not change it, as treequest).
+ * Errors: `GAIA_ERR_INVALID_ARGUMENT` (capacity 0), `GAIA_ERR_INVALID_STATE` (the caps
+ * leave nothing to expand).
+ */
+gaia_status gaia_mcts_ask(gaia_mcts *search, size_t capacity, gaia_mcts_trial *out_trials, size_t *out_count);
+
+/**
+ * Adds the answer of a trial with its `score` in [0, 1] and `payload_len` bytes of
+ * payload (the answer text; NULL and 0 for none), and writes the new node's id to
+ * `*out_node` (may be NULL). Idempotent: telling a trial again writes the same node and
+ * changes nothing. Errors: `GAIA_ERR_INVALID_ARGUMENT` (score NaN or outside [0, 1]),
+ * `GAIA_ERR_NOT_FOUND` (unknown trial), `GAIA_ERR_INVALID_STATE` (abandoned trial).
+ * Ownership: the payload is copied.
+ */
+gaia_status gaia_mcts_tell(gaia_mcts *search, uint64_t trial_id, double score, const uint8_t *payload, size_t payload_len, uint32_t *out_node);
+
+/**
+ * As `gaia_mcts_tell`, with an opaque 64-bit id as payload (a row id in the host's own
+ * storage) instead of bytes.
+ */
+gaia_status gaia_mcts_tell_id(gaia_mcts *search, uint64_t trial_id, double score, uint64_t payload_id, uint32_t *out_node);
+
+/**
+ * Gives up a trial whose call failed or timed out: nothing is added (queued baselines
+ * hand the expansion out again). Twice is a no-op. Errors: `GAIA_ERR_NOT_FOUND`,
+ * `GAIA_ERR_INVALID_STATE` (already told).
+ */
+gaia_status gaia_mcts_abandon(gaia_mcts *search, uint64_t trial_id);
+
+/**
+ * Writes the number of nodes (the root included) to `*out_count`.
+ */
+gaia_status gaia_mcts_node_count(const gaia_mcts *search, size_t *out_count);
+
+/**
+ * Writes the name of action `index` (as in `gaia_mcts_trial.action`). Errors:
+ * `GAIA_ERR_NOT_FOUND`. Ownership: `*out_name` is the caller's (`gaia_string_free`).
+ */
+gaia_status gaia_mcts_action_name(const gaia_mcts *search, uint32_t index, char **out_name);
+
+/**
+ * Writes node `node` as JSON: `{"id", "parent", "depth", "action", "score", "children",
+ * "payload_id", "payload_len"}` (null parent/action/score for the root). Errors:
+ * `GAIA_ERR_NOT_FOUND`. Ownership: `gaia_string_free`.
+ */
+gaia_status gaia_mcts_node_json(const gaia_mcts *search, uint32_t node, char **out_json);
+
+/**
+ * Copies node `node`'s payload bytes to `*out_bytes` / `*out_len` (NULL and 0 when it
+ * has none or an id). Ownership: free with `gaia_bytes_free(ptr, len)`.
+ */
+gaia_status gaia_mcts_node_payload(const gaia_mcts *search, uint32_t node, uint8_t **out_bytes, size_t *out_len);
+
+/**
+ * Writes the `k` best answers as a JSON array of node objects (as `gaia_mcts_node_json`),
+ * best first. Ownership: `gaia_string_free`.
+ */
+gaia_status gaia_mcts_top_k_json(const gaia_mcts *search, size_t k, char **out_json);
+
+/**
+ * Writes the whole tree for visualisation: `{"actions", "nodes": [...], "trials": [...]}`.
+ * Ownership: `gaia_string_free`.
+ */
+gaia_status gaia_mcts_export_json(const gaia_mcts *search, char **out_json);
+
+/**
+ * Writes the whole search (config, nodes, payloads, pending trials, generator) as a
+ * versioned binary snapshot for `gaia_mcts_load`. Ownership: free `*out_bytes` with
+ * `gaia_bytes_free(*out_bytes, *out_len)`.
+ */
+gaia_status gaia_mcts_save(const gaia_mcts *search, uint8_t **out_bytes, size_t *out_len);
+
+/**
+ * Frees bytes a gaia function returned (`gaia_mcts_save`, `gaia_mcts_node_payload`);
+ * `len` must be the length it reported. NULL is a no-op.
+ */
+void gaia_bytes_free(uint8_t *bytes, size_t len);
 
 /**
  * The message of the last failed gaia call on the calling thread, as NUL-terminated UTF-8;

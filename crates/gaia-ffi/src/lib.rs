@@ -22,12 +22,14 @@ mod strings;
 
 pub mod bandit;
 pub mod logger;
+pub mod mcts;
 pub mod status;
 pub mod study;
 pub mod version;
 
 pub use bandit::gaia_bandit;
 pub use boundary::gaia_test_panic;
+pub use mcts::gaia_mcts;
 pub use status::gaia_status;
 pub use strings::gaia_string_free;
 pub use study::gaia_study;

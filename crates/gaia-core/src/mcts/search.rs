@@ -461,3 +461,30 @@ impl Ord for OrdF64 {
         self.0.total_cmp(&other.0)
     }
 }
+
+impl Search {
+    /// A node as JSON: `{"id", "parent", "depth", "action", "score", "children",
+    /// "payload_id", "payload_len"}` (null parent, action and score for the root).
+    pub fn node_json(&self, id: u32) -> Result<serde_json::Value, Error> {
+        let n = self.node(id)?;
+        let (pid, plen) = match n.payload {
+            Payload::None => (None, 0),
+            Payload::Id(x) => (Some(*x), 0),
+            Payload::Bytes(b) => (None, b.len()),
+        };
+        Ok(serde_json::json!({
+            "id": n.id, "parent": n.parent, "depth": n.depth, "action": n.action,
+            "score": n.score, "children": n.children, "payload_id": pid, "payload_len": plen,
+        }))
+    }
+
+    /// [`Search::top_k`] as a JSON array of [`Search::node_json`] objects.
+    pub fn top_k_json(&self, k: usize) -> String {
+        let v: Vec<serde_json::Value> = self
+            .top_k(k)
+            .iter()
+            .filter_map(|n| self.node_json(n.id).ok())
+            .collect();
+        serde_json::Value::Array(v).to_string()
+    }
+}
