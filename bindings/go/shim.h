@@ -169,4 +169,68 @@ static inline gaia_status go_study_text(gaia_study *s, int what, char **out, cha
 	*err = go_gaia_error(st);
 	return st;
 }
+
+static inline gaia_status go_mcts_new(const char *json, gaia_mcts **out, char **err) {
+	gaia_status st = gaia_mcts_new(json, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_load(const uint8_t *b, size_t len, gaia_mcts **out, char **err) {
+	gaia_status st = gaia_mcts_load(b, len, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_ask(gaia_mcts *m, size_t cap, gaia_mcts_trial *out, size_t *n, char **err) {
+	gaia_status st = gaia_mcts_ask(m, cap, out, n);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_tell(gaia_mcts *m, uint64_t id, double score, const uint8_t *p, size_t len, uint32_t *node, char **err) {
+	gaia_status st = gaia_mcts_tell(m, id, score, p, len, node);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_tell_id(gaia_mcts *m, uint64_t id, double score, uint64_t pid, uint32_t *node, char **err) {
+	gaia_status st = gaia_mcts_tell_id(m, id, score, pid, node);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_abandon(gaia_mcts *m, uint64_t id, char **err) {
+	gaia_status st = gaia_mcts_abandon(m, id);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_node_count(gaia_mcts *m, size_t *n, char **err) {
+	gaia_status st = gaia_mcts_node_count(m, n);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_mcts_action_name(gaia_mcts *m, uint32_t i, char **out, char **err) {
+	gaia_status st = gaia_mcts_action_name(m, i, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+// what: 0 node, 1 top_k, 2 export.
+static inline gaia_status go_mcts_text(gaia_mcts *m, int what, uint64_t arg, char **out, char **err) {
+	gaia_status st = what == 0 ? gaia_mcts_node_json(m, (uint32_t)arg, out)
+	               : what == 1 ? gaia_mcts_top_k_json(m, (size_t)arg, out)
+	                           : gaia_mcts_export_json(m, out);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+// what: 0 save, 1 node payload.
+static inline gaia_status go_mcts_bytes(gaia_mcts *m, int what, uint32_t node, uint8_t **out, size_t *len, char **err) {
+	gaia_status st = what == 0 ? gaia_mcts_save(m, out, len) : gaia_mcts_node_payload(m, node, out, len);
+	*err = go_gaia_error(st);
+	return st;
+}
 #endif
