@@ -21,6 +21,8 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+use ext_php_rs::binary::Binary;
+use gaia_core::mcts::{Payload, Search as CoreSearch};
 use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
 
@@ -462,6 +464,136 @@ impl Study {
     }
 }
 
+/// Bytes of a PHP string argument (binary safe).
+fn bytes_of<'a>(value: &'a Zval, what: &str) -> PhpResult<&'a [u8]> {
+    value
+        .zend_str()
+        .map(|s| s.as_bytes())
+        .ok_or_else(|| exception(format!("{what} must be a string"), 9))
+}
+
+fn non_negative(id: i64, what: &str) -> PhpResult<u64> {
+    u64::try_from(id).map_err(|_| exception(format!("{what} id must not be negative, got {id}"), 10))
+}
+
+/// A tree search over LLM answers (AB-MCTS-A or a baseline); save()/load() carry it across
+/// requests.
+#[php_class]
+#[php(name = "Gaia\\Mcts")]
+#[php(flags = ext_php_rs::flags::ClassFlags::Final)]
+#[derive(Debug)]
+pub struct Mcts {
+    inner: CoreSearch,
+}
+
+#[php_impl]
+impl Mcts {
+    /// Creates a search from a configuration array, or the same as a JSON string.
+    pub fn __construct(config: &Zval) -> PhpResult<Self> {
+        let text = config_text(config, "mcts config")?;
+        Ok(Mcts {
+            inner: CoreSearch::from_json(&text).map_err(fail)?,
+        })
+    }
+
+    /// Restores a search from a snapshot written by save().
+    pub fn load(snapshot: &Zval) -> PhpResult<Self> {
+        let bytes = bytes_of(snapshot, "snapshot")?;
+        Ok(Mcts {
+            inner: CoreSearch::load(bytes).map_err(fail)?,
+        })
+    }
+
+    /// The configured actions, in index order.
+    pub fn actions(&self) -> Vec<String> {
+        self.inner.config().actions.clone()
+    }
+
+    /// Starts up to n trials: a list of ['id' => int, 'node' => int, 'action' => string].
+    #[php(defaults(n = 1))]
+    pub fn ask(&mut self, n: i64) -> PhpResult<Zval> {
+        if n < 1 {
+            return Err(exception("ask needs n >= 1".into(), 9));
+        }
+        let trials = self.inner.ask(n as usize).map_err(fail)?;
+        let actions = &self.inner.config().actions;
+        let rows: Vec<serde_json::Value> = trials
+            .iter()
+            .map(|t| serde_json::json!({"id": t.id, "node": t.node, "action": actions[t.action as usize]}))
+            .collect();
+        decode(&serde_json::Value::Array(rows).to_string())
+    }
+
+    /// Adds a trial's new answer with its score in [0, 1] and optional text; returns its node.
+    pub fn tell(&mut self, trial_id: i64, score: f64, payload: Option<&Zval>) -> PhpResult<i64> {
+        let id = non_negative(trial_id, "trial")?;
+        let payload = match payload.filter(|p| !p.is_null()) {
+            None => Payload::None,
+            Some(p) => {
+                let b = bytes_of(p, "payload")?;
+                if b.is_empty() {
+                    Payload::None
+                } else {
+                    Payload::Bytes(b.to_vec().into_boxed_slice())
+                }
+            }
+        };
+        let node = self.inner.tell(id, score, payload).map_err(fail)?;
+        Ok(i64::from(node))
+    }
+
+    /// tell() with an opaque integer id as payload.
+    pub fn tell_id(&mut self, trial_id: i64, score: f64, payload_id: i64) -> PhpResult<i64> {
+        let id = non_negative(trial_id, "trial")?;
+        let node = self
+            .inner
+            .tell(id, score, Payload::Id(payload_id as u64))
+            .map_err(fail)?;
+        Ok(i64::from(node))
+    }
+
+    /// Gives up a trial whose call failed or timed out.
+    pub fn abandon(&mut self, trial_id: i64) -> PhpResult<()> {
+        let id = non_negative(trial_id, "trial")?;
+        self.inner.abandon(id).map_err(fail)
+    }
+
+    /// Node id (0 is the root) as an array.
+    pub fn node(&self, id: i64) -> PhpResult<Zval> {
+        let id = u32::try_from(non_negative(id, "node")?).unwrap_or(u32::MAX);
+        decode(&self.inner.node_json(id).map_err(fail)?.to_string())
+    }
+
+    /// The text told with node id, or null.
+    pub fn payload(&self, id: i64) -> PhpResult<Option<Binary<u8>>> {
+        let id = u32::try_from(non_negative(id, "node")?).unwrap_or(u32::MAX);
+        match self.inner.node(id).map_err(fail)?.payload {
+            Payload::Bytes(b) => Ok(Some(Binary::from(b.to_vec()))),
+            _ => Ok(None),
+        }
+    }
+
+    /// The k best answers, best first.
+    pub fn top_k(&self, k: i64) -> PhpResult<Zval> {
+        decode(&self.inner.top_k_json(k.max(0) as usize))
+    }
+
+    /// Nodes in the tree, the root included.
+    pub fn node_count(&self) -> i64 {
+        self.inner.len() as i64
+    }
+
+    /// The whole tree as JSON for visualisation.
+    pub fn export_json(&self) -> String {
+        self.inner.export_json()
+    }
+
+    /// The whole search as a binary snapshot for load().
+    pub fn save(&self) -> Binary<u8> {
+        Binary::from(self.inner.save())
+    }
+}
+
 /// phpinfo() section.
 pub extern "C" fn php_module_info(_module: *mut ext_php_rs::zend::ModuleEntry) {
     info_table_start!();
@@ -479,5 +611,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<Library>()
         .class::<Bandit>()
         .class::<Study>()
+        .class::<Mcts>()
         .info_function(php_module_info)
 }

@@ -84,3 +84,39 @@ final class Study
 
     public function save(): string {}
 }
+
+/** A tree search over LLM answers (AB-MCTS-A or a baseline); save()/load() carry it across requests. */
+final class Mcts
+{
+    public function __construct(array|string $config) {}
+
+    /** Restores a search from a binary snapshot written by save(). */
+    public static function load(string $snapshot): Mcts {}
+
+    /** @return list<string> */
+    public function actions(): array {}
+
+    /** @return list<array{id: int, node: int, action: string}> */
+    public function ask(int $n = 1): array {}
+
+    /** Adds a trial's new answer (score in [0, 1], optional binary-safe text); returns its node id. */
+    public function tell(int $trialId, float $score, ?string $payload = null): int {}
+
+    public function tellId(int $trialId, float $score, int $payloadId): int {}
+
+    public function abandon(int $trialId): void {}
+
+    /** @return array<string, mixed> */
+    public function node(int $id): array {}
+
+    public function payload(int $id): ?string {}
+
+    /** @return list<array<string, mixed>> */
+    public function topK(int $k): array {}
+
+    public function nodeCount(): int {}
+
+    public function exportJson(): string {}
+
+    public function save(): string {}
+}
