@@ -34,4 +34,19 @@ php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/study
 banner "Go: examples/go/study (TPE with concurrent trials)"
 (cd "$ROOT/examples/go" && go run ./study)
 
-banner "done: the tune engine (bandit, TPE study) from C, PHP-FFI, PHP-ext and Go"
+banner "C: examples/c/mcts.c (AB-MCTS over a simulated model)"
+cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/mcts.c" \
+   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
+   -o "$ROOT/target/examples/mcts-c"
+"$ROOT/target/examples/mcts-c"
+
+banner "PHP over FFI: examples/php/mcts.php (AB-MCTS continued across requests)"
+php "$ROOT/examples/php/mcts.php"
+
+banner "PHP with the native extension: examples/php/mcts.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/mcts.php"
+
+banner "Go: examples/go/mcts (goroutines making concurrent model calls)"
+(cd "$ROOT/examples/go" && go run ./mcts)
+
+banner "done: tune (bandit, TPE study) and mcts (AB-MCTS) from C, PHP-FFI, PHP-ext and Go"
