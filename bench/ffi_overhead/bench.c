@@ -39,5 +39,19 @@ int main(int argc, char **argv) {
   gaia_bandit_free(b);
   printf("c %.0f\n", by_index);
   printf("c-by-name %.0f\n", by_name);
+
+  /* mcts ask + tell round trip: repeated sampling keeps the engine's own work constant. */
+  long m = n / 10;
+  gaia_mcts *s = NULL;
+  if (gaia_mcts_new("{\"algorithm\":\"repeated_sampling\",\"actions\":[\"a\",\"b\"],\"seed\":1}", &s) != GAIA_OK) return 1;
+  gaia_mcts_trial t;
+  size_t got = 0;
+  t0 = now();
+  for (long k = 0; k < m; k++) {
+    gaia_mcts_ask(s, 1, &t, &got);
+    gaia_mcts_tell(s, t.trial_id, (double)(k & 7) / 8.0, NULL, 0, NULL);
+  }
+  printf("c-mcts %.0f\n", (now() - t0) / m);
+  gaia_mcts_free(s);
   return sink < 0;
 }

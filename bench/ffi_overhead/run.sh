@@ -12,10 +12,13 @@ export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
 export GAIA_LIBRARY=$LIB/libgaia.so LD_LIBRARY_PATH=$LIB
 
 results=()
+mcts=()
 run() { # name, command...
-  local line
-  line=$("${@:2}" | grep -E "^$1 " | tail -1)
+  local out line
+  out=$("${@:2}")
+  line=$(printf '%s\n' "$out" | grep -E "^$1 " | tail -1)
   results+=("$line")
+  mcts+=("$(printf '%s\n' "$out" | grep -E "^$1-mcts " | tail -1)")
   echo "  $line" >&2
 }
 echo "bandit choose+update round trip, $N iterations, $(nproc) cores, $(date -u +%Y-%m-%d)" >&2
@@ -33,4 +36,12 @@ printf '\n| front end | ns per choose+update | ratio to Rust |\n| --- | ---: | -
 for r in "${results[@]}"; do
   set -- $r
   awk -v n="$1" -v ns="$2" -v base="$rust_ns" 'BEGIN { printf "| %s | %d | %.2fx |\n", n, ns, ns / base }'
+done
+
+rust_mcts=$(printf '%s\n' "${mcts[@]}" | awk '$1=="rust-mcts"{print $2}')
+printf '\nmcts ask(1)+tell round trip (repeated sampling, %d iterations; 1/5 of that for PHP):\n' "$((N / 10))"
+printf '\n| front end | ns per ask+tell | ratio to Rust |\n| --- | ---: | ---: |\n'
+for r in "${mcts[@]}"; do
+  set -- $r
+  awk -v n="${1%-mcts}" -v ns="$2" -v base="$rust_mcts" 'BEGIN { printf "| %s | %d | %.2fx |\n", n, ns, ns / base }'
 done

@@ -47,4 +47,23 @@ func main() {
 		_ = b.UpdateIndex(i, float64(k&1))
 	}
 	fmt.Printf("go-index %.0f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+
+	// mcts Ask + Tell round trip (repeated sampling: the engine's own work stays constant).
+	m := n / 10
+	s, err := gaia.NewMCTS(`{"algorithm": "repeated_sampling", "actions": ["a", "b"], "seed": 1}`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	start = time.Now()
+	for k := 0; k < m; k++ {
+		ts, err := s.Ask(1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := s.Tell(ts[0].ID, float64(k&7)/8, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("go-mcts %.0f\n", float64(time.Since(start).Nanoseconds())/float64(m))
 }

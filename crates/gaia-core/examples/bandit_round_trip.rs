@@ -1,5 +1,5 @@
-//! ns per choose + update on a 3-arm beta bandit, straight in Rust (no FFI): the baseline
-//! that `bench/ffi_overhead` compares every binding with.
+//! ns per choose + update on a 3-arm beta bandit, and per mcts ask + tell, straight in Rust
+//! (no FFI): the baselines that `bench/ffi_overhead` compares every binding with.
 //!
 //! `cargo run --release -p gaia-core --example bandit_round_trip [iterations]`
 
@@ -23,5 +23,17 @@ fn main() -> Result<(), gaia_core::Error> {
         b.update_index(i, (k & 1) as f64)?;
     }
     println!("rust {:.0}", start.elapsed().as_nanos() as f64 / n as f64);
+
+    // mcts ask + tell (repeated sampling: the engine's own work stays constant).
+    let m = n / 10;
+    let mut s = gaia_core::mcts::Search::from_json(
+        r#"{"algorithm": "repeated_sampling", "actions": ["a", "b"], "seed": 1}"#,
+    )?;
+    let start = Instant::now();
+    for k in 0..m {
+        let t = s.ask(1)?[0];
+        s.tell(t.id, (k & 7) as f64 / 8.0, gaia_core::mcts::Payload::None)?;
+    }
+    println!("rust-mcts {:.0}", start.elapsed().as_nanos() as f64 / m as f64);
     Ok(())
 }
