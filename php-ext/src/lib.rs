@@ -15,13 +15,13 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::args::ArgInfoTables;
+use ext_php_rs::binary::Binary;
 use ext_php_rs::builders::ClassBuilder;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
-use ext_php_rs::binary::Binary;
 use gaia_core::mcts::{Payload, Search as CoreSearch};
 use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
@@ -473,7 +473,8 @@ fn bytes_of<'a>(value: &'a Zval, what: &str) -> PhpResult<&'a [u8]> {
 }
 
 fn non_negative(id: i64, what: &str) -> PhpResult<u64> {
-    u64::try_from(id).map_err(|_| exception(format!("{what} id must not be negative, got {id}"), 10))
+    u64::try_from(id)
+        .map_err(|_| exception(format!("{what} id must not be negative, got {id}"), 10))
 }
 
 /// A tree search over LLM answers (AB-MCTS-A or a baseline); save()/load() carry it across

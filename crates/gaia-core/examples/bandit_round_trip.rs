@@ -34,6 +34,9 @@ fn main() -> Result<(), gaia_core::Error> {
         let t = s.ask(1)?[0];
         s.tell(t.id, (k & 7) as f64 / 8.0, gaia_core::mcts::Payload::None)?;
     }
-    println!("rust-mcts {:.0}", start.elapsed().as_nanos() as f64 / m as f64);
+    println!(
+        "rust-mcts {:.0}",
+        start.elapsed().as_nanos() as f64 / m as f64
+    );
     Ok(())
 }

@@ -77,7 +77,11 @@ impl Task {
 }
 
 fn config(algo: &str, actions: usize, seed: u64) -> String {
-    let names = if actions == 2 { r#"["A", "B"]"# } else { r#"["A"]"# };
+    let names = if actions == 2 {
+        r#"["A", "B"]"#
+    } else {
+        r#"["A"]"#
+    };
     let base = match algo {
         "ab_gaussian" => r#""algorithm": "ab_mcts_a", "prior": {"type": "gaussian"}"#,
         "ab_beta" => r#""algorithm": "ab_mcts_a", "prior": {"type": "beta"}"#,
@@ -144,6 +148,11 @@ fn main() {
                 }
             }
             let last = n.min(1000) as f64;
+            let depth = (0..s.len() as u32)
+                .filter_map(|i| s.node(i).ok().map(|x| x.depth))
+                .max()
+                .unwrap_or(0);
+            let width = s.node(0).map(|r| r.children).unwrap_or(0);
             let t0 = Instant::now();
             let snap = s.save();
             let save = t0.elapsed().as_secs_f64();
@@ -152,7 +161,7 @@ fn main() {
             let load = t0.elapsed().as_secs_f64();
             assert_eq!(back.len(), s.len());
             println!(
-                r#"{{"side": "gaia", "mode": "speed", "algo": "{algo}", "actions": {actions}, "n": {n}, "us_per_step": {}, "save_ms": {}, "load_ms": {}, "snapshot_bytes": {}}}"#,
+                r#"{{"side": "gaia", "mode": "speed", "algo": "{algo}", "actions": {actions}, "n": {n}, "us_per_step": {}, "save_ms": {}, "load_ms": {}, "snapshot_bytes": {}, "max_depth": {depth}, "root_width": {width}}}"#,
                 spent / last * 1e6,
                 save * 1e3,
                 load * 1e3,

@@ -48,63 +48,68 @@ impl Search {
         let can_gen = self.can_gen(p);
         if stack {
             let action = self.stack_action(p);
-            let [gen, cont] = self.nodes[p as usize].gen_cont[action as usize];
+            let [gen, cont] = self.stack[p as usize].pairs[action as usize];
             let g = gen.draw(&self.config.prior, &mut self.rng);
             let c = cont.draw(&self.config.prior, &mut self.rng);
-            let open = self.open_children(p, Some(action));
-            if (g >= c && can_gen) || open.is_empty() {
+            let open = self.thompson_child(p, Some(action), false);
+            if (g >= c && can_gen) || open.is_none() {
                 if can_gen {
                     return Step::Expand(action);
                 }
                 // This action's children are all full: any open child will do.
-                let any = self.open_children(p, None);
-                return Step::Descend(self.thompson_child(&any));
+                if let Some(any) = self.thompson_child(p, None, true) {
+                    return Step::Descend(any);
+                }
+                return Step::Expand(action);
             }
-            return Step::Descend(self.thompson_child(&open));
+            // Draw for real only now (the probe above drew nothing).
+            if let Some(child) = self.thompson_child(p, Some(action), true) {
+                return Step::Descend(child);
+            }
+            return Step::Expand(action);
         }
-        let [gen, cont] = self.nodes[p as usize].gen_cont[0];
+        let [gen, cont] = self.nodes[p as usize].gen_cont;
         let g = gen.draw(&self.config.prior, &mut self.rng);
         let c = cont.draw(&self.config.prior, &mut self.rng);
-        let open = self.open_children(p, None);
-        if (g >= c && can_gen) || open.is_empty() {
+        if g >= c && can_gen {
             return Step::Expand(self.global_action());
         }
-        Step::Descend(self.thompson_child(&open))
+        match self.thompson_child(p, None, true) {
+            Some(child) => Step::Descend(child),
+            None => Step::Expand(self.global_action()),
+        }
     }
 
-    /// Children of `p` that can still grow (all of them without caps), optionally only
-    /// those made by `action`.
-    fn open_children(&self, p: u32, action: Option<u16>) -> Vec<u32> {
-        self.nodes[p as usize]
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| {
-                let n = &self.nodes[c as usize];
-                !n.full && action.is_none_or(|a| n.action == a)
-            })
-            .collect()
-    }
-
-    /// The child with the highest posterior draw (the first on ties).
-    fn thompson_child(&mut self, children: &[u32]) -> u32 {
-        let mut best = (f64::NEG_INFINITY, children[0]);
-        for &c in children {
-            let v = self.nodes[c as usize]
-                .as_child
-                .draw(&self.config.prior, &mut self.rng);
-            if v > best.0 {
-                best = (v, c);
+    /// Among `p`'s children that can still grow (all of them without caps), optionally only
+    /// those made by `action`: the one with the highest posterior draw (the first on ties),
+    /// `None` if there is none. With `draw` false it only says whether one exists (no
+    /// draws). No allocation: this runs at every level of every selection.
+    fn thompson_child(&mut self, p: u32, action: Option<u16>, draw: bool) -> Option<u32> {
+        let Search {
+            nodes, rng, config, ..
+        } = self;
+        let mut best: Option<(f64, u32)> = None;
+        for &c in &nodes[p as usize].children {
+            let n = &nodes[c as usize];
+            if n.full || action.is_some_and(|a| n.action != a) {
+                continue;
+            }
+            if !draw {
+                return Some(c);
+            }
+            let v = n.as_child.draw(&config.prior, rng);
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, c));
             }
         }
-        best.1
+        best.map(|(_, c)| c)
     }
 
     /// `stack`: the action with the best draw of `p`'s per-action posteriors.
     fn stack_action(&mut self, p: u32) -> u16 {
         let mut best = (f64::NEG_INFINITY, 0u16);
         for a in 0..self.config.actions.len() {
-            let s = self.nodes[p as usize].action_post[a];
+            let s = self.stack[p as usize].action_post[a];
             let v = s.draw(&self.action_priors[a], &mut self.rng);
             if v > best.0 {
                 best = (v, a as u16);
@@ -155,13 +160,12 @@ impl Search {
         // The parent's posterior of its new child starts with the child's own score.
         self.nodes[c as usize].as_child.observe(score);
         let p = self.nodes[c as usize].parent;
-        {
-            let pn = &mut self.nodes[p as usize];
-            let pair = if stack { action } else { 0 };
-            pn.gen_cont[pair][GEN].observe(score);
-            if stack {
-                pn.action_post[action].observe(score);
-            }
+        if stack {
+            let st = &mut self.stack[p as usize];
+            st.pairs[action][GEN].observe(score);
+            st.action_post[action].observe(score);
+        } else {
+            self.nodes[p as usize].gen_cont[GEN].observe(score);
         }
         // Every ancestor Q above P learns the score through its child on the path.
         let mut cur = p;
@@ -172,10 +176,12 @@ impl Search {
             }
             let a = self.nodes[cur as usize].action as usize;
             self.nodes[cur as usize].as_child.observe(score);
-            let qn = &mut self.nodes[q as usize];
-            qn.gen_cont[if stack { a } else { 0 }][CONT].observe(score);
             if stack {
-                qn.action_post[a].observe(score);
+                let st = &mut self.stack[q as usize];
+                st.pairs[a][CONT].observe(score);
+                st.action_post[a].observe(score);
+            } else {
+                self.nodes[q as usize].gen_cont[CONT].observe(score);
             }
             cur = q;
         }

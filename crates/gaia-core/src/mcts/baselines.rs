@@ -13,13 +13,12 @@ impl Search {
         let mut node = 0u32;
         while !self.nodes[node as usize].children.is_empty() {
             let p = &self.nodes[node as usize];
-            let parent_visits = f64::from(p.visits.max(1));
+            let parent_visits = f64::from(self.uct[node as usize].visits.max(1));
             let mut best = (f64::NEG_INFINITY, p.children[0]);
             for &c in &p.children {
-                let n = &self.nodes[c as usize];
+                let n = &self.uct[c as usize];
                 let visits = f64::from(n.visits.max(1));
-                let uct =
-                    n.value_sum / visits + w * n.uct_prior * (parent_visits.ln() / visits).sqrt();
+                let uct = n.value_sum / visits + w * n.prior * (parent_visits.ln() / visits).sqrt();
                 if uct > best.0 {
                     best = (uct, c);
                 }
@@ -34,10 +33,10 @@ impl Search {
     pub(crate) fn uct_backpropagate(&mut self, c: u32, score: f64) {
         let mut cur = c;
         while cur != NO_PARENT {
-            let n = &mut self.nodes[cur as usize];
-            n.visits += 1;
-            n.value_sum += score;
-            cur = n.parent;
+            let u = &mut self.uct[cur as usize];
+            u.visits += 1;
+            u.value_sum += score;
+            cur = self.nodes[cur as usize].parent;
         }
         let p = self.nodes[c as usize].parent as usize;
         if self.nodes[p].children.len() > 1 {
@@ -52,7 +51,7 @@ impl Search {
                 .collect();
             let total: f64 = exps.iter().sum();
             for (&k, e) in kids.iter().zip(exps) {
-                self.nodes[k as usize].uct_prior = e / total;
+                self.uct[k as usize].prior = e / total;
             }
         }
     }

@@ -152,7 +152,14 @@ impl Stats {
                 let dm = m - self.mean;
                 let tau_n = (nu * tau_square + self.m2 + n * kappa * dm * dm / kappa_n) / nu_n;
                 // sigma^2 ~ InvGamma(nu/2, scale nu tau^2 / 2) = (nu tau^2 / 2) / Gamma(nu/2, 1).
-                let g = Gamma::new(nu_n / 2.0, 1.0).map_or(1.0, |g| g.sample(rng));
+                let shape = nu_n / 2.0;
+                let g = if shape == 1.0 {
+                    // Gamma(1) is the exponential: the common case of a leaf child (nu0 = 1,
+                    // one score) in one log instead of a rejection loop.
+                    -rng.next_f64_open().ln()
+                } else {
+                    Gamma::new(shape, 1.0).map_or(1.0, |g| g.sample(rng))
+                };
                 let sigma2 = (nu_n * tau_n / 2.0) / g.max(1e-300);
                 m_n + (sigma2 / kappa_n).sqrt() * crate::stats::standard_normal(rng)
             }

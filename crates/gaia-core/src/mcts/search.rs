@@ -42,14 +42,24 @@ pub(crate) struct Node {
     /// AB-MCTS-A: this node's posterior as its parent sees it (its score and every score in
     /// its subtree).
     pub(crate) as_child: Stats,
-    /// AB-MCTS-A: GEN and CONT posteriors (one pair, or one per action with `stack`).
-    pub(crate) gen_cont: Box<[[Stats; 2]]>,
-    /// AB-MCTS-A with `stack`: per action, every score of children made by it and below.
+    /// AB-MCTS-A: the GEN and CONT posteriors shared by all actions (with `stack`, the
+    /// per-action ones are in [`Search::stack`]).
+    pub(crate) gen_cont: [Stats; 2],
+}
+
+/// AB-MCTS-A with `stack`, per node: GEN/CONT and the reward posterior of each action.
+#[derive(Debug, Clone)]
+pub(crate) struct StackState {
+    pub(crate) pairs: Box<[[Stats; 2]]>,
     pub(crate) action_post: Box<[Stats]>,
-    /// Standard MCTS: visits, score sum and softmax prior.
+}
+
+/// Standard MCTS, per node: visits, score sum and the softmax prior among its siblings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Uct {
     pub(crate) visits: u32,
     pub(crate) value_sum: f64,
-    pub(crate) uct_prior: f64,
+    pub(crate) prior: f64,
 }
 
 /// The life of a trial.
@@ -134,6 +144,10 @@ pub struct Search {
     /// Best-first: the nodes not expanded yet.
     pub(crate) frontier: BinaryHeap<Ranked>,
     pub(crate) action_priors: Vec<Prior>,
+    /// Per node, AB-MCTS-A with `stack` only (else empty).
+    pub(crate) stack: Vec<StackState>,
+    /// Per node, standard MCTS only (else empty).
+    pub(crate) uct: Vec<Uct>,
 }
 
 impl Search {
@@ -155,11 +169,33 @@ impl Search {
             action_priors: (0..config.actions.len())
                 .map(|a| config.action_prior(a))
                 .collect(),
+            stack: Vec::new(),
+            uct: Vec::new(),
             config,
         };
         let root = s.new_node(NO_PARENT, 0, 0, f64::NAN, Payload::None);
-        s.nodes.push(root);
+        s.push_node(root);
         s
+    }
+
+    /// Appends a node with the side tables its algorithm needs.
+    pub(crate) fn push_node(&mut self, node: Node) {
+        let n_actions = self.config.actions.len();
+        if self.config.algorithm == Algorithm::AbMctsA && self.config.selection == Selection::Stack
+        {
+            self.stack.push(StackState {
+                pairs: vec![[Stats::default(); 2]; n_actions].into_boxed_slice(),
+                action_post: vec![Stats::default(); n_actions].into_boxed_slice(),
+            });
+        }
+        if self.config.algorithm == Algorithm::StandardMcts {
+            self.uct.push(Uct {
+                visits: 0,
+                value_sum: 0.0,
+                prior: 1.0,
+            });
+        }
+        self.nodes.push(node);
     }
 
     pub(crate) fn new_node(
@@ -170,14 +206,6 @@ impl Search {
         score: f64,
         payload: Payload,
     ) -> Node {
-        let ab = self.config.algorithm == Algorithm::AbMctsA;
-        let stack = self.config.selection == Selection::Stack;
-        let n_actions = self.config.actions.len();
-        let pairs = match (ab, stack) {
-            (false, _) => 0,
-            (true, false) => 1,
-            (true, true) => n_actions,
-        };
         Node {
             parent,
             depth,
@@ -187,12 +215,7 @@ impl Search {
             payload,
             children: Vec::new(),
             as_child: Stats::default(),
-            gen_cont: vec![[Stats::default(); 2]; pairs].into_boxed_slice(),
-            action_post: vec![Stats::default(); if ab && stack { n_actions } else { 0 }]
-                .into_boxed_slice(),
-            visits: 0,
-            value_sum: 0.0,
-            uct_prior: 1.0,
+            gen_cont: [Stats::default(); 2],
         }
     }
 
@@ -332,7 +355,7 @@ impl Search {
         let depth = self.nodes[parent as usize].depth + 1;
         let new_id = self.nodes.len() as u32;
         let node = self.new_node(parent, depth, trial.action, score, payload);
-        self.nodes.push(node);
+        self.push_node(node);
         self.nodes[parent as usize].children.push(new_id);
         match self.config.algorithm {
             Algorithm::AbMctsA => self.ab_backpropagate(new_id, score),

@@ -119,7 +119,7 @@ impl Search {
             w.u64(x);
         }
         w.u32(self.nodes.len() as u32);
-        for n in &self.nodes {
+        for (i, n) in self.nodes.iter().enumerate() {
             w.u32(n.parent);
             w.u16(n.action);
             w.u8(u8::from(n.full));
@@ -136,16 +136,22 @@ impl Search {
                 }
             }
             w.stats(&n.as_child);
-            for pair in n.gen_cont.iter() {
-                w.stats(&pair[0]);
-                w.stats(&pair[1]);
+            w.stats(&n.gen_cont[0]);
+            w.stats(&n.gen_cont[1]);
+            if let Some(st) = self.stack.get(i) {
+                for pair in st.pairs.iter() {
+                    w.stats(&pair[0]);
+                    w.stats(&pair[1]);
+                }
+                for s in st.action_post.iter() {
+                    w.stats(s);
+                }
             }
-            for s in n.action_post.iter() {
-                w.stats(s);
+            if let Some(u) = self.uct.get(i) {
+                w.u32(u.visits);
+                w.f64(u.value_sum);
+                w.f64(u.prior);
             }
-            w.u32(n.visits);
-            w.f64(n.value_sum);
-            w.f64(n.uct_prior);
         }
         w.u32(self.trials.len() as u32);
         for t in &self.trials {
@@ -206,8 +212,10 @@ impl Search {
         let mut s = Search::new(config);
         s.rng = rng;
         s.nodes.clear();
+        s.stack.clear();
+        s.uct.clear();
         let n_actions = s.config.actions.len();
-        let count = r.count("node", 4 + 2 + 1 + 8 + 1 + 24 + 4 + 16)?;
+        let count = r.count("node", 4 + 2 + 1 + 8 + 1 + 72)?;
         if count == 0 {
             return Err(Error::Corrupt("no root node".into()));
         }
@@ -243,23 +251,28 @@ impl Search {
             let mut node: Node = s.new_node(parent, depth, action, score, payload);
             node.full = full;
             node.as_child = r.stats(&at("posterior"))?;
-            for pair in node.gen_cont.iter_mut() {
-                pair[0] = r.stats(&at("GEN"))?;
-                pair[1] = r.stats(&at("CONT"))?;
-            }
-            for st in node.action_post.iter_mut() {
-                *st = r.stats(&at("action posterior"))?;
-            }
-            node.visits = r.u32()?;
-            node.value_sum = r.f64()?;
-            node.uct_prior = r.f64()?;
-            if !(node.value_sum.is_finite() && node.uct_prior.is_finite()) {
-                return Err(Error::Corrupt(at("visit statistics")));
-            }
+            node.gen_cont = [r.stats(&at("GEN"))?, r.stats(&at("CONT"))?];
             if id > 0 {
                 s.nodes[parent as usize].children.push(id as u32);
             }
-            s.nodes.push(node);
+            s.push_node(node);
+            if let Some(st) = s.stack.get_mut(id) {
+                for pair in st.pairs.iter_mut() {
+                    pair[0] = r.stats(&at("GEN"))?;
+                    pair[1] = r.stats(&at("CONT"))?;
+                }
+                for p in st.action_post.iter_mut() {
+                    *p = r.stats(&at("action posterior"))?;
+                }
+            }
+            if let Some(u) = s.uct.get_mut(id) {
+                u.visits = r.u32()?;
+                u.value_sum = r.f64()?;
+                u.prior = r.f64()?;
+                if !(u.value_sum.is_finite() && u.prior.is_finite()) {
+                    return Err(Error::Corrupt(at("visit statistics")));
+                }
+            }
         }
         let count = r.count("trial", 7)?;
         let n_nodes = s.nodes.len();

@@ -75,12 +75,12 @@ fn posteriors_are_routed_as_treequest_does() {
     let d = s.tell(t, 0.2, Payload::None).unwrap();
     let n = |i: u32| &s.nodes[i as usize];
     // GEN of P: P's direct children. CONT of P: every score two or more levels below.
-    assert_eq!(n(0).gen_cont[0][0].n, 2.0); // a, d
-    assert!((n(0).gen_cont[0][0].mean - 0.35).abs() < 1e-12);
-    assert_eq!(n(0).gen_cont[0][1].n, 2.0); // b, c
-    assert!((n(0).gen_cont[0][1].mean - 0.8).abs() < 1e-12);
-    assert_eq!((n(a).gen_cont[0][0].n, n(a).gen_cont[0][1].n), (1.0, 1.0));
-    assert_eq!((n(b).gen_cont[0][0].n, n(b).gen_cont[0][1].n), (1.0, 0.0));
+    assert_eq!(n(0).gen_cont[0].n, 2.0); // a, d
+    assert!((n(0).gen_cont[0].mean - 0.35).abs() < 1e-12);
+    assert_eq!(n(0).gen_cont[1].n, 2.0); // b, c
+    assert!((n(0).gen_cont[1].mean - 0.8).abs() < 1e-12);
+    assert_eq!((n(a).gen_cont[0].n, n(a).gen_cont[1].n), (1.0, 1.0));
+    assert_eq!((n(b).gen_cont[0].n, n(b).gen_cont[1].n), (1.0, 0.0));
     // A child's posterior in its parent: its own score and its subtree's.
     assert_eq!(n(a).as_child.n, 3.0);
     assert!((n(a).as_child.mean - 0.7).abs() < 1e-12);
@@ -95,7 +95,7 @@ fn posteriors_are_routed_as_treequest_does() {
 #[test]
 fn ab_mcts_a_widens_deepens_and_improves_on_hqr() {
     let mut means = Vec::new();
-    for seed in 0..5 {
+    for seed in 0..20 {
         let mut s = Search::from_json(&format!(r#"{{"seed": {seed}}}"#)).unwrap();
         let best = Hqr::new(seed).run(&mut s, 300);
         means.push(best);
@@ -103,7 +103,7 @@ fn ab_mcts_a_widens_deepens_and_improves_on_hqr() {
         assert!(root.children > 1, "root width {}", root.children);
         assert!(s.nodes.iter().any(|n| n.depth >= 3), "never refined deeply");
     }
-    let mean = means.iter().sum::<f64>() / 5.0;
+    let mean = means.iter().sum::<f64>() / 20.0;
     // A first answer's expected score is E[c] * 0.55 = 0.18; the best of 300 steps is far above.
     assert!(mean > 0.7, "mean best {mean}");
 }
@@ -111,14 +111,20 @@ fn ab_mcts_a_widens_deepens_and_improves_on_hqr() {
 #[test]
 fn two_actions_the_bandit_prefers_the_better_one() {
     for selection in ["thompson", "ucb", "stack"] {
-        let mut s = search(&format!(
-            r#", "actions": ["good", "weak"], "selection": "{selection}""#
-        ));
-        // Action 0 (K=2) gives better answers than action 1 (K=3) on average.
-        Hqr::new(3).run(&mut s, 400);
-        let by = |a: u16| s.nodes.iter().skip(1).filter(|n| n.action == a).count();
-        assert!(by(0) > by(1), "{selection}: good {} weak {}", by(0), by(1));
-        assert!(by(1) > 0, "{selection}: the other action is still tried");
+        // Action 0 (K=2, R=0.3) gives better answers and refinements than action 1
+        // (K=3, R=0.15); over several seeds the search uses it more.
+        let (mut good, mut weak) = (0, 0);
+        for seed in 0..8 {
+            let mut s = Search::from_json(&format!(
+                r#"{{"seed": {seed}, "actions": ["good", "weak"], "selection": "{selection}"}}"#
+            ))
+            .unwrap();
+            Hqr::new(seed).run(&mut s, 200);
+            good += s.nodes.iter().skip(1).filter(|n| n.action == 0).count();
+            weak += s.nodes.iter().skip(1).filter(|n| n.action == 1).count();
+        }
+        assert!(good > weak, "{selection}: good {good} weak {weak}");
+        assert!(weak > 0, "{selection}: the other action is still tried");
     }
 }
 
@@ -298,7 +304,7 @@ fn baselines_follow_their_rules() {
         // Each expanded node got exactly samples_per_action x actions children.
         assert!(n.children.is_empty() || n.children.len() == 2, "node {i}");
         assert_eq!(
-            n.visits as usize,
+            s.uct[i].visits as usize,
             subtree(&s, i as u32) - usize::from(i == 0)
         );
     }
