@@ -33,15 +33,28 @@ mkdir -p "$RESULTS"
 : > "$RESULTS/speed.jsonl"
 NS="100 1000 5000"
 gaia_seeds=50
-tq_seeds() { case $mode:$1 in --full:*) echo 50 ;; --quick:*) echo 2 ;; *:100) echo 50 ;; *:1000) echo 20 ;; *) echo 5 ;; esac; }
+tq_seeds() { # N, actions: treequest's two-action runs cost ~10-30 ms a step, so fewer seeds
+  case $mode:$1:$2 in
+    --full:*) echo 50 ;; --quick:*) echo 2 ;;
+    *:100:A) echo 50 ;; *:1000:A) echo 20 ;; *:A) echo 5 ;;
+    *:100:*) echo 20 ;; *:1000:*) echo 5 ;; *) echo 2 ;;
+  esac
+}
 [[ $mode == --quick ]] && { NS="100 1000"; gaia_seeds=5; }
 CONFIGS="ab_gaussian:A ab_beta:A ab_gaussian:A,B ab_beta:A,B standard_mcts:A best_first:A"
 for cfg in $CONFIGS; do
   algo=${cfg%%:*} actions=${cfg#*:}
   for n in $NS; do
-    say "$algo ($actions) N=$n: gaia $gaia_seeds seeds, treequest $(tq_seeds "$n") seeds"
+    say "$algo ($actions) N=$n: gaia $gaia_seeds seeds, treequest $(tq_seeds "$n" "$actions") seeds"
     "$GAIA" quality --algo "$algo" --actions "$actions" --n "$n" --seeds "$gaia_seeds" >> "$RESULTS/quality.jsonl"
-    "$PY" "$HERE/hqr_treequest.py" --algo "$algo" --actions "$actions" --n "$n" --seeds "$(tq_seeds "$n")" >> "$RESULTS/quality.jsonl"
+    "$PY" "$HERE/hqr_treequest.py" --algo "$algo" --actions "$actions" --n "$n" --seeds "$(tq_seeds "$n" "$actions")" >> "$RESULTS/quality.jsonl"
+  done
+done
+# Beyond treequest: the opt-in predictive widening (Gaia only).
+for algo in ab_gaussian_predictive ab_beta_predictive; do
+  for n in $NS; do
+    say "$algo N=$n: gaia $gaia_seeds seeds"
+    "$GAIA" quality --algo "$algo" --n "$n" --seeds "$gaia_seeds" >> "$RESULTS/quality.jsonl"
   done
 done
 say "gaia alone: N=20,000 quality, per-step cost, memory, snapshots"

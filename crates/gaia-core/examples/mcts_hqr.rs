@@ -88,6 +88,12 @@ fn config(algo: &str, actions: usize, seed: u64) -> String {
         "standard_mcts" => r#""algorithm": "standard_mcts""#,
         "best_first" => r#""algorithm": "best_first""#,
         "repeated_sampling" => r#""algorithm": "repeated_sampling""#,
+        "ab_gaussian_predictive" => {
+            r#""algorithm": "ab_mcts_a", "prior": {"type": "gaussian"}, "widening": "predictive""#
+        }
+        "ab_beta_predictive" => {
+            r#""algorithm": "ab_mcts_a", "prior": {"type": "beta"}, "widening": "predictive""#
+        }
         other => panic!("unknown algorithm {other}"),
     };
     format!(r#"{{{base}, "actions": {names}, "seed": {seed}}}"#)

@@ -83,9 +83,26 @@ pub struct Config {
     /// No node deeper than this (the root is depth 0; AB-MCTS-A); none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_depth: Option<u32>,
+    /// How AB-MCTS-A values GEN against CONT: `faithful` (default, treequest: a draw of
+    /// each posterior's mean) or `predictive` (opt-in: a draw of the next score each would
+    /// give, with the spread of the scores themselves, so a node keeps widening while a new
+    /// answer has a real chance to beat the ones it has).
+    #[serde(default)]
+    pub widening: Widening,
     /// The seed; random when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+/// See [`Config::widening`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Widening {
+    /// treequest's behaviour.
+    #[default]
+    Faithful,
+    /// GEN and CONT by posterior-predictive draws.
+    Predictive,
 }
 
 fn default_actions() -> Vec<String> {

@@ -136,33 +136,61 @@ impl Stats {
         self.m2 += d * (x - self.mean);
     }
 
+    /// A draw of the next score itself (posterior predictive) rather than of the mean:
+    /// the mean's draw plus the observation noise (Gaussian: N(0, sigma^2) with the drawn
+    /// sigma^2; Beta: normal noise of the scores' sample variance around the drawn mean).
+    pub fn draw_predictive(&self, prior: &Prior, rng: &mut Rng) -> f64 {
+        match *prior {
+            Prior::Gaussian { .. } => {
+                let (mu, sigma2) = self.draw_mean_and_variance(prior, rng);
+                mu + sigma2.sqrt() * crate::stats::standard_normal(rng)
+            }
+            Prior::Beta { .. } => {
+                // The drawn mean plus the scores' own spread (their sample variance; the
+                // Bernoulli variance p (1 - p) before two scores), kept in [0, 1].
+                let p = self.draw(prior, rng);
+                let var = if self.n >= 2.0 {
+                    self.m2 / self.n
+                } else {
+                    p * (1.0 - p)
+                };
+                (p + var.sqrt() * crate::stats::standard_normal(rng)).clamp(0.0, 1.0)
+            }
+        }
+    }
+
+    /// Gaussian prior: a joint draw of (mu, sigma^2) from the posterior.
+    fn draw_mean_and_variance(&self, prior: &Prior, rng: &mut Rng) -> (f64, f64) {
+        let Prior::Gaussian {
+            m,
+            kappa,
+            nu,
+            tau_square,
+        } = *prior
+        else {
+            return (self.draw(prior, rng), 0.0);
+        };
+        let n = self.n;
+        let kappa_n = kappa + n;
+        let nu_n = nu + n;
+        let m_n = (kappa * m + n * self.mean) / kappa_n;
+        let dm = m - self.mean;
+        let tau_n = (nu * tau_square + self.m2 + n * kappa * dm * dm / kappa_n) / nu_n;
+        let shape = nu_n / 2.0;
+        let g = if shape == 1.0 {
+            -rng.next_f64_open().ln()
+        } else {
+            Gamma::new(shape, 1.0).map_or(1.0, |g| g.sample(rng))
+        };
+        let sigma2 = (nu_n * tau_n / 2.0) / g.max(1e-300);
+        let mu = m_n + (sigma2 / kappa_n).sqrt() * crate::stats::standard_normal(rng);
+        (mu, sigma2)
+    }
+
     /// A posterior draw under `prior`.
     pub fn draw(&self, prior: &Prior, rng: &mut Rng) -> f64 {
         match *prior {
-            Prior::Gaussian {
-                m,
-                kappa,
-                nu,
-                tau_square,
-            } => {
-                let n = self.n;
-                let kappa_n = kappa + n;
-                let nu_n = nu + n;
-                let m_n = (kappa * m + n * self.mean) / kappa_n;
-                let dm = m - self.mean;
-                let tau_n = (nu * tau_square + self.m2 + n * kappa * dm * dm / kappa_n) / nu_n;
-                // sigma^2 ~ InvGamma(nu/2, scale nu tau^2 / 2) = (nu tau^2 / 2) / Gamma(nu/2, 1).
-                let shape = nu_n / 2.0;
-                let g = if shape == 1.0 {
-                    // Gamma(1) is the exponential: the common case of a leaf child (nu0 = 1,
-                    // one score) in one log instead of a rejection loop.
-                    -rng.next_f64_open().ln()
-                } else {
-                    Gamma::new(shape, 1.0).map_or(1.0, |g| g.sample(rng))
-                };
-                let sigma2 = (nu_n * tau_n / 2.0) / g.max(1e-300);
-                m_n + (sigma2 / kappa_n).sqrt() * crate::stats::standard_normal(rng)
-            }
+            Prior::Gaussian { .. } => self.draw_mean_and_variance(prior, rng).0,
             Prior::Beta { a, b } => {
                 let sum = self.n * self.mean;
                 Beta::new(a + sum, b + self.n - sum).map_or(0.5, |d| d.sample(rng))

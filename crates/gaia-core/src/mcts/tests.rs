@@ -342,3 +342,31 @@ fn configs_are_validated_by_name() {
     .unwrap();
     assert_eq!(s.action_priors[0], Prior::Beta { a: 0.6, b: 0.4 });
 }
+
+#[test]
+fn predictive_widening_keeps_the_root_widening() {
+    let (mut faithful, mut predictive) = (0, 0);
+    let (mut best_f, mut best_p) = (0.0, 0.0);
+    for seed in 0..10 {
+        for (widening, width, best) in [
+            ("faithful", &mut faithful, &mut best_f),
+            ("predictive", &mut predictive, &mut best_p),
+        ] {
+            let mut s =
+                Search::from_json(&format!(r#"{{"seed": {seed}, "widening": "{widening}"}}"#))
+                    .unwrap();
+            *best += Hqr::new(seed).run(&mut s, 1500);
+            *width += s.node(0).unwrap().children;
+        }
+    }
+    assert!(
+        predictive > 3 * faithful,
+        "root width {predictive} vs {faithful}"
+    );
+    assert!(
+        best_p > best_f,
+        "mean best {} vs {}",
+        best_p / 10.0,
+        best_f / 10.0
+    );
+}
