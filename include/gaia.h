@@ -410,7 +410,10 @@ gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_fre
  * `{"type": "gaussian", "m", "kappa", "nu", "tau_square"}` (treequest's defaults) or
  * `{"type": "beta", "a", "b"}`; `selection` (several actions) is `thompson`, `ucb` or
  * `stack`; `reward_average_priors` a number or an object by action; `samples_per_action`
- * and `exploration_weight` for the baselines; `max_width`, `max_depth` caps.
+ * and `exploration_weight` for the baselines; `max_width`, `max_depth` caps; opt-in
+ * `"widening": "predictive"` (GEN/CONT by draws of the next score: keeps widening) and
+ * `"pending": "virtual_loss"` (pending expansions count as scores of 0, so a batch from
+ * `gaia_mcts_ask` spreads out).
  *
  * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (naming the field), pointer
  * and UTF-8 errors. Ownership: `*out` is the caller's, freed with `gaia_mcts_free`.

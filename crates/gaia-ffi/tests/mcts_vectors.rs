@@ -51,6 +51,16 @@ fn generate() -> Value {
             30,
         ),
         (
+            "ab_predictive",
+            json!({"seed": 10, "widening": "predictive", "actions": ["a", "b"]}),
+            30,
+        ),
+        (
+            "ab_virtual_loss",
+            json!({"seed": 11, "pending": "virtual_loss"}),
+            30,
+        ),
+        (
             "standard_mcts",
             json!({"seed": 7, "algorithm": "standard_mcts", "actions": ["a", "b"]}),
             20,

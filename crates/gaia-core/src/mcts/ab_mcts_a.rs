@@ -54,7 +54,7 @@ impl Search {
         let can_gen = self.can_gen(p);
         if stack {
             let action = self.stack_action(p);
-            let [gen, cont] = self.stack[p as usize].pairs[action as usize];
+            let (gen, cont) = self.with_pending(p, self.stack[p as usize].pairs[action as usize]);
             let g = self.gen_draw(gen);
             let c = self.gen_draw(cont);
             let open = self.thompson_child(p, Some(action), false);
@@ -74,7 +74,7 @@ impl Search {
             }
             return Step::Expand(action);
         }
-        let [gen, cont] = self.nodes[p as usize].gen_cont;
+        let (gen, cont) = self.with_pending(p, self.nodes[p as usize].gen_cont);
         let g = self.gen_draw(gen);
         let c = self.gen_draw(cont);
         if g >= c && can_gen {
@@ -84,6 +84,20 @@ impl Search {
             Some(child) => Step::Descend(child),
             None => Step::Expand(self.global_action()),
         }
+    }
+
+    /// GEN and CONT of `p` with its pending expansions as losses (`virtual_loss`; the counts
+    /// stay 0 otherwise): those of `p` itself in GEN, those deeper in CONT.
+    fn with_pending(
+        &self,
+        p: u32,
+        [gen, cont]: [super::posterior::Stats; 2],
+    ) -> (super::posterior::Stats, super::posterior::Stats) {
+        let n = &self.nodes[p as usize];
+        (
+            gen.with_losses(n.pending_here),
+            cont.with_losses(n.pending_below - n.pending_here),
+        )
     }
 
     /// The value of GEN or CONT at a node: a draw of the posterior mean (faithful), or of
@@ -112,7 +126,10 @@ impl Search {
             if !draw {
                 return Some(c);
             }
-            let v = n.as_child.draw(&config.prior, rng);
+            let v = n
+                .as_child
+                .with_losses(n.pending_below)
+                .draw(&config.prior, rng);
             if best.is_none_or(|(b, _)| v > b) {
                 best = Some((v, c));
             }

@@ -89,9 +89,26 @@ pub struct Config {
     /// answer has a real chance to beat the ones it has).
     #[serde(default)]
     pub widening: Widening,
+    /// How AB-MCTS-A treats trials asked but not told yet: `ignore` (default, treequest:
+    /// each selection sees only told scores, so a batch may repeat an expansion) or
+    /// `virtual_loss` (opt-in: each pending expansion counts as a score of 0 where its
+    /// answer will be counted, until it is told or abandoned, so a batch spreads out).
+    #[serde(default)]
+    pub pending: Pending,
     /// The seed; random when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+/// See [`Config::pending`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pending {
+    /// treequest's behaviour.
+    #[default]
+    Ignore,
+    /// Pending expansions count as scores of 0 until told or abandoned.
+    VirtualLoss,
 }
 
 /// See [`Config::widening`].

@@ -22,7 +22,7 @@ pub mod posterior;
 mod search;
 mod snapshot;
 
-pub use config::{Algorithm, Config, RewardAverage, Selection, Widening};
+pub use config::{Algorithm, Config, Pending, RewardAverage, Selection, Widening};
 pub use posterior::{Prior, Stats};
 pub use search::{NodeInfo, Payload, Search, Trial, TrialState};
 pub use snapshot::SNAPSHOT_VERSION;

@@ -187,6 +187,20 @@ impl Stats {
         (mu, sigma2)
     }
 
+    /// These statistics with `k` more scores of 0 (a virtual loss per pending expansion).
+    pub fn with_losses(&self, k: u32) -> Stats {
+        if k == 0 {
+            return *self;
+        }
+        let k = f64::from(k);
+        let n = self.n + k;
+        Stats {
+            n,
+            mean: self.n * self.mean / n,
+            m2: self.m2 + self.mean * self.mean * self.n * k / n,
+        }
+    }
+
     /// A posterior draw under `prior`.
     pub fn draw(&self, prior: &Prior, rng: &mut Rng) -> f64 {
         match *prior {
@@ -244,6 +258,19 @@ mod tests {
             .sum::<f64>()
             / 4000.0;
         assert!((m - 9.5 / 11.0).abs() < 0.01, "{m}");
+    }
+
+    #[test]
+    fn losses_merge_like_observed_zeros() {
+        let mut a = Stats::default();
+        [0.4, 0.9, 0.7].iter().for_each(|x| a.observe(*x));
+        let mut b = a;
+        b.observe(0.0);
+        b.observe(0.0);
+        let c = a.with_losses(2);
+        assert!((c.n - b.n).abs() < 1e-12 && (c.mean - b.mean).abs() < 1e-12);
+        assert!((c.m2 - b.m2).abs() < 1e-12, "{} vs {}", c.m2, b.m2);
+        assert_eq!(a.with_losses(0), a);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::config::{Algorithm, Config, Selection};
+use super::config::{Algorithm, Config, Pending, Selection};
 use super::posterior::{Prior, Stats};
 use super::Error;
 use crate::stats::Rng;
@@ -45,6 +45,9 @@ pub(crate) struct Node {
     /// AB-MCTS-A: the GEN and CONT posteriors shared by all actions (with `stack`, the
     /// per-action ones are in [`Search::stack`]).
     pub(crate) gen_cont: [Stats; 2],
+    /// `virtual_loss`: pending expansions of this node, and at or below it.
+    pub(crate) pending_here: u32,
+    pub(crate) pending_below: u32,
 }
 
 /// AB-MCTS-A with `stack`, per node: GEN/CONT and the reward posterior of each action.
@@ -216,6 +219,8 @@ impl Search {
             children: Vec::new(),
             as_child: Stats::default(),
             gen_cont: [Stats::default(); 2],
+            pending_here: 0,
+            pending_below: 0,
         }
     }
 
@@ -271,6 +276,7 @@ impl Search {
                 state: TrialState::Pending,
             };
             self.trials.push(t);
+            self.mark_pending(node, true);
             out.push(t);
         }
         if out.is_empty() {
@@ -351,6 +357,7 @@ impl Search {
                 nodes: self.nodes.len(),
             });
         }
+        self.mark_pending(trial.node, false);
         let parent = trial.node;
         let depth = self.nodes[parent as usize].depth + 1;
         let new_id = self.nodes.len() as u32;
@@ -390,6 +397,7 @@ impl Search {
                     self.queue.push_front((trial.node, trial.action));
                 }
                 self.trial_mut(id)?.state = TrialState::Abandoned;
+                self.mark_pending(trial.node, false);
                 Ok(())
             }
         }
@@ -435,6 +443,28 @@ impl Search {
         ids.into_iter()
             .filter_map(|(_, id)| self.node(id.0).ok())
             .collect()
+    }
+
+    /// `virtual_loss`: counts (or uncounts) a pending expansion of node `p` on its path.
+    pub(crate) fn mark_pending(&mut self, p: u32, add: bool) {
+        if self.config.pending != Pending::VirtualLoss
+            || self.config.algorithm != Algorithm::AbMctsA
+        {
+            return;
+        }
+        let step = |x: &mut u32| {
+            *x = if add {
+                x.saturating_add(1)
+            } else {
+                x.saturating_sub(1)
+            }
+        };
+        step(&mut self.nodes[p as usize].pending_here);
+        let mut cur = p;
+        while cur != NO_PARENT {
+            step(&mut self.nodes[cur as usize].pending_below);
+            cur = self.nodes[cur as usize].parent;
+        }
     }
 
     /// Marks node `id` full when nothing can grow below it, and its ancestors in turn.

@@ -304,6 +304,16 @@ impl Search {
         for a in 0..n_actions {
             s.action_global[a] = r.stats("action statistics")?;
         }
+        // Pending counts are derived, not stored.
+        let pending: Vec<u32> = s
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Pending)
+            .map(|t| t.node)
+            .collect();
+        for node in pending {
+            s.mark_pending(node, true);
+        }
         let count = r.count("queue", 6)?;
         for _ in 0..count {
             let (node, action) = (r.u32()?, r.u16()?);

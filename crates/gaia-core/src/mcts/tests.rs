@@ -370,3 +370,51 @@ fn predictive_widening_keeps_the_root_widening() {
         best_f / 10.0
     );
 }
+
+#[test]
+fn virtual_loss_spreads_a_batch_and_unwinds() {
+    let (mut spread_plain, mut spread_vl) = (0, 0);
+    for seed in 0..10 {
+        for (pending, spread) in [
+            ("ignore", &mut spread_plain),
+            ("virtual_loss", &mut spread_vl),
+        ] {
+            let mut s =
+                Search::from_json(&format!(r#"{{"seed": {seed}, "pending": "{pending}"}}"#))
+                    .unwrap();
+            let mut task = Hqr::new(seed);
+            task.run(&mut s, 60);
+            let batch = s.ask(16).unwrap();
+            let mut nodes: Vec<u32> = batch.iter().map(|t| t.node).collect();
+            nodes.sort_unstable();
+            nodes.dedup();
+            *spread += nodes.len();
+            if pending == "virtual_loss" {
+                assert!(s.nodes[0].pending_below == 16);
+                // A snapshot rebuilds the counts from the pending trials.
+                let copy = Search::load(&s.save()).unwrap();
+                assert!(copy.nodes.iter().zip(&s.nodes).all(|(a, b)| {
+                    a.pending_here == b.pending_here && a.pending_below == b.pending_below
+                }));
+            }
+            for (k, t) in batch.iter().enumerate() {
+                if k % 3 == 0 {
+                    s.abandon(t.id).unwrap();
+                } else {
+                    let (c, q) = task.answer(t.node, t.action);
+                    task.hidden.truncate(s.len());
+                    task.hidden.push((c, q));
+                    s.tell(t.id, q, Payload::None).unwrap();
+                }
+            }
+            assert!(s
+                .nodes
+                .iter()
+                .all(|n| n.pending_here == 0 && n.pending_below == 0));
+        }
+    }
+    assert!(
+        spread_vl > spread_plain,
+        "distinct nodes per batch: {spread_vl} vs {spread_plain}"
+    );
+}
