@@ -90,7 +90,8 @@ fn generate() -> Value {
         let mut pending = None;
         for round in 0..rounds {
             let a = s.ask().unwrap();
-            steps.push(json!({"op": "ask", "expect_id": a.id, "expect": a.params}));
+            steps.push(json!({"op": "ask", "expect_id": a.id, "expect": a.params,
+                              "expect_json": Value::Object(a.params.clone()).to_string()}));
             if round % 7 == 3 {
                 // Left running for a while: the constant liar sees it.
                 pending = Some((a.id, objective(&a.params)));
@@ -149,15 +150,20 @@ fn generate() -> Value {
             }
         }
         let best = s.best_json().unwrap();
-        steps.push(json!({"op": "best", "expect": serde_json::from_str::<Value>(&best).unwrap()}));
+        steps.push(
+            json!({"op": "best", "expect": serde_json::from_str::<Value>(&best).unwrap(),
+                          "expect_json": best}),
+        );
         let importance = s.importance_json().unwrap();
         steps.push(
-            json!({"op": "importance", "expect": serde_json::from_str::<Value>(&importance).unwrap()}),
+            json!({"op": "importance", "expect": serde_json::from_str::<Value>(&importance).unwrap(),
+                   "expect_json": importance}),
         );
         if constrained {
             let trials = s.trials_json().unwrap();
             steps.push(
-                json!({"op": "trials", "expect": serde_json::from_str::<Value>(&trials).unwrap()}),
+                json!({"op": "trials", "expect": serde_json::from_str::<Value>(&trials).unwrap(),
+                       "expect_json": trials}),
             );
         }
         cases.push(json!({"name": name, "config": config, "steps": steps}));
@@ -197,7 +203,9 @@ fn replay(case: &Value) {
                     let (mut id, mut p) = (0u64, ptr::null_mut());
                     let st = gaia_study_ask(s, &mut id, &mut p);
                     assert_eq!(st, gaia_status::GAIA_OK, "{at}");
-                    let params: Value = serde_json::from_str(&take(p)).unwrap();
+                    let text = take(p);
+                    assert_eq!(Value::from(text.as_str()), step["expect_json"], "{at}");
+                    let params: Value = serde_json::from_str(&text).unwrap();
                     assert_eq!(id, step["expect_id"].as_u64().unwrap(), "{at}");
                     assert_eq!(params, step["expect"], "{at}");
                     st
