@@ -437,7 +437,7 @@ void gaia_mcts_free(gaia_mcts *search);
  * Starts up to `capacity` trials and writes them to `out_trials` (an array of at least
  * `capacity`), their number to `*out_count` (at least 1 on success). AB-MCTS-A chooses
  * each from the tree as it stands (pending trials do not change it, as treequest).
- * Errors: `GAIA_ERR_INVALID_ARGUMENT` (capacity 0), `GAIA_ERR_INVALID_STATE` (the caps
+ * Errors: `GAIA_ERR_INVALID_ARGUMENT` (capacity 0 or over 10,000), `GAIA_ERR_INVALID_STATE` (the caps
  * leave nothing to expand).
  */
 gaia_status gaia_mcts_ask(gaia_mcts *search, size_t capacity, gaia_mcts_trial *out_trials, size_t *out_count);

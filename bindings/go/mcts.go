@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -22,6 +23,9 @@ type MCTS struct {
 	ptr     *C.gaia_mcts
 	actions []string
 }
+
+// MaxAsk is the most trials one Ask hands out (gaia-core's MAX_ASK).
+const MaxAsk = 10000
 
 // MCTSTrial is one expansion to perform.
 type MCTSTrial struct {
@@ -121,11 +125,12 @@ func (m *MCTS) live() error {
 // Actions returns the configured action names, in index order.
 func (m *MCTS) Actions() []string { return append([]string(nil), m.actions...) }
 
-// Ask starts up to n trials (at least one). Errors: ErrInvalidArgument (n < 1),
+// Ask starts up to n trials (at least one). Errors: ErrInvalidArgument (n outside 1..MaxAsk),
 // ErrInvalidState (max_width/max_depth leave nothing to expand).
 func (m *MCTS) Ask(n int) ([]MCTSTrial, error) {
-	if n < 1 {
-		return nil, &Error{Code: StatusInvalidArgument, Msg: "ask needs n >= 1"}
+	if n < 1 || n > MaxAsk {
+		// Checked before the trial buffer is allocated; the library's own message.
+		return nil, &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("ask needs n in 1..=%d, got %d", MaxAsk, n)}
 	}
 	buf := make([]C.gaia_mcts_trial, n)
 	m.mu.RLock()

@@ -186,8 +186,11 @@ func TestMCTSBadInput(t *testing.T) {
 	}
 	m, _ := NewMCTS(`{"seed": 1, "max_width": 1, "max_depth": 1}`)
 	ts, _ := m.Ask(1)
-	if _, err := m.Ask(0); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := m.Ask(0); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "ask needs n in 1..=10000, got 0") {
 		t.Fatalf("ask 0: %v", err)
+	}
+	if _, err := m.Ask(1 << 40); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("ask 2^40: %v", err)
 	}
 	for i, c := range []struct {
 		err    error

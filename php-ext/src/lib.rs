@@ -513,10 +513,14 @@ impl Mcts {
     /// Starts up to n trials: a list of ['id' => int, 'node' => int, 'action' => string].
     #[php(defaults(n = 1))]
     pub fn ask(&mut self, n: i64) -> PhpResult<Zval> {
-        if n < 1 {
-            return Err(exception("ask needs n >= 1".into(), 9));
-        }
-        let trials = self.inner.ask(n as usize).map_err(fail)?;
+        // Negative n: the library's own message (usize cannot carry it).
+        let n = usize::try_from(n).map_err(|_| {
+            exception(
+                format!("ask needs n in 1..={}, got {n}", gaia_core::mcts::MAX_ASK),
+                9,
+            )
+        })?;
+        let trials = self.inner.ask(n).map_err(fail)?;
         let actions = &self.inner.config().actions;
         let rows: Vec<serde_json::Value> = trials
             .iter()

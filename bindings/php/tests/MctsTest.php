@@ -118,7 +118,8 @@ final class MctsTest extends TestCase
             [fn () => $m->tell(99, 0.5), NotFoundException::class, 10, 'unknown trial 99'],
             [fn () => $m->tell(-1, 0.5), NotFoundException::class, 10, 'must not be negative'],
             [fn () => $m->node(7), NotFoundException::class, 10, 'unknown node 7'],
-            [fn () => $m->ask(0), InvalidArgumentException::class, 9, 'n >= 1'],
+            [fn () => $m->ask(0), InvalidArgumentException::class, 9, 'ask needs n in 1..=10000, got 0'],
+            [fn () => $m->ask(1 << 40), InvalidArgumentException::class, 9, 'got 1099511627776'],
             [fn () => Mcts::load('junk'), CorruptStateException::class, 13, 'not a gaia mcts snapshot'],
             [fn () => Mcts::load(substr($before, 0, 30)), CorruptStateException::class, 13, ''],
         ];

@@ -118,7 +118,7 @@ pub unsafe extern "C" fn gaia_mcts_free(search: *mut gaia_mcts) {
 /// Starts up to `capacity` trials and writes them to `out_trials` (an array of at least
 /// `capacity`), their number to `*out_count` (at least 1 on success). AB-MCTS-A chooses
 /// each from the tree as it stands (pending trials do not change it, as treequest).
-/// Errors: `GAIA_ERR_INVALID_ARGUMENT` (capacity 0), `GAIA_ERR_INVALID_STATE` (the caps
+/// Errors: `GAIA_ERR_INVALID_ARGUMENT` (capacity 0 or over 10,000), `GAIA_ERR_INVALID_STATE` (the caps
 /// leave nothing to expand).
 #[no_mangle]
 pub unsafe extern "C" fn gaia_mcts_ask(

@@ -12,6 +12,9 @@ namespace Gaia;
  */
 final class Mcts
 {
+    /** The most trials one ask() hands out (gaia-core's MAX_ASK). */
+    public const MAX_ASK = 10000;
+
     private \FFI\CData $handle;
 
     /** @var list<string> */
@@ -90,13 +93,14 @@ final class Mcts
      * Starts up to $n trials (at least one).
      *
      * @return list<array{id: int, node: int, action: string}>
-     * @throws InvalidArgumentException $n < 1 (9)
+     * @throws InvalidArgumentException $n outside 1..MAX_ASK (9)
      * @throws StateException the caps leave nothing to expand (12)
      */
     public function ask(int $n = 1): array
     {
-        if ($n < 1) {
-            throw new InvalidArgumentException('ask needs n >= 1', 9);
+        if ($n < 1 || $n > self::MAX_ASK) {
+            // Checked before the trial buffer is allocated; the library's own message.
+            throw new InvalidArgumentException(sprintf('ask needs n in 1..=%d, got %d', self::MAX_ASK, $n), 9);
         }
         $lib = FFI::lib();
         $buf = $lib->new("gaia_mcts_trial[$n]");

@@ -24,7 +24,7 @@ mod snapshot;
 
 pub use config::{Algorithm, Config, Pending, RewardAverage, Selection, Widening};
 pub use posterior::{Prior, Stats};
-pub use search::{NodeInfo, Payload, Search, Trial, TrialState};
+pub use search::{NodeInfo, Payload, Search, Trial, TrialState, MAX_ASK};
 pub use snapshot::SNAPSHOT_VERSION;
 
 use crate::error::ErrorKind;

@@ -12,6 +12,9 @@ use super::posterior::{Prior, Stats};
 use super::Error;
 use crate::stats::Rng;
 
+/// The most trials one `ask` hands out.
+pub const MAX_ASK: usize = 10_000;
+
 /// The root's parent marker.
 pub(crate) const NO_PARENT: u32 = u32::MAX;
 
@@ -257,12 +260,14 @@ impl Search {
             })
     }
 
-    /// Up to `n` new trials (fewer only when caps leave nothing to expand: then an error if
-    /// none). Each is chosen from the tree as it stands: AB-MCTS-A does not account for
+    /// Up to `n` (1..=[`MAX_ASK`]) new trials (fewer only when caps leave nothing to expand:
+    /// then an error if none). Each is chosen from the tree as it stands: AB-MCTS-A does not account for
     /// pending trials (as treequest), so a batch may hold the same node twice.
     pub fn ask(&mut self, n: usize) -> Result<Vec<Trial>, Error> {
-        if n == 0 {
-            return Err(Error::InvalidArgument("ask needs n >= 1".into()));
+        if n == 0 || n > MAX_ASK {
+            return Err(Error::InvalidArgument(format!(
+                "ask needs n in 1..={MAX_ASK}, got {n}"
+            )));
         }
         let mut out = Vec::with_capacity(n.min(1024));
         for _ in 0..n {

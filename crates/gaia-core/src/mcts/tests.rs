@@ -180,7 +180,16 @@ fn tells_in_any_order_idempotent_and_bad_input_changes_nothing() {
             ErrorKind::NotFound,
             "unknown action \"c\" (actions: a, b)",
         ),
-        (s.ask(0).unwrap_err(), ErrorKind::InvalidArgument, "n >= 1"),
+        (
+            s.ask(0).unwrap_err(),
+            ErrorKind::InvalidArgument,
+            "n in 1..=10000, got 0",
+        ),
+        (
+            s.ask(1 << 40).unwrap_err(),
+            ErrorKind::InvalidArgument,
+            "got 1099511627776",
+        ),
     ];
     for (e, kind, needle) in cases {
         assert_eq!(e.kind(), kind, "{e}");
