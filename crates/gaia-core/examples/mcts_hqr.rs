@@ -88,6 +88,7 @@ fn config(algo: &str, actions: usize, seed: u64) -> String {
         "standard_mcts" => r#""algorithm": "standard_mcts""#,
         "best_first" => r#""algorithm": "best_first""#,
         "repeated_sampling" => r#""algorithm": "repeated_sampling""#,
+        "ab_m" => r#""algorithm": "ab_mcts_m""#,
         "ab_gaussian_predictive" => {
             r#""algorithm": "ab_mcts_a", "prior": {"type": "gaussian"}, "widening": "predictive""#
         }

@@ -56,6 +56,11 @@ fn generate() -> Value {
             30,
         ),
         (
+            "ab_mcts_m",
+            json!({"seed": 12, "algorithm": "ab_mcts_m", "actions": ["a", "b"]}),
+            20,
+        ),
+        (
             "ab_virtual_loss",
             json!({"seed": 11, "pending": "virtual_loss"}),
             30,

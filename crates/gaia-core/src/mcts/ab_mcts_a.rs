@@ -31,9 +31,15 @@ const CONT: usize = 1;
 impl Search {
     /// The node to expand and the action, from the root down.
     pub(crate) fn ab_select(&mut self) -> (u32, u16) {
+        let mixed = self.config.algorithm == super::config::Algorithm::AbMctsM;
         let mut node = 0u32;
         loop {
-            match self.ab_step(node) {
+            let step = if mixed {
+                self.m_step(node)
+            } else {
+                self.ab_step(node)
+            };
+            match step {
                 Step::Expand(action) => return (node, action),
                 Step::Descend(child) => node = child,
             }
@@ -43,7 +49,9 @@ impl Search {
 
 /// One step of the selection at a node: expand it with an action, or go to a child.
 pub(crate) enum Step {
+    /// Expand this node with the action.
     Expand(u16),
+    /// Go on to this child.
     Descend(u32),
 }
 
@@ -151,7 +159,7 @@ impl Search {
     }
 
     /// The action of a GEN: the global bandit over every score each action produced.
-    fn global_action(&mut self) -> u16 {
+    pub(crate) fn global_action(&mut self) -> u16 {
         let n = self.config.actions.len();
         if n == 1 {
             return 0;

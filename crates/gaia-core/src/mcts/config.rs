@@ -15,6 +15,10 @@ pub enum Algorithm {
     /// (GEN) and the existing ones (CONT), as treequest's `ABMCTSA`.
     #[default]
     AbMctsA,
+    /// AB-MCTS-M (mixed model): at every node, one hierarchical Bayesian model over the
+    /// children's subtrees (and a new child), fitted by quadrature; the option with the
+    /// best posterior-predictive draw wins (see [`super::mixed`]).
+    AbMctsM,
     /// UCT with softmax priors over the children's scores, expanding leaves only, each
     /// `samples_per_action` times per action (treequest's `StandardMCTS`).
     StandardMcts,

@@ -1,6 +1,6 @@
-//! Tree search for LLM inference-time compute: AB-MCTS-A (adaptive branching: ask for a new
-//! answer, or refine a promising one), with standard MCTS, best-first and repeated sampling
-//! as baselines, driven by ask/tell so the host calls its LLMs however it likes.
+//! Tree search for LLM inference-time compute: AB-MCTS-A and AB-MCTS-M (adaptive branching:
+//! ask for a new answer, or refine a promising one), with standard MCTS, best-first and
+//! repeated sampling as baselines, driven by ask/tell so the host calls its LLMs however it likes.
 //!
 //! ```
 //! use gaia_core::mcts::{Payload, Search};
@@ -16,8 +16,10 @@
 //! ```
 
 mod ab_mcts_a;
+mod ab_mcts_m;
 mod baselines;
 pub mod config;
+pub mod mixed;
 pub mod posterior;
 mod search;
 mod snapshot;

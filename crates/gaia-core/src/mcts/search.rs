@@ -294,7 +294,7 @@ impl Search {
 
     fn next_expansion(&mut self) -> Option<(u32, u16)> {
         match self.config.algorithm {
-            Algorithm::AbMctsA => {
+            Algorithm::AbMctsA | Algorithm::AbMctsM => {
                 if self.nodes[0].full {
                     return None;
                 }
@@ -370,7 +370,7 @@ impl Search {
         self.push_node(node);
         self.nodes[parent as usize].children.push(new_id);
         match self.config.algorithm {
-            Algorithm::AbMctsA => self.ab_backpropagate(new_id, score),
+            Algorithm::AbMctsA | Algorithm::AbMctsM => self.ab_backpropagate(new_id, score),
             Algorithm::StandardMcts => self.uct_backpropagate(new_id, score),
             Algorithm::BestFirst => self.frontier.push(Ranked {
                 score,

@@ -427,3 +427,36 @@ fn virtual_loss_spreads_a_batch_and_unwinds() {
         "distinct nodes per batch: {spread_vl} vs {spread_plain}"
     );
 }
+
+#[test]
+fn ab_mcts_m_searches_and_persists() {
+    let mut total = 0.0;
+    let mut repeated = 0.0;
+    for seed in 0..8 {
+        let mut s = Search::from_json(&format!(
+            r#"{{"seed": {seed}, "algorithm": "ab_mcts_m", "actions": ["good", "weak"]}}"#
+        ))
+        .unwrap();
+        total += Hqr::new(seed).run(&mut s, 150);
+        assert!(s.node(0).unwrap().children > 1, "the root widens");
+        assert!(s.nodes.iter().any(|n| n.depth >= 2), "answers get refined");
+        let copy = Search::load(&s.save()).unwrap();
+        let (a, b) = (
+            s.clone().ask(1).unwrap()[0],
+            copy.clone().ask(1).unwrap()[0],
+        );
+        assert_eq!(a, b, "a snapshot continues with the same draws");
+        let mut r = Search::from_json(&format!(
+            r#"{{"seed": {seed}, "algorithm": "repeated_sampling", "actions": ["good", "weak"]}}"#
+        ))
+        .unwrap();
+        repeated += Hqr::new(seed).run(&mut r, 150);
+    }
+    // Refining promising answers beats sampling 150 fresh ones on HQR-1.
+    assert!(
+        total > repeated,
+        "AB-MCTS-M {} vs repeated sampling {}",
+        total / 8.0,
+        repeated / 8.0
+    );
+}
