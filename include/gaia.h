@@ -405,8 +405,8 @@ gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_fre
 /**
  * Creates a search from JSON: `{"algorithm": "ab_mcts_a", "actions": ["gpt", "claude"],
  * "prior": {"type": "gaussian"}, "selection": "thompson", "seed": 42}`. Every field is
- * optional: `algorithm` is `ab_mcts_a` (default), `standard_mcts`, `best_first` or
- * `repeated_sampling`; `actions` defaults to `["generate"]`; `prior` is
+ * optional: `algorithm` is `ab_mcts_a` (default), `ab_mcts_m`, `standard_mcts`,
+ * `best_first` or `repeated_sampling`; `actions` defaults to `["generate"]`; `prior` is
  * `{"type": "gaussian", "m", "kappa", "nu", "tau_square"}` (treequest's defaults) or
  * `{"type": "beta", "a", "b"}`; `selection` (several actions) is `thompson`, `ucb` or
  * `stack`; `reward_average_priors` a number or an object by action; `samples_per_action`

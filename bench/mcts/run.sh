@@ -55,8 +55,9 @@ for cfg in $CONFIGS; do
     fi
   done
 done
-# Beyond treequest: the opt-in predictive widening (Gaia only).
-for algo in ab_gaussian_predictive ab_beta_predictive; do
+# Gaia only: AB-MCTS-M (treequest's needs jax/numpyro and seconds a step) and the opt-in
+# predictive widening.
+for algo in ab_m ab_gaussian_predictive ab_beta_predictive; do
   for n in $NS; do
     say "$algo N=$n: gaia $gaia_seeds seeds"
     "$GAIA" quality --algo "$algo" --n "$n" --seeds "$gaia_seeds" >> "$RESULTS/quality.jsonl"
