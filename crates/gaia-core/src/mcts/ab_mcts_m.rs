@@ -6,8 +6,11 @@
 //! action, it; with `ucb`, UCB1 over each action's scores; otherwise the same model over
 //! the actions' scores (an action not tried yet draws as a new group).
 //!
-//! treequest also prunes a child whose subtree repeats one score (75% of at least 4 scores
-//! equal to 0.01); that rule needs every subtree's score histogram and is not implemented.
+//! Pruning, as treequest: a child whose subtree repeats one score (at least 4 scores, 75% of
+//! them equal at 0.01) is passed over when it draws best; the next best child that is not
+//! prunable is taken instead (GEN is not considered in that fallback), and GEN when every
+//! child is prunable. Each node keeps its subtree's score histogram, updated along the new
+//! node's path.
 
 use super::ab_mcts_a::Step;
 use super::config::{RewardAverage, Selection};
@@ -41,23 +44,31 @@ impl Search {
             .map(|&c| self.nodes[c as usize].as_child)
             .collect();
         let fit = Fit::new(&groups, &self.mixed_prior());
-        let mut best: Option<(f64, Option<u32>)> = None;
-        for (j, &c) in open.iter().enumerate() {
-            let v = fit.draw(Some(j), &mut self.rng);
-            if best.is_none_or(|(b, _)| v > b) {
-                best = Some((v, Some(c)));
-            }
-        }
+        let mut options: Vec<(f64, Option<u32>)> = open
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| (fit.draw(Some(j), &mut self.rng), Some(c)))
+            .collect();
         if can_gen {
-            let v = fit.draw(None, &mut self.rng);
-            if best.is_none_or(|(b, _)| v > b) {
-                best = Some((v, None));
-            }
+            options.push((fit.draw(None, &mut self.rng), None));
         }
-        match best {
-            Some((_, Some(c))) => Step::Descend(c),
+        // Best first; on ties the earlier option (children in order, then GEN).
+        options.sort_by(|a, b| b.0.total_cmp(&a.0));
+        match options.first() {
+            Some((_, Some(c))) if !self.prunable(*c) => Step::Descend(*c),
+            Some((_, Some(_))) => options
+                .iter()
+                .find_map(|(_, c)| c.filter(|c| !self.prunable(*c)))
+                .map_or_else(|| Step::Expand(self.m_action()), Step::Descend),
             _ => Step::Expand(self.m_action()),
         }
+    }
+
+    /// treequest's rule: at least 4 scores in the subtree, 75% of them the same at 0.01.
+    pub(crate) fn prunable(&self, c: u32) -> bool {
+        let total = self.nodes[c as usize].as_child.n;
+        let mode = self.hist.get(c as usize).map_or(0, |h| h.1);
+        total >= 4.0 && f64::from(mode) / total >= 0.75
     }
 
     /// The action of a GEN under AB-MCTS-M.

@@ -154,6 +154,9 @@ pub struct Search {
     pub(crate) stack: Vec<StackState>,
     /// Per node, standard MCTS only (else empty).
     pub(crate) uct: Vec<Uct>,
+    /// Per node, AB-MCTS-M only (else empty): its subtree's scores rounded to 0.01, counted,
+    /// and the largest count (for treequest's pruning rule).
+    pub(crate) hist: Vec<(std::collections::HashMap<u8, u32>, u32)>,
 }
 
 impl Search {
@@ -177,6 +180,7 @@ impl Search {
                 .collect(),
             stack: Vec::new(),
             uct: Vec::new(),
+            hist: Vec::new(),
             config,
         };
         let root = s.new_node(NO_PARENT, 0, 0, f64::NAN, Payload::None);
@@ -193,6 +197,9 @@ impl Search {
                 pairs: vec![[Stats::default(); 2]; n_actions].into_boxed_slice(),
                 action_post: vec![Stats::default(); n_actions].into_boxed_slice(),
             });
+        }
+        if self.config.algorithm == Algorithm::AbMctsM {
+            self.hist.push(Default::default());
         }
         if self.config.algorithm == Algorithm::StandardMcts {
             self.uct.push(Uct {
@@ -370,7 +377,11 @@ impl Search {
         self.push_node(node);
         self.nodes[parent as usize].children.push(new_id);
         match self.config.algorithm {
-            Algorithm::AbMctsA | Algorithm::AbMctsM => self.ab_backpropagate(new_id, score),
+            Algorithm::AbMctsA => self.ab_backpropagate(new_id, score),
+            Algorithm::AbMctsM => {
+                self.ab_backpropagate(new_id, score);
+                self.count_score(new_id, score);
+            }
             Algorithm::StandardMcts => self.uct_backpropagate(new_id, score),
             Algorithm::BestFirst => self.frontier.push(Ranked {
                 score,
@@ -448,6 +459,21 @@ impl Search {
         ids.into_iter()
             .filter_map(|(_, id)| self.node(id.0).ok())
             .collect()
+    }
+
+    /// AB-MCTS-M: counts `score` (rounded to 0.01) in the histograms of `id` and its
+    /// ancestors.
+    pub(crate) fn count_score(&mut self, id: u32, score: f64) {
+        let bucket = (score * 100.0).round().clamp(0.0, 100.0) as u8;
+        let mut cur = id;
+        while cur != NO_PARENT {
+            if let Some((h, mode)) = self.hist.get_mut(cur as usize) {
+                let c = h.entry(bucket).or_insert(0);
+                *c += 1;
+                *mode = (*mode).max(*c);
+            }
+            cur = self.nodes[cur as usize].parent;
+        }
     }
 
     /// `virtual_loss`: counts (or uncounts) a pending expansion of node `p` on its path.

@@ -304,7 +304,11 @@ impl Search {
         for a in 0..n_actions {
             s.action_global[a] = r.stats("action statistics")?;
         }
-        // Pending counts are derived, not stored.
+        // Score histograms (AB-MCTS-M) and pending counts are derived, not stored.
+        for id in 1..s.nodes.len() {
+            let score = s.nodes[id].score;
+            s.count_score(id as u32, score);
+        }
         let pending: Vec<u32> = s
             .trials
             .iter()

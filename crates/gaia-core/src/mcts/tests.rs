@@ -460,3 +460,32 @@ fn ab_mcts_m_searches_and_persists() {
         repeated / 8.0
     );
 }
+
+#[test]
+fn ab_mcts_m_prunes_a_subtree_that_repeats_one_score() {
+    let mut s = search(r#", "algorithm": "ab_mcts_m""#);
+    // root -> a (0.9) with 4 refinements all 0.9: a's subtree is 5 scores of 0.90.
+    let t = force(&mut s, 0);
+    let a = s.tell(t, 0.9, Payload::None).unwrap();
+    for _ in 0..4 {
+        let t = force(&mut s, a);
+        s.tell(t, 0.9, Payload::None).unwrap();
+    }
+    // root -> b (0.3), a fresh child.
+    let t = force(&mut s, 0);
+    let b = s.tell(t, 0.3, Payload::None).unwrap();
+    assert!(s.prunable(a) && !s.prunable(b));
+    assert_eq!(s.hist[0].1, 5, "the root's histogram counts the five 0.90s");
+    // a draws far better than b, but is pruned: selection never enters a.
+    for _ in 0..50 {
+        let t = s.ask(1).unwrap()[0];
+        assert!(
+            t.node == 0 || t.node == b || s.nodes[t.node as usize].parent == b,
+            "{t:?}"
+        );
+        s.abandon(t.id).unwrap();
+    }
+    // The histograms are rebuilt on load.
+    let copy = Search::load(&s.save()).unwrap();
+    assert_eq!(copy.hist[a as usize], s.hist[a as usize]);
+}
