@@ -5,19 +5,14 @@ import json
 import sys
 
 
-def c_str(s):
-    if s is None:
-        return "NULL"
-    return json.dumps(s, ensure_ascii=True)  # a JSON string literal is a valid C literal here
+from cgen import c_str, write_header
 
 
 def main(src, dst):
     data = json.load(open(src, encoding="utf-8"))
     assert data["format"] == "gaia.vectors.bandit", data["format"]
-    out = ["/* GENERATED from tests/vectors/bandit.json by gen_vectors.py. DO NOT EDIT. */",
-           "#include \"vector_types.h\""]
     cases = []
-    for n, case in enumerate(data["cases"]):
+    for case in data["cases"]:
         rows = []
         for step in case["steps"]:
             op = step["op"]
@@ -29,12 +24,10 @@ def main(src, dst):
             rows.append("  {%s, %s, %s, %s, %d}" % (
                 c_str(op), c_str(step.get("arm")), repr(float(step.get("reward", 0.0))),
                 c_str(expect), step.get("code", 0)))
-        out.append("static const vector_step case%d_steps[] = {\n%s\n};" % (n, ",\n".join(rows)))
-        cases.append("  {%s, %s, case%d_steps, %d}" % (
-            c_str(case["name"]), c_str(json.dumps(case["config"], separators=(",", ":"))), n, len(rows)))
-    out.append("static const vector_case vector_cases[] = {\n%s\n};" % ",\n".join(cases))
-    out.append("static const size_t vector_case_count = %d;" % len(cases))
-    open(dst, "w", encoding="utf-8").write("\n".join(out) + "\n")
+        cases.append((case["name"], case["config"], rows))
+    write_header(dst, ["/* GENERATED from tests/vectors/bandit.json by gen_vectors.py. DO NOT EDIT. */",
+                       "#include \"vector_types.h\""],
+                 ("vector_step", "vector_case", "case", "vector_cases"), cases)
 
 
 if __name__ == "__main__":
