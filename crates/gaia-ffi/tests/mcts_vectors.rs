@@ -5,24 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::PathBuf;
+mod common;
+
+use std::ffi::CString;
 use std::ptr;
 
+use common::{assert_status, code_of, sync_vectors, take};
 use gaia::mcts::*;
-use gaia::status::{gaia_last_error, gaia_status, gaia_status_name};
+use gaia::status::gaia_status;
 use gaia_core::mcts::{Payload, Search};
 use serde_json::{json, Value};
-
-fn path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/mcts_ab.json")
-}
-
-fn code_of(e: &gaia_core::mcts::Error) -> (String, i32) {
-    let status = gaia_status::from(e.kind());
-    let name = unsafe { CStr::from_ptr(gaia_status_name(status as i32)) };
-    (name.to_str().unwrap().to_owned(), status as i32)
-}
 
 /// A deterministic score in [0, 1] for an answer from `node` in trial `id`.
 fn score(id: u64, node: u32) -> f64 {
@@ -123,7 +115,7 @@ fn generate() -> Value {
                     match s.tell(trial, sc, Payload::None) {
                         Ok(node) => steps.push(json!({"op": "tell", "trial": trial, "score": sc, "payload": null, "expect": node})),
                         Err(e) => {
-                            let (err, code) = code_of(&e);
+                            let (err, code) = code_of(e.kind());
                             steps.push(json!({"op": "tell", "trial": trial, "score": sc, "payload": null, "error": err, "code": code}));
                         }
                     }
@@ -131,7 +123,7 @@ fn generate() -> Value {
                 let t = s.ask(1).unwrap()[0];
                 steps.push(json!({"op": "ask", "n": 1, "expect": [[t.id, t.node, s.config().actions[t.action as usize]]]}));
                 let e = s.tell(t.id, 1.5, Payload::None).unwrap_err();
-                let (err, code) = code_of(&e);
+                let (err, code) = code_of(e.kind());
                 steps.push(json!({"op": "tell", "trial": t.id, "score": 1.5, "payload": null, "error": err, "code": code}));
                 let node = s.tell(t.id, 1.0, Payload::None).unwrap();
                 steps.push(json!({"op": "tell", "trial": t.id, "score": 1.0, "payload": null, "expect": node}));
@@ -147,12 +139,6 @@ fn generate() -> Value {
         cases.push(json!({"name": name, "config": config, "steps": steps}));
     }
     json!({"format": "gaia.vectors.mcts", "version": 1, "cases": cases})
-}
-
-unsafe fn take(s: *mut c_char) -> String {
-    let out = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
-    unsafe { gaia::gaia_string_free(s) };
-    out
 }
 
 fn replay(case: &Value) {
@@ -237,11 +223,7 @@ fn replay(case: &Value) {
                 }
                 op => panic!("unknown op {op}"),
             };
-            let want = step.get("code").and_then(Value::as_i64).unwrap_or(0);
-            let err = CStr::from_ptr(gaia_last_error())
-                .to_string_lossy()
-                .into_owned();
-            assert_eq!(status as i64, want, "{at}: {err}");
+            assert_status(status, step, &at);
         }
         gaia_mcts_free(m);
     }
@@ -250,12 +232,7 @@ fn replay(case: &Value) {
 #[test]
 fn shared_mcts_vectors_replay_through_the_c_abi() {
     let fresh = generate();
-    if std::env::var_os("GAIA_WRITE_VECTORS").is_some() {
-        std::fs::write(path(), serde_json::to_string_pretty(&fresh).unwrap() + "\n").unwrap();
-    }
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(path()).expect("mcts_ab.json missing"))
-            .unwrap();
+    let stored = sync_vectors("mcts_ab.json", &fresh);
     for case in stored["cases"].as_array().unwrap() {
         replay(case);
     }

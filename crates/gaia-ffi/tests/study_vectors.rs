@@ -4,24 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::PathBuf;
+mod common;
+
 use std::ptr;
 
-use gaia::status::{gaia_last_error, gaia_status, gaia_status_name};
+use common::{assert_status, code_of, cstr, sync_vectors, take};
+use gaia::status::gaia_status;
 use gaia::study::*;
 use gaia_core::tune::{Study, TrialState};
 use serde_json::{json, Map, Value};
-
-fn path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/tune_study.json")
-}
-
-fn code_of(e: &gaia_core::tune::Error) -> (String, i32) {
-    let status = gaia_status::from(e.kind());
-    let name = unsafe { CStr::from_ptr(gaia_status_name(status as i32)) };
-    (name.to_str().unwrap().to_owned(), status as i32)
-}
 
 fn objective(p: &Map<String, Value>) -> f64 {
     let x = p.get("x").and_then(Value::as_f64).unwrap_or(0.0);
@@ -122,17 +113,17 @@ fn generate() -> Value {
                 steps.push(json!({"op": "save_load"}));
                 s = Study::load_json(&s.save_json()).unwrap();
                 let e = s.tell(a.id, 1.0, TrialState::Complete).unwrap_err();
-                let (err, code) = code_of(&e);
+                let (err, code) = code_of(e.kind());
                 steps.push(json!({"op": "tell", "id": a.id, "value": 1.0, "state": "complete", "error": err, "code": code}));
                 let e = s.tell(999, 1.0, TrialState::Complete).unwrap_err();
-                let (err, code) = code_of(&e);
+                let (err, code) = code_of(e.kind());
                 steps.push(json!({"op": "tell", "id": 999, "value": 1.0, "state": "complete", "error": err, "code": code}));
             }
             if let Some((id, v)) = pending.take() {
                 if constrained {
                     // Told by name: a missing constraint is refused first.
                     let e = s.parse_constraints(id, "{}").unwrap_err();
-                    let (err, code) = code_of(&e);
+                    let (err, code) = code_of(e.kind());
                     steps.push(
                         json!({"op": "tell", "id": id, "value": v, "state": "complete",
                                       "constraints": {}, "error": err, "code": code}),
@@ -169,16 +160,6 @@ fn generate() -> Value {
         cases.push(json!({"name": name, "config": config, "steps": steps}));
     }
     json!({"format": "gaia.vectors.study", "version": 1, "cases": cases})
-}
-
-fn cstr(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-unsafe fn take(s: *mut c_char) -> String {
-    let out = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
-    unsafe { gaia::gaia_string_free(s) };
-    out
 }
 
 fn state_code(s: &str) -> i32 {
@@ -252,11 +233,7 @@ fn replay(case: &Value) {
                 }
                 op => panic!("unknown op {op}"),
             };
-            let want = step.get("code").and_then(Value::as_i64).unwrap_or(0);
-            let err = CStr::from_ptr(gaia_last_error())
-                .to_string_lossy()
-                .into_owned();
-            assert_eq!(status as i64, want, "{at}: {err}");
+            assert_status(status, step, &at);
         }
         gaia_study_free(s);
     }
@@ -265,12 +242,7 @@ fn replay(case: &Value) {
 #[test]
 fn shared_study_vectors_replay_through_the_c_abi() {
     let fresh = generate();
-    if std::env::var_os("GAIA_WRITE_VECTORS").is_some() {
-        std::fs::write(path(), serde_json::to_string_pretty(&fresh).unwrap() + "\n").unwrap();
-    }
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(path()).expect("tune_study.json missing"))
-            .unwrap();
+    let stored = sync_vectors("tune_study.json", &fresh);
     for case in stored["cases"].as_array().unwrap() {
         replay(case);
     }

@@ -6,19 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::PathBuf;
+mod common;
+
 use std::ptr;
 
+use common::{code_of, cstr, last_error, sync_vectors, take};
 use gaia::bandit::*;
-use gaia::status::{gaia_last_error, gaia_status, gaia_status_name};
+use gaia::status::gaia_status;
 use gaia_core::stats::{Normal, Rng};
 use gaia_core::tune::Bandit;
 use serde_json::{json, Value};
-
-fn vectors_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/bandit.json")
-}
 
 // ---------------------------------------------------------------- generation (gaia-core)
 
@@ -40,10 +37,9 @@ impl Recorder {
             Ok(Some(expect)) => step["expect"] = expect,
             Ok(None) => {}
             Err(e) => {
-                let status = gaia_status::from(e.kind());
-                let name = unsafe { CStr::from_ptr(gaia_status_name(status as i32)) };
-                step["error"] = json!(name.to_str().unwrap());
-                step["code"] = json!(status as i32);
+                let (name, code) = code_of(e.kind());
+                step["error"] = json!(name);
+                step["code"] = json!(code);
             }
         }
         self.steps.push(step);
@@ -205,23 +201,6 @@ fn generate() -> Value {
 
 // ---------------------------------------------------------------- replay (the C ABI)
 
-fn cstr(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-unsafe fn take(s: *mut c_char) -> String {
-    let out = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
-    unsafe { gaia::gaia_string_free(s) };
-    out
-}
-
-fn last_error() -> String {
-    unsafe { CStr::from_ptr(gaia_last_error()) }
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn replay(case: &Value) {
     let name = case["name"].as_str().unwrap();
     let config = cstr(&case["config"].to_string());
@@ -310,14 +289,8 @@ fn replay(case: &Value) {
 
 #[test]
 fn shared_bandit_vectors_replay_through_the_c_abi() {
-    let path = vectors_path();
     let fresh = generate();
-    if std::env::var_os("GAIA_WRITE_VECTORS").is_some() {
-        let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
-        std::fs::write(&path, text).unwrap();
-    }
-    let text = std::fs::read_to_string(&path).expect("tests/vectors/bandit.json is missing");
-    let stored: Value = serde_json::from_str(&text).unwrap();
+    let stored = sync_vectors("bandit.json", &fresh);
     assert_eq!(stored["format"], "gaia.vectors.bandit");
     let cases = stored["cases"].as_array().unwrap();
     assert!(cases.len() >= 4);
