@@ -53,6 +53,10 @@ pub enum Error {
     #[cfg(feature = "mcts")]
     #[error(transparent)]
     Mcts(#[from] crate::mcts::Error),
+    /// An error of the infer engine.
+    #[cfg(feature = "infer")]
+    #[error(transparent)]
+    Infer(#[from] crate::infer::Error),
 }
 
 impl Error {
@@ -65,6 +69,8 @@ impl Error {
             Error::Tune(e) => e.kind(),
             #[cfg(feature = "mcts")]
             Error::Mcts(e) => e.kind(),
+            #[cfg(feature = "infer")]
+            Error::Infer(e) => e.kind(),
         }
     }
 }

@@ -7,11 +7,14 @@
 //! * [`stats`]: the seeded, portable RNG and the distributions every engine samples from.
 //! * [`tune`]: parameter optimisation: bandits, ask/tell studies (TPE, Sobol, grid).
 //! * [`mcts`]: AB-MCTS tree search over LLM answers, ask/tell.
+//! * [`infer`]: sentence embeddings (BERT, as sentence-transformers) and vector search.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod checksum;
 pub mod error;
+#[cfg(feature = "infer")]
+pub mod infer;
 #[cfg(feature = "mcts")]
 pub mod mcts;
 pub mod stats;

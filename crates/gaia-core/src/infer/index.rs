@@ -1,0 +1,687 @@
+//! An in-memory vector index: exact top-k search by cosine or dot product over `f32`,
+//! `f16` or `int8` rows (the compressed ones scanned first, then the best candidates
+//! rescored exactly), batch queries as matrix products, and a checksummed file format.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+
+use gaia_kernels::{dot, dot_f16, dot_i8, matmul, MatMut, MatRef};
+use serde::{Deserialize, Serialize};
+
+use super::similarity::normalize;
+use super::Error;
+use crate::checksum::crc32;
+
+/// The index file format version this library writes (and the newest it reads).
+pub const INDEX_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"GAIAVIDX";
+
+/// Similarity used for ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Cosine similarity (vectors are normalised when added; queries when searched).
+    Cosine,
+    /// Dot product of the vectors as given.
+    Dot,
+}
+
+/// How rows are stored for the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// 4 bytes per dimension, exact.
+    F32,
+    /// 2 bytes per dimension (IEEE half).
+    F16,
+    /// 1 byte per dimension plus a scale per row (symmetric per-row quantisation).
+    Int8,
+}
+
+/// Options of a new [`Index`]; JSON `{"dim": 384, "metric": "cosine", "storage": "int8",
+/// "rescore": true, "oversample": 4}` through the C ABI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexOptions {
+    /// Vector dimension (1 to 65,536).
+    pub dim: usize,
+    /// Ranking similarity (default cosine).
+    pub metric: Metric,
+    /// Row storage (default f32).
+    pub storage: Storage,
+    /// With f16/int8 storage: keep the f32 rows too and rescore the best `k * oversample`
+    /// candidates exactly (default true). Without, scores are the compressed ones.
+    pub rescore: bool,
+    /// Candidates per wanted result when rescoring (1 to 64, default 4).
+    pub oversample: usize,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            dim: 0,
+            metric: Metric::Cosine,
+            storage: Storage::F32,
+            rescore: true,
+            oversample: 4,
+        }
+    }
+}
+
+impl IndexOptions {
+    /// Parses options from JSON.
+    pub fn from_json(text: &str) -> Result<IndexOptions, Error> {
+        let o: IndexOptions = serde_json::from_str(text).map_err(|e| Error::Options {
+            field: "index options",
+            reason: e.to_string(),
+        })?;
+        o.validate()?;
+        Ok(o)
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if !(1..=65_536).contains(&self.dim) {
+            return Err(Error::Options {
+                field: "dim",
+                reason: format!("{} is outside 1..=65536", self.dim),
+            });
+        }
+        if !(1..=64).contains(&self.oversample) {
+            return Err(Error::Options {
+                field: "oversample",
+                reason: format!("{} is outside 1..=64", self.oversample),
+            });
+        }
+        Ok(())
+    }
+
+    fn keeps_f32(&self) -> bool {
+        self.storage == Storage::F32 || self.rescore
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Hit {
+    /// The vector's id.
+    pub id: u64,
+    /// Its similarity to the query.
+    pub score: f32,
+}
+
+/// A vector index. Searches take `&self`: share it across threads behind an `RwLock`
+/// (or `Arc` when it no longer changes).
+#[derive(Debug, Clone)]
+pub struct Index {
+    opts: IndexOptions,
+    ids: Vec<u64>,
+    pos: HashMap<u64, usize>,
+    full: Vec<f32>,
+    half: Vec<u16>,
+    quant: Vec<i8>,
+    scales: Vec<f32>,
+}
+
+/// A candidate in the top-k heap: ordered so the heap's top is the *worst* kept result.
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    score: f32,
+    row: usize,
+    id: u64,
+}
+
+impl PartialEq for Cand {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cand {
+    /// Better = higher score, then lower id; the heap keeps the worst on top.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.score.total_cmp(&self.score).then(self.id.cmp(&o.id))
+    }
+}
+
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Cand>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+    #[inline]
+    fn push(&mut self, c: Cand) {
+        if self.heap.len() < self.k {
+            self.heap.push(c);
+        } else if let Some(worst) = self.heap.peek() {
+            if c < *worst {
+                self.heap.pop();
+                self.heap.push(c);
+            }
+        }
+    }
+    fn sorted(self) -> Vec<Cand> {
+        let mut v = self.heap.into_vec();
+        v.sort();
+        v
+    }
+}
+
+fn f32_to_f16(x: f32) -> u16 {
+    half::f16::from_f32(x).to_bits()
+}
+
+fn quantize(v: &[f32], out: &mut Vec<i8>) -> f32 {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    out.extend(
+        v.iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+    );
+    scale
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new(opts: IndexOptions) -> Result<Index, Error> {
+        opts.validate()?;
+        Ok(Index {
+            opts,
+            ids: Vec::new(),
+            pos: HashMap::new(),
+            full: Vec::new(),
+            half: Vec::new(),
+            quant: Vec::new(),
+            scales: Vec::new(),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &IndexOptions {
+        &self.opts
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.opts.dim
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the index holds no vector.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether `id` is in the index.
+    pub fn contains(&self, id: u64) -> bool {
+        self.pos.contains_key(&id)
+    }
+
+    fn check_vectors(&self, what: &'static str, v: &[f32], count: usize) -> Result<(), Error> {
+        let dim = self.opts.dim;
+        if v.len() != count * dim {
+            return Err(Error::Dimension {
+                what,
+                expected: dim,
+                got: v.len().checked_div(count).unwrap_or(v.len()),
+            });
+        }
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "{what}: vector {} holds a non-finite value (element {})",
+                i / dim,
+                i % dim
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds `ids.len()` vectors (`vectors` holds them row after row). All or nothing: an
+    /// id already present or repeated, a wrong length or a NaN changes nothing.
+    pub fn add(&mut self, ids: &[u64], vectors: &[f32]) -> Result<(), Error> {
+        self.check_vectors("add", vectors, ids.len())?;
+        let mut seen = HashSet::with_capacity(ids.len());
+        for &id in ids {
+            if self.pos.contains_key(&id) || !seen.insert(id) {
+                return Err(Error::Id {
+                    id,
+                    problem: "is already in the index",
+                });
+            }
+        }
+        let dim = self.opts.dim;
+        let mut row = vec![0.0; dim];
+        for (k, &id) in ids.iter().enumerate() {
+            row.copy_from_slice(&vectors[k * dim..(k + 1) * dim]);
+            if self.opts.metric == Metric::Cosine {
+                normalize(&mut row);
+            }
+            if self.opts.keeps_f32() {
+                self.full.extend_from_slice(&row);
+            }
+            match self.opts.storage {
+                Storage::F32 => {}
+                Storage::F16 => self.half.extend(row.iter().map(|&x| f32_to_f16(x))),
+                Storage::Int8 => {
+                    let s = quantize(&row, &mut self.quant);
+                    self.scales.push(s);
+                }
+            }
+            self.pos.insert(id, self.ids.len());
+            self.ids.push(id);
+        }
+        Ok(())
+    }
+
+    /// Removes vectors by id; all or nothing (an unknown id changes nothing). The last row
+    /// moves into each freed slot.
+    pub fn remove(&mut self, ids: &[u64]) -> Result<(), Error> {
+        let mut seen = HashSet::with_capacity(ids.len());
+        for &id in ids {
+            if !self.pos.contains_key(&id) || !seen.insert(id) {
+                return Err(Error::Id {
+                    id,
+                    problem: "is not in the index",
+                });
+            }
+        }
+        let dim = self.opts.dim;
+        for &id in ids {
+            let Some(r) = self.pos.remove(&id) else {
+                continue;
+            };
+            let last = self.ids.len() - 1;
+            fn move_row<T: Copy>(v: &mut Vec<T>, r: usize, last: usize, w: usize) {
+                if v.is_empty() {
+                    return;
+                }
+                if r != last {
+                    v.copy_within(last * w..(last + 1) * w, r * w);
+                }
+                v.truncate(last * w);
+            }
+            move_row(&mut self.full, r, last, dim);
+            move_row(&mut self.half, r, last, dim);
+            move_row(&mut self.quant, r, last, dim);
+            move_row(&mut self.scales, r, last, 1);
+            self.ids.swap_remove(r);
+            if r != last {
+                self.pos.insert(self.ids[r], r);
+            }
+        }
+        Ok(())
+    }
+
+    fn prepared_query(&self, q: &[f32]) -> Vec<f32> {
+        let mut q = q.to_vec();
+        if self.opts.metric == Metric::Cosine {
+            normalize(&mut q);
+        }
+        q
+    }
+
+    /// The `k` most similar vectors to `query`, best first (ties by lower id).
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>, Error> {
+        self.check_vectors("query", query, 1)?;
+        if k == 0 {
+            return Err(Error::InvalidArgument(
+                "search: k must be at least 1".into(),
+            ));
+        }
+        let q = self.prepared_query(query);
+        Ok(self.search_prepared(&q, k))
+    }
+
+    fn search_prepared(&self, q: &[f32], k: usize) -> Vec<Hit> {
+        let dim = self.opts.dim;
+        let n = self.ids.len();
+        let exact = |row: usize| dot(q, &self.full[row * dim..(row + 1) * dim]);
+        let wanted = if self.opts.storage != Storage::F32 && self.opts.rescore {
+            k.saturating_mul(self.opts.oversample)
+        } else {
+            k
+        };
+        let mut top = TopK::new(wanted.min(n.max(1)));
+        match self.opts.storage {
+            Storage::F32 => {
+                for (row, v) in self.full.chunks_exact(dim).enumerate() {
+                    top.push(Cand {
+                        score: dot(q, v),
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+            Storage::F16 => {
+                for (row, v) in self.half.chunks_exact(dim).enumerate() {
+                    top.push(Cand {
+                        score: dot_f16(q, v),
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+            Storage::Int8 => {
+                let mut qq = Vec::with_capacity(dim);
+                let qs = quantize(q, &mut qq);
+                for (row, v) in self.quant.chunks_exact(dim).enumerate() {
+                    let s = dot_i8(&qq, v) as f32 * qs * self.scales[row];
+                    top.push(Cand {
+                        score: s,
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+        }
+        let cands = top.sorted();
+        let cands = if wanted != k {
+            let mut re = TopK::new(k);
+            for c in cands {
+                re.push(Cand {
+                    score: exact(c.row),
+                    ..c
+                });
+            }
+            re.sorted()
+        } else {
+            cands
+        };
+        cands
+            .into_iter()
+            .take(k)
+            .map(|c| Hit {
+                id: c.id,
+                score: c.score,
+            })
+            .collect()
+    }
+
+    /// Top-`k` for each of `queries.len() / dim` queries. With f32 rows the scores come
+    /// from matrix products over blocks of rows, much faster than one query at a time.
+    pub fn search_batch(&self, queries: &[f32], k: usize) -> Result<Vec<Vec<Hit>>, Error> {
+        let dim = self.opts.dim;
+        if queries.is_empty() || !queries.len().is_multiple_of(dim) {
+            return Err(Error::Dimension {
+                what: "queries",
+                expected: dim,
+                got: queries.len() % dim,
+            });
+        }
+        let nq = queries.len() / dim;
+        self.check_vectors("queries", queries, nq)?;
+        if k == 0 {
+            return Err(Error::InvalidArgument(
+                "search: k must be at least 1".into(),
+            ));
+        }
+        let mut qs = Vec::with_capacity(queries.len());
+        for q in queries.chunks_exact(dim) {
+            qs.extend(self.prepared_query(q));
+        }
+        if self.opts.storage != Storage::F32 || nq < 4 {
+            return Ok(qs
+                .chunks_exact(dim)
+                .map(|q| self.search_prepared(q, k))
+                .collect());
+        }
+        let n = self.ids.len();
+        let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k.min(n.max(1)))).collect();
+        const BLOCK: usize = 1024;
+        let mut scores = vec![0.0f32; nq * BLOCK];
+        let mut start = 0;
+        while start < n {
+            let rows = BLOCK.min(n - start);
+            let block = &self.full[start * dim..(start + rows) * dim];
+            let bt = MatRef {
+                data: block,
+                rows: dim,
+                cols: rows,
+                row_stride: 1,
+                col_stride: dim,
+            };
+            matmul(
+                MatMut {
+                    data: &mut scores[..nq * rows],
+                    rows: nq,
+                    cols: rows,
+                    row_stride: rows,
+                },
+                MatRef::row_major(&qs, nq, dim),
+                bt,
+                false,
+                1.0,
+            )
+            .map_err(|e| Error::Internal(e.to_string()))?;
+            for (qi, top) in tops.iter_mut().enumerate() {
+                for (j, &s) in scores[qi * rows..(qi + 1) * rows].iter().enumerate() {
+                    top.push(Cand {
+                        score: s,
+                        row: start + j,
+                        id: self.ids[start + j],
+                    });
+                }
+            }
+            start += rows;
+        }
+        Ok(tops
+            .into_iter()
+            .map(|t| {
+                t.sorted()
+                    .into_iter()
+                    .map(|c| Hit {
+                        id: c.id,
+                        score: c.score,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Writes the index to `path` atomically (a temporary file renamed over it).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let mut buf = Vec::with_capacity(64 + self.ids.len() * (8 + self.opts.dim * 4));
+        buf.extend_from_slice(MAGIC);
+        buf.extend_from_slice(&INDEX_VERSION.to_le_bytes());
+        buf.extend_from_slice(&(self.opts.dim as u32).to_le_bytes());
+        buf.push(match self.opts.metric {
+            Metric::Cosine => 0,
+            Metric::Dot => 1,
+        });
+        buf.push(match self.opts.storage {
+            Storage::F32 => 0,
+            Storage::F16 => 1,
+            Storage::Int8 => 2,
+        });
+        buf.push(self.opts.rescore as u8);
+        buf.push(0);
+        buf.extend_from_slice(&(self.opts.oversample as u32).to_le_bytes());
+        buf.extend_from_slice(&(self.ids.len() as u64).to_le_bytes());
+        for id in &self.ids {
+            buf.extend_from_slice(&id.to_le_bytes());
+        }
+        for x in &self.full {
+            buf.extend_from_slice(&x.to_le_bytes());
+        }
+        for x in &self.half {
+            buf.extend_from_slice(&x.to_le_bytes());
+        }
+        buf.extend(self.quant.iter().map(|&x| x as u8));
+        for x in &self.scales {
+            buf.extend_from_slice(&x.to_le_bytes());
+        }
+        let crc = crc32(&buf);
+        buf.extend_from_slice(&crc.to_le_bytes());
+
+        let io = |op: &'static str, source: std::io::Error| Error::Io {
+            path: path.display().to_string(),
+            op,
+            source,
+        };
+        let tmp = path.with_extension("gaia-tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
+        f.write_all(&buf).map_err(|e| io("write", e))?;
+        f.sync_all().map_err(|e| io("fsync", e))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| io("rename", e))
+    }
+
+    /// Reads an index file; `expected_dim` (when given) must match the file's dimension.
+    pub fn load(path: impl AsRef<Path>, expected_dim: Option<usize>) -> Result<Index, Error> {
+        let path = path.as_ref();
+        let p = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::MissingFile {
+                path: p.clone(),
+                hint: " (the index file)",
+            },
+            _ => Error::Io {
+                path: p.clone(),
+                op: "read",
+                source,
+            },
+        })?;
+        let bad = |reason: &str| Error::IndexFile {
+            path: p.clone(),
+            reason: reason.to_string(),
+        };
+        if bytes.len() < 36 || &bytes[..8] != MAGIC {
+            return Err(bad("not a Gaia index file (bad magic or too short)"));
+        }
+        let u32_at =
+            |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let version = u32_at(8);
+        if version > INDEX_VERSION || version == 0 {
+            return Err(Error::IndexVersion {
+                path: p.clone(),
+                found: version,
+                supported: INDEX_VERSION,
+            });
+        }
+        let body = bytes.len() - 4;
+        if crc32(&bytes[..body]) != u32_at(body) {
+            return Err(bad("checksum mismatch (truncated or modified)"));
+        }
+        let dim = u32_at(12) as usize;
+        let metric = match bytes[16] {
+            0 => Metric::Cosine,
+            1 => Metric::Dot,
+            _ => return Err(bad("unknown metric")),
+        };
+        let storage = match bytes[17] {
+            0 => Storage::F32,
+            1 => Storage::F16,
+            2 => Storage::Int8,
+            _ => return Err(bad("unknown storage")),
+        };
+        let opts = IndexOptions {
+            dim,
+            metric,
+            storage,
+            rescore: bytes[18] != 0,
+            oversample: u32_at(20) as usize,
+        };
+        opts.validate().map_err(|e| bad(&e.to_string()))?;
+        if let Some(want) = expected_dim {
+            if want != dim {
+                return Err(Error::Dimension {
+                    what: "index file",
+                    expected: want,
+                    got: dim,
+                });
+            }
+        }
+        let count = u64::from_le_bytes(bytes[24..32].try_into().map_err(|_| bad("header"))?);
+        let count = usize::try_from(count).map_err(|_| bad("count too large"))?;
+        let row = |w: usize| count.checked_mul(dim).and_then(|x| x.checked_mul(w));
+        let sizes = [
+            count.checked_mul(8),
+            if opts.keeps_f32() { row(4) } else { Some(0) },
+            if storage == Storage::F16 {
+                row(2)
+            } else {
+                Some(0)
+            },
+            if storage == Storage::Int8 {
+                row(1)
+            } else {
+                Some(0)
+            },
+            if storage == Storage::Int8 {
+                count.checked_mul(4)
+            } else {
+                Some(0)
+            },
+        ];
+        let mut total = 32usize;
+        for s in sizes {
+            total = s
+                .and_then(|s| total.checked_add(s))
+                .ok_or_else(|| bad("sizes overflow"))?;
+        }
+        if total != body {
+            return Err(bad(&format!(
+                "{} bytes of data where the header implies {}",
+                body, total
+            )));
+        }
+        let mut idx = Index::new(opts)?;
+        let mut o = 32;
+        for _ in 0..count {
+            let id = u64::from_le_bytes(bytes[o..o + 8].try_into().map_err(|_| bad("ids"))?);
+            if idx.pos.insert(id, idx.ids.len()).is_some() {
+                return Err(bad(&format!("id {id} appears twice")));
+            }
+            idx.ids.push(id);
+            o += 8;
+        }
+        let take = |o: &mut usize, n: usize| -> &[u8] {
+            let s = &bytes[*o..*o + n];
+            *o += n;
+            s
+        };
+        if let Some(n) = sizes[1] {
+            idx.full = take(&mut o, n)
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+        }
+        if let Some(n) = sizes[2] {
+            idx.half = take(&mut o, n)
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+        }
+        if let Some(n) = sizes[3] {
+            idx.quant = take(&mut o, n).iter().map(|&b| b as i8).collect();
+        }
+        if let Some(n) = sizes[4] {
+            idx.scales = take(&mut o, n)
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+        }
+        if idx.full.iter().chain(&idx.scales).any(|x| !x.is_finite()) {
+            return Err(bad("non-finite values"));
+        }
+        Ok(idx)
+    }
+}
