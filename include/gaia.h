@@ -37,6 +37,22 @@
 
 
 /**
+ * `gaia_embedder_embed` flag: L2-normalise every vector (what sentence-transformers
+ * returns for models ending in a Normalize module, such as all-MiniLM-L6-v2).
+ */
+#define GAIA_EMBED_NORMALIZE 1
+
+/**
+ * `gaia_similarity` metric: cosine similarity.
+ */
+#define GAIA_SIMILARITY_COSINE 0
+
+/**
+ * `gaia_similarity` metric: dot product.
+ */
+#define GAIA_SIMILARITY_DOT 1
+
+/**
  * Severity of a log record. `GAIA_LOG_OFF` as the maximum level disables logging.
  */
 enum gaia_log_level
@@ -189,6 +205,23 @@ typedef int32_t gaia_trial_state;
  * serialised by an internal lock (`choose` advances the shared random generator).
  */
 typedef struct gaia_bandit gaia_bandit;
+
+/**
+ * A loaded sentence-embedding model. Created by `gaia_embedder_open`, freed by
+ * `gaia_embedder_free`.
+ *
+ * Thread safety: one handle serves any number of threads at once, without a lock.
+ */
+typedef struct gaia_embedder gaia_embedder;
+
+/**
+ * An in-memory vector index. Created by `gaia_index_new` or `gaia_index_load`, freed by
+ * `gaia_index_free`.
+ *
+ * Thread safety: searches run concurrently; `add` and `remove` take the handle
+ * exclusively (internally locked).
+ */
+typedef struct gaia_index gaia_index;
 
 /**
  * A tree search over LLM answers. Created by `gaia_mcts_new` or `gaia_mcts_load`, freed
@@ -387,6 +420,134 @@ gaia_status gaia_bandit_save(const gaia_bandit *bandit, char **out_json);
  * caller, to be freed with `gaia_bandit_free`.
  */
 gaia_status gaia_bandit_load(const char *saved_json, gaia_bandit **out);
+
+/**
+ * Opens the sentence-transformers model in the folder `model_dir` (`config.json`,
+ * `tokenizer.json`, `model.safetensors`, optional `1_Pooling/config.json`,
+ * `sentence_bert_config.json`, `modules.json`; BERT-family encoders). `options_json` may
+ * be NULL or `{"threads": 1, "max_tokens_per_batch": 8192, "max_length": 256, "cache": true}`.
+ * The process keeps each loaded model in a cache keyed by folder, so opening the same
+ * model again (another request of a PHP-FPM worker) costs microseconds.
+ *
+ * Errors: `GAIA_ERR_NOT_FOUND` (folder or file missing, named), `GAIA_ERR_CORRUPT_STATE`
+ * (a damaged file), `GAIA_ERR_INVALID_CONFIG` (unsupported architecture, bad option),
+ * `GAIA_ERR_INVALID_JSON`. Ownership: `*out` is the caller's, freed with
+ * `gaia_embedder_free`.
+ */
+gaia_status gaia_embedder_open(const char *model_dir, const char *options_json, gaia_embedder **out);
+
+/**
+ * Frees an embedder (the cached model stays for the next open; see
+ * `gaia_embedder_cache_clear`). NULL is a no-op.
+ */
+void gaia_embedder_free(gaia_embedder *embedder);
+
+/**
+ * Drops every model the process-wide cache holds (open handles keep theirs); returns how
+ * many were dropped. Thread safety: safe from any thread.
+ */
+size_t gaia_embedder_cache_clear(void);
+
+/**
+ * Writes the embedding dimension (384 for all-MiniLM-L6-v2) to `*out_dim`.
+ */
+gaia_status gaia_embedder_dim(const gaia_embedder *embedder, size_t *out_dim);
+
+/**
+ * Facts about the model as JSON: `{"dim", "max_length", "pooling", "normalizes",
+ * "vocab_size", "layers", "threads", "path", "weights_sha256"}` (the hash is computed on
+ * the first call). Ownership: free `*out_json` with `gaia_string_free`.
+ */
+gaia_status gaia_embedder_info_json(const gaia_embedder *embedder, char **out_json);
+
+/**
+ * Embeds `count` texts (UTF-8; `lens[i]` bytes at `texts[i]`, NUL bytes allowed; or
+ * NUL-terminated strings when `lens` is NULL) into `out` (`out_len` floats, at least
+ * `count * dim`): row `i` is text `i`'s vector. `flags`: `GAIA_EMBED_NORMALIZE`. Texts
+ * longer than the model's max_length tokens are truncated (count them with
+ * `gaia_embedder_count_tokens` to chunk instead).
+ *
+ * Errors: `GAIA_ERR_INVALID_ARGUMENT` (zero texts, unknown flags),
+ * `GAIA_ERR_INVALID_UTF8` (naming the text), `GAIA_ERR_BUFFER_TOO_SMALL` (naming the size
+ * needed). On error nothing is written to `out`. Thread safety: concurrent calls on one
+ * handle are fine.
+ */
+gaia_status gaia_embedder_embed(const gaia_embedder *embedder, const char *const *texts, const size_t *lens, size_t count, uint32_t flags, float *out, size_t out_len);
+
+/**
+ * Writes each text's token count (`[CLS]`/`[SEP]` included, before truncation) to
+ * `out_counts[0..count]`. Texts as for `gaia_embedder_embed`.
+ */
+gaia_status gaia_embedder_count_tokens(const gaia_embedder *embedder, const char *const *texts, const size_t *lens, size_t count, size_t *out_counts);
+
+/**
+ * The token ids the encoder sees for one text (`len` bytes), truncated to max_length:
+ * written to `out_ids` (`capacity` ids), their number to `*out_count`. When `capacity`
+ * is too small, returns `GAIA_ERR_BUFFER_TOO_SMALL` with the number needed in
+ * `*out_count` and writes no id.
+ */
+gaia_status gaia_embedder_tokenize(const gaia_embedder *embedder, const char *text, size_t len, uint32_t *out_ids, size_t capacity, size_t *out_count);
+
+/**
+ * Similarities of the `na` rows of `a` with the `nb` rows of `b` (row-major, `dim` floats
+ * per row), written row-major to `out` (`out_len` >= `na * nb`). `metric`:
+ * `GAIA_SIMILARITY_COSINE` or `GAIA_SIMILARITY_DOT`. Errors: `GAIA_ERR_INVALID_ARGUMENT`
+ * (NaN, dim 0, unknown metric), `GAIA_ERR_BUFFER_TOO_SMALL`. Thread safety: pure.
+ */
+gaia_status gaia_similarity(const float *a, size_t na, const float *b, size_t nb, size_t dim, uint32_t metric, float *out, size_t out_len);
+
+/**
+ * Creates an empty index: `{"dim": 384, "metric": "cosine"|"dot", "storage":
+ * "f32"|"f16"|"int8", "rescore": true, "oversample": 4}` (only `dim` is required).
+ * Ownership: free `*out` with `gaia_index_free`.
+ */
+gaia_status gaia_index_new(const char *options_json, gaia_index **out);
+
+/**
+ * Reads an index file written by `gaia_index_save`; `expected_dim` 0 accepts any
+ * dimension, otherwise a file of another dimension is refused (`GAIA_ERR_INVALID_ARGUMENT`).
+ * Errors: `GAIA_ERR_NOT_FOUND`, `GAIA_ERR_CORRUPT_STATE`, `GAIA_ERR_UNSUPPORTED_VERSION`,
+ * `GAIA_ERR_IO`. Ownership as for `gaia_index_new`.
+ */
+gaia_status gaia_index_load(const char *path, size_t expected_dim, gaia_index **out);
+
+/**
+ * Writes the index to `path` atomically (temporary file, fsync, rename).
+ */
+gaia_status gaia_index_save(const gaia_index *index, const char *path);
+
+/**
+ * Frees an index. NULL is a no-op.
+ */
+void gaia_index_free(gaia_index *index);
+
+/**
+ * Adds `count` vectors: `ids[0..count]` and `vectors` (`vectors_len` floats, exactly
+ * `count * dim`, row after row). All or nothing: an id already present (or repeated),
+ * a wrong length or a NaN adds nothing (`GAIA_ERR_ALREADY_EXISTS`,
+ * `GAIA_ERR_INVALID_ARGUMENT`).
+ */
+gaia_status gaia_index_add(gaia_index *index, const uint64_t *ids, size_t count, const float *vectors, size_t vectors_len);
+
+/**
+ * Removes vectors by id; all or nothing (`GAIA_ERR_NOT_FOUND` names an unknown id).
+ */
+gaia_status gaia_index_remove(gaia_index *index, const uint64_t *ids, size_t count);
+
+/**
+ * Writes the number of vectors to `*out_len` and the dimension to `*out_dim` (either may
+ * be NULL when not wanted).
+ */
+gaia_status gaia_index_len(const gaia_index *index, size_t *out_len, size_t *out_dim);
+
+/**
+ * Top-`k` search for `queries_len / dim` queries (row after row). Results for query `q`
+ * are at `out_ids[q * k ..]` / `out_scores[q * k ..]`, best first; `*out_found` is how
+ * many each query got (`min(k, len)`). `out_capacity` is the length of both output
+ * arrays and must be at least `queries * k`. Several queries are searched as matrix
+ * products (much faster per query than one at a time).
+ */
+gaia_status gaia_index_search(const gaia_index *index, const float *queries, size_t queries_len, size_t k, uint64_t *out_ids, float *out_scores, size_t out_capacity, size_t *out_found);
 
 /**
  * Sends libgaia's log records up to `max_level` to `callback`, replacing any previous

@@ -26,6 +26,8 @@ use gaia_core::mcts::{Payload, Search as CoreSearch};
 use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
 
+mod infer;
+
 /// The ABI version the FFI binding checks; reported identically here.
 const ABI_VERSION: i64 = 1;
 /// `JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE`, as the FFI binding encodes.
@@ -128,6 +130,7 @@ fn status(kind: ErrorKind) -> i32 {
         ErrorKind::CorruptState => 13,
         ErrorKind::UnsupportedVersion => 14,
         ErrorKind::Io => 15,
+        ErrorKind::BufferTooSmall => 5,
         _ => 9,
     }
 }
@@ -617,5 +620,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<Bandit>()
         .class::<Study>()
         .class::<Mcts>()
+        .class::<infer::Embedder>()
+        .class::<infer::VectorIndex>()
         .info_function(php_module_info)
 }

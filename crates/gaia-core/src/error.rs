@@ -28,6 +28,8 @@ pub enum ErrorKind {
     InvalidState,
     /// An operating-system I/O operation failed (a file, a socket).
     Io,
+    /// A caller's output buffer is too small; the message gives the size needed.
+    BufferTooSmall,
 }
 
 /// Any error of this crate.
@@ -57,6 +59,10 @@ pub enum Error {
     #[cfg(feature = "infer")]
     #[error(transparent)]
     Infer(#[from] crate::infer::Error),
+    /// An error of the sync engine.
+    #[cfg(feature = "sync")]
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
 }
 
 impl Error {
@@ -71,6 +77,8 @@ impl Error {
             Error::Mcts(e) => e.kind(),
             #[cfg(feature = "infer")]
             Error::Infer(e) => e.kind(),
+            #[cfg(feature = "sync")]
+            Error::Sync(e) => e.kind(),
         }
     }
 }

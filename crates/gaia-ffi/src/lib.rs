@@ -21,6 +21,7 @@ mod handle;
 mod strings;
 
 pub mod bandit;
+pub mod infer;
 pub mod logger;
 pub mod mcts;
 pub mod status;
@@ -29,6 +30,7 @@ pub mod version;
 
 pub use bandit::gaia_bandit;
 pub use boundary::gaia_test_panic;
+pub use infer::{gaia_embedder, gaia_index};
 pub use mcts::gaia_mcts;
 pub use status::gaia_status;
 pub use strings::gaia_string_free;

@@ -61,6 +61,7 @@ impl From<ErrorKind> for gaia_status {
             ErrorKind::CorruptState => gaia_status::GAIA_ERR_CORRUPT_STATE,
             ErrorKind::UnsupportedVersion => gaia_status::GAIA_ERR_UNSUPPORTED_VERSION,
             ErrorKind::Io => gaia_status::GAIA_ERR_IO,
+            ErrorKind::BufferTooSmall => gaia_status::GAIA_ERR_BUFFER_TOO_SMALL,
             // A kind added to gaia-core before this mapping learns it: still an error.
             _ => gaia_status::GAIA_ERR_INVALID_ARGUMENT,
         }

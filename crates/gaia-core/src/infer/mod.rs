@@ -152,9 +152,8 @@ impl Error {
             Error::IndexVersion { .. } => ErrorKind::UnsupportedVersion,
             Error::UnsupportedArchitecture(_) | Error::Options { .. } => ErrorKind::InvalidConfig,
             Error::InvalidUtf8 { .. } => ErrorKind::InvalidUtf8,
-            Error::BufferTooSmall { .. } | Error::Dimension { .. } | Error::InvalidArgument(_) => {
-                ErrorKind::InvalidArgument
-            }
+            Error::BufferTooSmall { .. } => ErrorKind::BufferTooSmall,
+            Error::Dimension { .. } | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Internal(_) => ErrorKind::InvalidState,
         }
     }
