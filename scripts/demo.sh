@@ -50,3 +50,18 @@ banner "Go: examples/go/mcts (goroutines making concurrent model calls)"
 (cd "$ROOT/examples/go" && go run ./mcts)
 
 banner "done: tune (bandit, TPE study) and mcts (AB-MCTS) from C, PHP-FFI, PHP-ext and Go"
+
+banner "C: examples/c/search.c (semantic search with all-MiniLM-L6-v2)"
+cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/search.c" \
+   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
+   -o "$ROOT/target/examples/search-c"
+(cd "$ROOT" && "$ROOT/target/examples/search-c")
+
+banner "PHP over FFI: examples/php/search.php (embeddings + vector index)"
+php "$ROOT/examples/php/search.php"
+
+banner "PHP with the native extension: examples/php/search.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/search.php"
+
+banner "Go: examples/go/search (embeddings from concurrent goroutines)"
+(cd "$ROOT/examples/go" && go run ./search)

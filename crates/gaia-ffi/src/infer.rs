@@ -335,6 +335,10 @@ pub unsafe extern "C" fn gaia_embedder_tokenize(
 /// `GAIA_SIMILARITY_COSINE` or `GAIA_SIMILARITY_DOT`. Errors: `GAIA_ERR_INVALID_ARGUMENT`
 /// (NaN, dim 0, unknown metric), `GAIA_ERR_BUFFER_TOO_SMALL`. Thread safety: pure.
 #[no_mangle]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "C ABI: arrays travel as pointer + length pairs"
+)]
 pub unsafe extern "C" fn gaia_similarity(
     a: *const f32,
     na: usize,
@@ -542,6 +546,10 @@ pub unsafe extern "C" fn gaia_index_len(
 /// arrays and must be at least `queries * k`. Several queries are searched as matrix
 /// products (much faster per query than one at a time).
 #[no_mangle]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "C ABI: arrays travel as pointer + length pairs"
+)]
 pub unsafe extern "C" fn gaia_index_search(
     index: *const gaia_index,
     queries: *const f32,

@@ -49,7 +49,7 @@ impl EmbedderOptions {
             return Ok(EmbedderOptions::default());
         }
         serde_json::from_str(text).map_err(|e| Error::Options {
-            field: "options",
+            field: "embedder options",
             reason: format!("{e}"),
         })
     }
@@ -57,13 +57,13 @@ impl EmbedderOptions {
     fn validate(&self) -> Result<(), Error> {
         if !(1..=256).contains(&self.threads) {
             return Err(Error::Options {
-                field: "threads",
+                field: "embedder option threads",
                 reason: format!("{} is outside 1..=256", self.threads),
             });
         }
         if !(16..=1 << 22).contains(&self.max_tokens_per_batch) {
             return Err(Error::Options {
-                field: "max_tokens_per_batch",
+                field: "embedder option max_tokens_per_batch",
                 reason: format!("{} is outside 16..=4194304", self.max_tokens_per_batch),
             });
         }
@@ -156,7 +156,7 @@ impl Embedder {
         };
         if options.max_tokens_per_batch < model.max_length {
             return Err(Error::Options {
-                field: "max_tokens_per_batch",
+                field: "embedder option max_tokens_per_batch",
                 reason: format!(
                     "{} is below the model's max_length {}",
                     options.max_tokens_per_batch, model.max_length

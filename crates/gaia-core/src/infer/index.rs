@@ -84,13 +84,13 @@ impl IndexOptions {
     fn validate(&self) -> Result<(), Error> {
         if !(1..=65_536).contains(&self.dim) {
             return Err(Error::Options {
-                field: "dim",
+                field: "index option dim",
                 reason: format!("{} is outside 1..=65536", self.dim),
             });
         }
         if !(1..=64).contains(&self.oversample) {
             return Err(Error::Options {
-                field: "oversample",
+                field: "index option oversample",
                 reason: format!("{} is outside 1..=64", self.oversample),
             });
         }

@@ -68,9 +68,10 @@ pub enum Error {
     #[error("unsupported model: {0}")]
     UnsupportedArchitecture(String),
     /// An option out of range.
-    #[error("infer option {field}: {reason}")]
+    #[error("{field}: {reason}")]
     Options {
-        /// The option.
+        /// The option, e.g. `"embedder option threads"`, or `"embedder options"` for JSON
+        /// that does not parse.
         field: &'static str,
         /// Why it is refused.
         reason: String,

@@ -204,7 +204,7 @@ impl Model {
             Some(n) if (2..=cfg.max_positions).contains(&n) => n,
             Some(n) => {
                 return Err(Error::Options {
-                    field: "max_length",
+                    field: "embedder option max_length",
                     reason: format!(
                         "{n} is outside 2..={} (the encoder's positions)",
                         cfg.max_positions
