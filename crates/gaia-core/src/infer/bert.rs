@@ -116,18 +116,25 @@ impl BertConfig {
 
 #[derive(Debug)]
 struct Layer {
-    /// Weights are PyTorch `Linear` layouts (`out x in`, row-major), used transposed in
-    /// place. Query, key and value projections stacked: `3 hidden x hidden`.
-    wqkv: Vec<f32>,
-    bqkv: Vec<f32>,
-    wo: Vec<f32>,
-    bo: Vec<f32>,
-    ln1: (Vec<f32>, Vec<f32>),
-    w1: Vec<f32>,
-    b1: Vec<f32>,
-    w2: Vec<f32>,
-    b2: Vec<f32>,
-    ln2: (Vec<f32>, Vec<f32>),
+    // Weights are PyTorch `Linear` layouts (`out x in`, row-major), read transposed in place.
+    /// Query, key and value projections: each fills a third of every row of the qkv buffer.
+    qkv: [(W, W); 3],
+    wo: W,
+    bo: W,
+    ln1: (W, W),
+    w1: W,
+    b1: W,
+    w2: W,
+    b2: W,
+    ln2: (W, W),
+}
+
+/// A weight: a range of the file's own buffer (f32 tensors, no copy) or owned values
+/// (converted dtypes, the stacked query/key/value projection).
+#[derive(Debug)]
+enum W {
+    Shared(std::ops::Range<usize>),
+    Owned(Vec<f32>),
 }
 
 /// A loaded BERT encoder. Immutable after loading: any number of threads run
@@ -135,10 +142,13 @@ struct Layer {
 #[derive(Debug)]
 pub struct Bert {
     cfg: BertConfig,
-    word: Vec<f32>,
-    position: Vec<f32>,
+    /// The whole `model.safetensors` file, read straight into f32 storage: f32 tensors are
+    /// ranges of it (4-byte aligned in every file sentence-transformers writes).
+    store: Vec<f32>,
+    word: W,
+    position: W,
     token_type0: Vec<f32>,
-    ln: (Vec<f32>, Vec<f32>),
+    ln: (W, W),
     layers: Vec<Layer>,
 }
 
@@ -155,6 +165,8 @@ pub struct Scratch {
 struct Weights<'a> {
     st: safetensors::SafeTensors<'a>,
     prefix: &'static str,
+    /// Address of the file's first byte, to turn a tensor's bytes into a range of floats.
+    base: usize,
 }
 
 fn w_err(reason: impl Into<String>) -> Error {
@@ -168,6 +180,22 @@ impl Weights<'_> {
     /// The tensor `name` as f32 values in its stored (row-major) order, checked to have
     /// `shape`. f32 tensors are decoded straight from the file's bytes; f16, bf16 and f64
     /// ones go through a candle tensor and its dtype conversion.
+    /// The tensor as a range of the store when it is f32 at a 4-byte-aligned offset, else
+    /// converted into owned values.
+    fn weight(&self, name: &str, shape: &[usize]) -> Result<W, Error> {
+        let full = format!("{}{name}", self.prefix);
+        let view = self
+            .st
+            .tensor(&full)
+            .map_err(|_| w_err(format!("tensor {full} is missing")))?;
+        let offset = view.data().as_ptr() as usize - self.base;
+        if view.dtype() == safetensors::Dtype::F32 && view.shape() == shape && offset % 4 == 0 {
+            let start = offset / 4;
+            return Ok(W::Shared(start..start + view.data().len() / 4));
+        }
+        self.floats(name, shape).map(W::Owned)
+    }
+
     fn floats(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, Error> {
         let full = format!("{}{name}", self.prefix);
         let view = self
@@ -221,8 +249,29 @@ impl Weights<'_> {
 }
 
 impl Bert {
-    /// Loads the encoder from the bytes of a `model.safetensors` file.
-    pub fn from_safetensors(cfg: BertConfig, bytes: &[u8]) -> Result<Bert, Error> {
+    /// Loads the encoder from a `model.safetensors` file, read once into f32 storage.
+    pub fn load(cfg: BertConfig, path: &std::path::Path) -> Result<Bert, Error> {
+        use std::io::Read;
+        let io = |op: &'static str, source: std::io::Error| Error::Io {
+            path: path.display().to_string(),
+            op,
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(|e| io("open", e))?;
+        let len = file.metadata().map_err(|e| io("stat", e))?.len();
+        let len = usize::try_from(len).map_err(|_| w_err("file too large"))?;
+        let mut store = vec![0f32; len.div_ceil(4)];
+        file.read_exact(&mut bytemuck::cast_slice_mut::<f32, u8>(&mut store)[..len])
+            .map_err(|e| io("read", e))?;
+        let bytes = &bytemuck::cast_slice::<f32, u8>(&store)[..len];
+        let mut bert = Bert::parse(cfg, bytes)?;
+        bert.store = store;
+        Ok(bert)
+    }
+
+    /// Builds the encoder from the bytes of a safetensors file; `W::Shared` ranges refer to
+    /// `bytes` seen as f32 (the caller stores them in `store`).
+    fn parse(cfg: BertConfig, bytes: &[u8]) -> Result<Bert, Error> {
         let st = safetensors::SafeTensors::deserialize(bytes)
             .map_err(|e| w_err(format!("not a safetensors file: {e}")))?;
         let names: std::collections::HashSet<&str> = st.names().into_iter().collect();
@@ -235,10 +284,14 @@ impl Bert {
                 "no embeddings.word_embeddings.weight: not the weights of a BERT encoder",
             ));
         };
-        let w = Weights { st, prefix };
+        let w = Weights {
+            st,
+            prefix,
+            base: bytes.as_ptr() as usize,
+        };
         let (h, i) = (cfg.hidden, cfg.intermediate);
-        let word = w.floats("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?;
-        let position = w.floats(
+        let word = w.weight("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?;
+        let position = w.weight(
             "embeddings.position_embeddings.weight",
             &[cfg.max_positions, h],
         )?;
@@ -253,45 +306,53 @@ impl Bert {
             Err(_) => vec![0.0; h],
         };
         let ln = (
-            w.floats("embeddings.LayerNorm.weight", &[h])?,
-            w.floats("embeddings.LayerNorm.bias", &[h])?,
+            w.weight("embeddings.LayerNorm.weight", &[h])?,
+            w.weight("embeddings.LayerNorm.bias", &[h])?,
         );
         let mut layers = Vec::with_capacity(cfg.layers);
         for l in 0..cfg.layers {
             let p = format!("encoder.layer.{l}.");
-            let mut wqkv = w.floats(&format!("{p}attention.self.query.weight"), &[h, h])?;
-            wqkv.extend(w.floats(&format!("{p}attention.self.key.weight"), &[h, h])?);
-            wqkv.extend(w.floats(&format!("{p}attention.self.value.weight"), &[h, h])?);
-            let mut bqkv = w.floats(&format!("{p}attention.self.query.bias"), &[h])?;
-            bqkv.extend(w.floats(&format!("{p}attention.self.key.bias"), &[h])?);
-            bqkv.extend(w.floats(&format!("{p}attention.self.value.bias"), &[h])?);
+            let proj = |name: &str| -> Result<(W, W), Error> {
+                Ok((
+                    w.weight(&format!("{p}attention.self.{name}.weight"), &[h, h])?,
+                    w.weight(&format!("{p}attention.self.{name}.bias"), &[h])?,
+                ))
+            };
+            let qkv = [proj("query")?, proj("key")?, proj("value")?];
             layers.push(Layer {
-                wqkv,
-                bqkv,
-                wo: w.floats(&format!("{p}attention.output.dense.weight"), &[h, h])?,
-                bo: w.floats(&format!("{p}attention.output.dense.bias"), &[h])?,
+                qkv,
+                wo: w.weight(&format!("{p}attention.output.dense.weight"), &[h, h])?,
+                bo: w.weight(&format!("{p}attention.output.dense.bias"), &[h])?,
                 ln1: (
-                    w.floats(&format!("{p}attention.output.LayerNorm.weight"), &[h])?,
-                    w.floats(&format!("{p}attention.output.LayerNorm.bias"), &[h])?,
+                    w.weight(&format!("{p}attention.output.LayerNorm.weight"), &[h])?,
+                    w.weight(&format!("{p}attention.output.LayerNorm.bias"), &[h])?,
                 ),
-                w1: w.floats(&format!("{p}intermediate.dense.weight"), &[i, h])?,
-                b1: w.floats(&format!("{p}intermediate.dense.bias"), &[i])?,
-                w2: w.floats(&format!("{p}output.dense.weight"), &[h, i])?,
-                b2: w.floats(&format!("{p}output.dense.bias"), &[h])?,
+                w1: w.weight(&format!("{p}intermediate.dense.weight"), &[i, h])?,
+                b1: w.weight(&format!("{p}intermediate.dense.bias"), &[i])?,
+                w2: w.weight(&format!("{p}output.dense.weight"), &[h, i])?,
+                b2: w.weight(&format!("{p}output.dense.bias"), &[h])?,
                 ln2: (
-                    w.floats(&format!("{p}output.LayerNorm.weight"), &[h])?,
-                    w.floats(&format!("{p}output.LayerNorm.bias"), &[h])?,
+                    w.weight(&format!("{p}output.LayerNorm.weight"), &[h])?,
+                    w.weight(&format!("{p}output.LayerNorm.bias"), &[h])?,
                 ),
             });
         }
         Ok(Bert {
             cfg,
+            store: Vec::new(),
             word,
             position,
             token_type0,
             ln,
             layers,
         })
+    }
+
+    fn get<'a>(&'a self, w: &'a W) -> &'a [f32] {
+        match w {
+            W::Shared(r) => &self.store[r.clone()],
+            W::Owned(v) => v,
+        }
     }
 
     /// The encoder's shape.
@@ -341,8 +402,8 @@ impl Bert {
                 }
                 let dst = &mut x[row * h..(row + 1) * h];
                 let (wv, pv) = (
-                    &self.word[id * h..(id + 1) * h],
-                    &self.position[p * h..(p + 1) * h],
+                    &self.get(&self.word)[id * h..(id + 1) * h],
+                    &self.get(&self.position)[p * h..(p + 1) * h],
                 );
                 for c in 0..h {
                     dst[c] = wv[c] + pv[c] + self.token_type0[c];
@@ -350,19 +411,32 @@ impl Bert {
                 row += 1;
             }
         }
-        math::layer_norm(x, &self.ln.0, &self.ln.1, self.cfg.eps);
+        math::layer_norm(x, self.get(&self.ln.0), self.get(&self.ln.1), self.cfg.eps);
 
         for layer in &self.layers {
             self.attention(layer, seqs, x, qkv, ctx, scores)?;
             // Feed-forward: x = LN(x + W2 act(W1 x + b1) + b2).
-            linear(ff, x, total, h, &layer.w1, &layer.b1)?;
+            linear(ff, x, total, h, self.get(&layer.w1), self.get(&layer.b1))?;
             match self.cfg.activation {
                 Activation::GeluErf => math::gelu_erf(ff),
                 Activation::GeluTanh => math::gelu_tanh(ff),
                 Activation::Relu => math::relu(ff),
             }
-            linear(ctx, ff, total, self.cfg.intermediate, &layer.w2, &layer.b2)?;
-            math::add_layer_norm(x, ctx, &layer.ln2.0, &layer.ln2.1, self.cfg.eps);
+            linear(
+                ctx,
+                ff,
+                total,
+                self.cfg.intermediate,
+                self.get(&layer.w2),
+                self.get(&layer.b2),
+            )?;
+            math::add_layer_norm(
+                x,
+                ctx,
+                self.get(&layer.ln2.0),
+                self.get(&layer.ln2.1),
+                self.cfg.eps,
+            );
         }
         Ok(&x[..total * h])
     }
@@ -381,7 +455,18 @@ impl Bert {
         let heads = self.cfg.heads;
         let d = h / heads;
         let total = x.len() / h;
-        linear(qkv, x, total, h, &layer.wqkv, &layer.bqkv)?;
+        // Three products, each writing its third of every qkv row (row stride 3h).
+        for (k, (w, b)) in layer.qkv.iter().enumerate() {
+            linear_strided(
+                &mut qkv[k * h..],
+                3 * h,
+                x,
+                total,
+                h,
+                self.get(w),
+                self.get(b),
+            )?;
+        }
         let scale = 1.0 / (d as f32).sqrt();
         let mut start = 0;
         for s in seqs {
@@ -439,8 +524,21 @@ impl Bert {
         }
         // The output projection goes to qkv's first third (free now), then the residual.
         let proj = &mut qkv[..total * h];
-        linear(proj, ctx, total, h, &layer.wo, &layer.bo)?;
-        math::add_layer_norm(x, proj, &layer.ln1.0, &layer.ln1.1, self.cfg.eps);
+        linear(
+            proj,
+            ctx,
+            total,
+            h,
+            self.get(&layer.wo),
+            self.get(&layer.bo),
+        )?;
+        math::add_layer_norm(
+            x,
+            proj,
+            self.get(&layer.ln1.0),
+            self.get(&layer.ln1.1),
+            self.cfg.eps,
+        );
         Ok(())
     }
 }
@@ -465,17 +563,41 @@ fn linear(
     w: &[f32],
     b: &[f32],
 ) -> Result<(), Error> {
+    linear_strided(out, b.len(), input, rows, in_dim, w, b)
+}
+
+/// [`linear`] writing rows `out_stride` apart (so several projections can fill one buffer
+/// side by side).
+fn linear_strided(
+    out: &mut [f32],
+    out_stride: usize,
+    input: &[f32],
+    rows: usize,
+    in_dim: usize,
+    w: &[f32],
+    b: &[f32],
+) -> Result<(), Error> {
     let out_dim = b.len();
-    let out = &mut out[..rows * out_dim];
-    for r in out.chunks_exact_mut(out_dim) {
-        r.copy_from_slice(b);
+    if rows == 0 {
+        return Ok(());
+    }
+    let span = (rows - 1) * out_stride + out_dim;
+    if out.len() < span {
+        return Err(Error::Internal(format!(
+            "linear: output of {} floats, {span} needed",
+            out.len()
+        )));
+    }
+    let out = &mut out[..span];
+    for r in 0..rows {
+        out[r * out_stride..r * out_stride + out_dim].copy_from_slice(b);
     }
     matmul(
         MatMut {
             data: out,
             rows,
             cols: out_dim,
-            row_stride: out_dim,
+            row_stride: out_stride,
         },
         MatRef::row_major(&input[..rows * in_dim], rows, in_dim),
         MatRef {

@@ -214,29 +214,18 @@ impl Model {
         };
 
         let weights = folder.join("model.safetensors");
-        let bytes = match std::fs::read(&weights) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let hint = if folder.join("pytorch_model.bin").exists() {
-                    " (only safetensors weights are supported; pytorch_model.bin is not read)"
-                } else {
-                    " (the encoder's weights)"
-                };
-                return Err(Error::MissingFile {
-                    path: weights.display().to_string(),
-                    hint,
-                });
-            }
-            Err(source) => {
-                return Err(Error::Io {
-                    path: weights.display().to_string(),
-                    op: "read",
-                    source,
-                })
-            }
-        };
-        let bert = Bert::from_safetensors(cfg, &bytes)?;
-        drop(bytes);
+        if !weights.exists() {
+            let hint = if folder.join("pytorch_model.bin").exists() {
+                " (only safetensors weights are supported; pytorch_model.bin is not read)"
+            } else {
+                " (the encoder's weights)"
+            };
+            return Err(Error::MissingFile {
+                path: weights.display().to_string(),
+                hint,
+            });
+        }
+        let bert = Bert::load(cfg, &weights)?;
         Ok(Model {
             tokenizer,
             bert,

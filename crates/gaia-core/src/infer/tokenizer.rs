@@ -72,40 +72,54 @@ fn is_punctuation(c: char) -> bool {
 impl Tokenizer {
     /// Parses a `tokenizer.json` holding a WordPiece model with a `BertNormalizer`.
     pub fn from_json(text: &str) -> Result<Tokenizer, Error> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let model = v.get("model").ok_or_else(|| bad("no \"model\""))?;
-        let kind = model.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        // Two typed passes (serde skips what a struct does not name, without allocating):
+        // the model's type first, so another kind of tokenizer gets a clear error, then
+        // the WordPiece fields with the 30k-entry vocabulary read straight into its map.
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            model: KindOnly,
+        }
+        #[derive(serde::Deserialize)]
+        struct KindOnly {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct File {
+            model: WordPieceJson,
+            #[serde(default)]
+            normalizer: serde_json::Value,
+            #[serde(default)]
+            pre_tokenizer: serde_json::Value,
+            #[serde(default)]
+            added_tokens: serde_json::Value,
+        }
+        #[derive(serde::Deserialize)]
+        struct WordPieceJson {
+            vocab: HashMap<String, u32>,
+            continuing_subword_prefix: Option<String>,
+            max_input_chars_per_word: Option<usize>,
+            unk_token: Option<String>,
+        }
+        let k: Kind =
+            serde_json::from_str(text).map_err(|e| bad(format!("not JSON of a tokenizer: {e}")))?;
+        let kind = k.model.kind.unwrap_or_default();
         if kind != "WordPiece" {
             return Err(Error::UnsupportedArchitecture(format!(
                 "tokenizer model {kind:?}: only WordPiece (BERT-family) tokenizers are supported"
             )));
         }
-        let vocab_v = model
-            .get("vocab")
-            .and_then(|x| x.as_object())
-            .ok_or_else(|| bad("model.vocab is not an object"))?;
-        let mut vocab = HashMap::with_capacity(vocab_v.len());
-        for (piece, id) in vocab_v {
-            let id = id
-                .as_u64()
-                .filter(|&i| i <= u32::MAX as u64)
-                .ok_or_else(|| bad(format!("vocab entry {piece:?} has no integer id")))?;
-            vocab.insert(piece.clone(), id as u32);
-        }
-        let prefix = model
-            .get("continuing_subword_prefix")
-            .and_then(|x| x.as_str())
-            .unwrap_or("##")
-            .to_string();
-        let max_word_chars = model
-            .get("max_input_chars_per_word")
-            .and_then(|x| x.as_u64())
-            .unwrap_or(100) as usize;
-        let unk_tok = model
-            .get("unk_token")
-            .and_then(|x| x.as_str())
-            .unwrap_or("[UNK]");
+        let f: File =
+            serde_json::from_str(text).map_err(|e| bad(format!("WordPiece model: {e}")))?;
+        let vocab = f.model.vocab;
+        let prefix = f
+            .model
+            .continuing_subword_prefix
+            .unwrap_or_else(|| "##".into());
+        let max_word_chars = f.model.max_input_chars_per_word.unwrap_or(100);
+        let unk_tok = f.model.unk_token.unwrap_or_else(|| "[UNK]".into());
+        let unk_tok = unk_tok.as_str();
+        let v = serde_json::json!({"normalizer": f.normalizer, "pre_tokenizer": f.pre_tokenizer, "added_tokens": f.added_tokens});
 
         let norm = v.get("normalizer").filter(|n| !n.is_null());
         let (mut clean_text, mut chinese_chars, mut strip_accents, mut lowercase) =
