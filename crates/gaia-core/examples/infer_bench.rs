@@ -43,6 +43,7 @@ fn embed(args: &[String]) {
     };
     let threads = flag("--threads").unwrap_or(1);
     let quick = args.iter().any(|a| a == "--quick");
+    let latency_only = args.iter().any(|a| a == "--latency-only");
     let mut lines: Vec<&[u8]> = corpus.lines().map(str::as_bytes).collect();
     let (n_lat, n_tp) = if quick {
         (100, 256)
@@ -67,7 +68,10 @@ fn embed(args: &[String]) {
     let mut out = vec![0.0f32; 32 * dim];
     e.embed(&lines[..32], true, &mut out).unwrap();
     let t = Instant::now();
-    for chunk in lines.chunks(32) {
+    for chunk in lines
+        .chunks(32)
+        .take(if latency_only { 0 } else { usize::MAX })
+    {
         e.embed(chunk, true, &mut out[..chunk.len() * dim]).unwrap();
     }
     let tp = lines.len() as f64 / t.elapsed().as_secs_f64();

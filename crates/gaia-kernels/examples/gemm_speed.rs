@@ -1,66 +1,122 @@
 #![allow(clippy::unwrap_used, reason = "bench")]
+//! GEMM throughput of the shapes the BERT encoder runs, in the layouts it could use.
 use gaia_kernels::{matmul, MatMut, MatRef};
+fn run(name: &str, flops: f64, mut f: impl FnMut()) {
+    let reps = (3e9 / flops).max(3.0) as usize;
+    f();
+    let t = std::time::Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!("  {name}: {:.1} GFLOP/s", flops * reps as f64 / s / 1e9);
+}
 fn main() {
-    for &(m, k, n) in &[
-        (1000usize, 384usize, 1152usize),
-        (1000, 384, 1536),
-        (1000, 1536, 384),
-        (30, 32, 30),
-        (30, 384, 1152),
+    for &(t, k, n) in &[
+        (37usize, 384usize, 1536usize),
+        (37, 1536, 384),
+        (600, 384, 1536),
+        (600, 1536, 384),
     ] {
-        let a = vec![0.5f32; m * k];
-        let b = vec![0.25f32; k * n];
-        let mut c = vec![0.0f32; m * n];
-        let reps = (2e9 / (2.0 * (m * k * n) as f64)).max(1.0) as usize;
-        let t = std::time::Instant::now();
-        for _ in 0..reps {
+        println!("tokens {t}, in {k}, out {n}");
+        let x = vec![0.5f32; t * k];
+        let w = vec![0.25f32; n * k]; // out x in, row-major (PyTorch)
+        let wt = vec![0.25f32; k * n]; // in x out, row-major
+        let mut c = vec![0.0f32; t * n];
+        let fl = 2.0 * (t * k * n) as f64;
+        run("x . W^T (W as stored)", fl, || {
             matmul(
                 MatMut {
                     data: &mut c,
-                    rows: m,
+                    rows: t,
                     cols: n,
                     row_stride: n,
+                    col_stride: 1,
                 },
-                MatRef::row_major(&a, m, k),
-                MatRef::row_major(&b, k, n),
-                false,
+                MatRef::row_major(&x, t, k),
+                MatRef {
+                    data: &w,
+                    rows: k,
+                    cols: n,
+                    row_stride: 1,
+                    col_stride: k,
+                },
+                true,
                 1.0,
             )
-            .unwrap();
-        }
-        let s = t.elapsed().as_secs_f64();
-        println!(
-            "{m}x{k}x{n}: {:.1} GFLOP/s ({:.1} us/call)",
-            2.0 * (m * k * n * reps) as f64 / s / 1e9,
-            s / reps as f64 * 1e6
-        );
-        let t = std::time::Instant::now();
-        for _ in 0..reps {
-            let bt = MatRef {
-                data: &b,
-                rows: k,
-                cols: n,
-                row_stride: 1,
-                col_stride: k,
-            };
+            .unwrap()
+        });
+        run("(W x^T)^T", fl, || {
             matmul(
                 MatMut {
                     data: &mut c,
-                    rows: m,
-                    cols: n,
-                    row_stride: n,
+                    rows: n,
+                    cols: t,
+                    row_stride: 1,
+                    col_stride: n,
                 },
-                MatRef::row_major(&a, m, k),
-                bt,
-                false,
+                MatRef {
+                    data: &w,
+                    rows: n,
+                    cols: k,
+                    row_stride: k,
+                    col_stride: 1,
+                },
+                MatRef {
+                    data: &x,
+                    rows: k,
+                    cols: t,
+                    row_stride: 1,
+                    col_stride: k,
+                },
+                true,
                 1.0,
             )
-            .unwrap();
-        }
-        let s = t.elapsed().as_secs_f64();
-        println!(
-            "  transposed rhs: {:.1} GFLOP/s",
-            2.0 * (m * k * n * reps) as f64 / s / 1e9
-        );
+            .unwrap()
+        });
+        run("x . Wt (W transposed at load)", fl, || {
+            matmul(
+                MatMut {
+                    data: &mut c,
+                    rows: t,
+                    cols: n,
+                    row_stride: n,
+                    col_stride: 1,
+                },
+                MatRef::row_major(&x, t, k),
+                MatRef::row_major(&wt, k, n),
+                true,
+                1.0,
+            )
+            .unwrap()
+        });
+        run("(Wt^T x^T)^T, Wt col-major lhs", fl, || {
+            matmul(
+                MatMut {
+                    data: &mut c,
+                    rows: n,
+                    cols: t,
+                    row_stride: 1,
+                    col_stride: n,
+                },
+                MatRef {
+                    data: &wt,
+                    rows: n,
+                    cols: k,
+                    row_stride: 1,
+                    col_stride: n,
+                },
+                MatRef {
+                    data: &x,
+                    rows: k,
+                    cols: t,
+                    row_stride: 1,
+                    col_stride: k,
+                },
+                true,
+                1.0,
+            )
+            .unwrap()
+        });
     }
 }

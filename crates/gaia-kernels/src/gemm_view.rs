@@ -18,8 +18,8 @@ pub struct MatRef<'a> {
     pub col_stride: usize,
 }
 
-/// A writable `rows x cols` matrix inside a slice, rows `row_stride` apart and columns
-/// contiguous.
+/// A writable `rows x cols` matrix inside a slice: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]` (`col_stride` 1 for row-major).
 #[derive(Debug)]
 pub struct MatMut<'a> {
     /// The backing slice.
@@ -30,6 +30,8 @@ pub struct MatMut<'a> {
     pub cols: usize,
     /// Distance between consecutive rows, in elements.
     pub row_stride: usize,
+    /// Distance between consecutive columns, in elements.
+    pub col_stride: usize,
 }
 
 impl<'a> MatRef<'a> {
@@ -82,7 +84,11 @@ fn check(
         Some(last) => last < len,
     };
     // Stride products that overflow `isize` cannot be passed to the kernel.
-    if fits && rs <= isize::MAX as usize && cs <= isize::MAX as usize {
+    if fits
+        && rs <= isize::MAX as usize
+        && cs <= isize::MAX as usize
+        && (rows <= 1 || cols <= 1 || (rs != 0 && cs != 0))
+    {
         Ok(())
     } else {
         Err(ViewError(format!(
@@ -110,7 +116,7 @@ pub fn matmul(
             dst.rows, dst.cols, lhs.rows, lhs.cols, rhs.rows, rhs.cols
         )));
     }
-    check("dst", dst.data.len(), m, n, dst.row_stride, 1)?;
+    check("dst", dst.data.len(), m, n, dst.row_stride, dst.col_stride)?;
     check("lhs", lhs.data.len(), m, k, lhs.row_stride, lhs.col_stride)?;
     check("rhs", rhs.data.len(), k, n, rhs.row_stride, rhs.col_stride)?;
     if m == 0 || n == 0 {
@@ -119,7 +125,9 @@ pub fn matmul(
     if k == 0 {
         if !accumulate {
             for i in 0..m {
-                dst.data[i * dst.row_stride..i * dst.row_stride + n].fill(0.0);
+                for j in 0..n {
+                    dst.data[i * dst.row_stride + j * dst.col_stride] = 0.0;
+                }
             }
         }
         return Ok(());
@@ -134,7 +142,7 @@ pub fn matmul(
             n,
             k,
             dst.data.as_mut_ptr(),
-            1,
+            dst.col_stride as isize,
             dst.row_stride as isize,
             accumulate,
             lhs.data.as_ptr(),
@@ -180,6 +188,7 @@ mod tests {
             rows: m,
             cols: n,
             row_stride: n,
+            col_stride: 1,
         };
         matmul(
             dst,
@@ -207,6 +216,7 @@ mod tests {
             rows: m,
             cols: n,
             row_stride: n,
+            col_stride: 1,
         };
         matmul(dst, MatRef::row_major(&a, m, k), rhs, false, 1.0).unwrap();
         for (got, w) in c2.iter().zip(&want) {
@@ -224,6 +234,7 @@ mod tests {
             rows: 2,
             cols: 2,
             row_stride: 2,
+            col_stride: 1,
         };
         let err = matmul(
             dst,
@@ -241,6 +252,7 @@ mod tests {
             rows: 2,
             cols: 2,
             row_stride: 2,
+            col_stride: 1,
         };
         assert!(matmul(
             dst,

@@ -463,6 +463,7 @@ impl Index {
                     rows: nq,
                     cols: rows,
                     row_stride: rows,
+                    col_stride: 1,
                 },
                 MatRef::row_major(&qs, nq, dim),
                 bt,

@@ -106,6 +106,7 @@ pub fn matrix(
             rows: na,
             cols: nb,
             row_stride: nb,
+            col_stride: 1,
         },
         MatRef::row_major(a, na, dim),
         bt,
