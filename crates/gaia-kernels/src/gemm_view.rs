@@ -98,7 +98,7 @@ fn check(
 }
 
 /// `dst = beta * lhs * rhs` (or `dst += beta * lhs * rhs` when `accumulate`), computed on
-/// the calling thread.
+/// the calling thread (see [`matmul_threads`]).
 ///
 /// `dst` must be `lhs.rows x rhs.cols` and `lhs.cols == rhs.rows`; every view must lie
 /// inside its slice. Nothing is written when a check fails.
@@ -108,6 +108,20 @@ pub fn matmul(
     rhs: MatRef<'_>,
     accumulate: bool,
     beta: f32,
+) -> Result<(), ViewError> {
+    matmul_threads(dst, lhs, rhs, accumulate, beta, 1)
+}
+
+/// [`matmul`] split across up to `threads` threads of rayon's global pool when the product
+/// is large enough to gain from it (the kernel decides); `threads <= 1` stays on the
+/// calling thread.
+pub fn matmul_threads(
+    dst: MatMut<'_>,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    accumulate: bool,
+    beta: f32,
+    threads: usize,
 ) -> Result<(), ViewError> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     if rhs.rows != k || dst.rows != m || dst.cols != n {
@@ -135,7 +149,7 @@ pub fn matmul(
     // SAFETY: every index the kernel reads or writes is `(i, j) -> i * rs + j * cs` for
     // i < rows, j < cols of the matching view, and `check` proved the largest such index is
     // inside each slice; all strides fit in `isize`. `dst` is an exclusive borrow, so it
-    // cannot alias `lhs` or `rhs`. `Parallelism::None` keeps the work on this thread.
+    // cannot alias `lhs` or `rhs`; with several threads each writes disjoint blocks of dst.
     unsafe {
         gemm::gemm(
             m,
@@ -156,7 +170,11 @@ pub fn matmul(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            if threads > 1 {
+                gemm::Parallelism::Rayon(threads)
+            } else {
+                gemm::Parallelism::None
+            },
         );
     }
     Ok(())

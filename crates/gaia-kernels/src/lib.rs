@@ -17,4 +17,4 @@ pub mod elementwise;
 mod gemm_view;
 
 pub use dot::{dot, dot_f16, dot_i8, f16_to_f32};
-pub use gemm_view::{matmul, MatMut, MatRef, ViewError};
+pub use gemm_view::{matmul, matmul_threads, MatMut, MatRef, ViewError};

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use gaia_kernels::{matmul, MatMut, MatRef};
+use gaia_kernels::{matmul, matmul_threads, MatMut, MatRef};
 
 use gaia_kernels::elementwise as math;
 
@@ -151,6 +151,8 @@ pub struct Bert {
 /// Per-call working memory of the forward pass, reused between sub-batches.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// Threads each matrix product may use (rayon's pool); 0 or 1: the calling thread only.
+    pub threads: usize,
     x: Vec<f32>,
     qkv: Vec<f32>,
     ctx: Vec<f32>,
@@ -430,12 +432,14 @@ impl Bert {
             )));
         }
         let Scratch {
+            threads,
             x,
             qkv,
             ctx,
             ff,
             scores,
         } = scratch;
+        let threads = *threads;
         resize(x, total * h);
         resize(qkv, total * 3 * h);
         resize(ctx, total * h);
@@ -466,9 +470,17 @@ impl Bert {
         math::layer_norm(x, self.get(&self.ln.0), self.get(&self.ln.1), self.cfg.eps);
 
         for layer in &self.layers {
-            self.attention(layer, seqs, x, qkv, ctx, scores)?;
+            self.attention(layer, seqs, x, qkv, ctx, scores, threads)?;
             // Feed-forward: x = LN(x + W2 act(W1 x + b1) + b2).
-            linear(ff, x, total, h, self.get(&layer.w1), self.get(&layer.b1))?;
+            linear(
+                ff,
+                x,
+                total,
+                h,
+                self.get(&layer.w1),
+                self.get(&layer.b1),
+                threads,
+            )?;
             match self.cfg.activation {
                 Activation::GeluErf => math::gelu_erf(ff),
                 Activation::GeluTanh => math::gelu_tanh(ff),
@@ -481,6 +493,7 @@ impl Bert {
                 self.cfg.intermediate,
                 self.get(&layer.w2),
                 self.get(&layer.b2),
+                threads,
             )?;
             math::add_layer_norm(
                 x,
@@ -502,6 +515,7 @@ impl Bert {
         qkv: &mut [f32],
         ctx: &mut [f32],
         scores: &mut [f32],
+        threads: usize,
     ) -> Result<(), Error> {
         let h = self.cfg.hidden;
         let heads = self.cfg.heads;
@@ -517,6 +531,7 @@ impl Bert {
                 h,
                 self.get(w),
                 self.get(b),
+                threads,
             )?;
         }
         let scale = 1.0 / (d as f32).sqrt();
@@ -585,6 +600,7 @@ impl Bert {
             h,
             self.get(&layer.wo),
             self.get(&layer.bo),
+            threads,
         )?;
         math::add_layer_norm(
             x,
@@ -616,12 +632,17 @@ fn linear(
     in_dim: usize,
     w: &[f32],
     b: &[f32],
+    threads: usize,
 ) -> Result<(), Error> {
-    linear_strided(out, b.len(), input, rows, in_dim, w, b)
+    linear_strided(out, b.len(), input, rows, in_dim, w, b, threads)
 }
 
 /// [`linear`] writing rows `out_stride` apart (so several projections can fill one buffer
 /// side by side).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a GEMM's shape, strides and threads"
+)]
 fn linear_strided(
     out: &mut [f32],
     out_stride: usize,
@@ -630,6 +651,7 @@ fn linear_strided(
     in_dim: usize,
     w: &[f32],
     b: &[f32],
+    threads: usize,
 ) -> Result<(), Error> {
     let out_dim = b.len();
     if rows == 0 {
@@ -646,7 +668,7 @@ fn linear_strided(
     for r in 0..rows {
         out[r * out_stride..r * out_stride + out_dim].copy_from_slice(b);
     }
-    matmul(
+    matmul_threads(
         MatMut {
             data: out,
             rows,
@@ -658,6 +680,7 @@ fn linear_strided(
         MatRef::row_major(w, in_dim, out_dim),
         true,
         1.0,
+        threads,
     )
     .map_err(kernel)
 }

@@ -287,7 +287,9 @@ impl Embedder {
         };
         let workers = self.threads.min(batches.len());
         let results: Vec<(usize, Result<Vec<f32>, Error>)> = if workers <= 1 {
+            // One sub-batch (a single short text): its matrix products use the threads.
             let mut scratch = Scratch::default();
+            scratch.threads = self.threads;
             batches
                 .iter()
                 .enumerate()
