@@ -160,7 +160,14 @@ final class Embedder
         $count = $lib->new('size_t');
         $cap = 1024;
         $ids = $lib->new("uint32_t[$cap]");
-        FFI::check($lib->gaia_embedder_tokenize($this->handle, $buf, $len, $ids, $cap, \FFI::addr($count)));
+        $status = $lib->gaia_embedder_tokenize($this->handle, $buf, $len, $ids, $cap, \FFI::addr($count));
+        if ($status === 5) {
+            // A model longer than 1024 positions: the call reported the count needed.
+            $cap = $count->cdata;
+            $ids = $lib->new("uint32_t[$cap]");
+            $status = $lib->gaia_embedder_tokenize($this->handle, $buf, $len, $ids, $cap, \FFI::addr($count));
+        }
+        FFI::check($status);
         $out = [];
         for ($i = 0; $i < $count->cdata; $i++) {
             $out[] = $ids[$i];
