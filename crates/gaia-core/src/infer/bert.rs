@@ -507,7 +507,10 @@ impl Bert {
     }
 
     /// Self-attention and its output block: x = LN(x + Wo attention(x) + bo).
-    #[allow(clippy::too_many_arguments, reason = "the forward pass's buffers, borrowed apart")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the forward pass's buffers, borrowed apart"
+    )]
     fn attention(
         &self,
         layer: &Layer,
