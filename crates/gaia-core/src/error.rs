@@ -59,6 +59,10 @@ pub enum Error {
     #[cfg(feature = "infer")]
     #[error(transparent)]
     Infer(#[from] crate::infer::Error),
+    /// An error of the sync engine.
+    #[cfg(feature = "sync")]
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
 }
 
 impl Error {
@@ -73,6 +77,8 @@ impl Error {
             Error::Mcts(e) => e.kind(),
             #[cfg(feature = "infer")]
             Error::Infer(e) => e.kind(),
+            #[cfg(feature = "sync")]
+            Error::Sync(e) => e.kind(),
         }
     }
 }

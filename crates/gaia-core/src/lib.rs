@@ -8,6 +8,7 @@
 //! * [`tune`]: parameter optimisation: bandits, ask/tell studies (TPE, Sobol, grid).
 //! * [`mcts`]: AB-MCTS tree search over LLM answers, ask/tell.
 //! * [`infer`]: sentence embeddings (BERT, as sentence-transformers) and vector search.
+//! * [`sync`]: keeps a Solr index equal to MariaDB tables (full rebuild, incremental, deletes).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -18,6 +19,8 @@ pub mod infer;
 #[cfg(feature = "mcts")]
 pub mod mcts;
 pub mod stats;
+#[cfg(feature = "sync")]
+pub mod sync;
 #[cfg(feature = "tune")]
 pub mod tune;
 

@@ -1,0 +1,276 @@
+//! Full rebuild: primary-key chunks streamed into a fresh core, checkpointed per chunk,
+//! verified by count, then swapped in so readers never see a half-built index.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use mysql_async::Value;
+
+use super::checkpoint::{Checkpoint, FullState};
+use super::config::Tuning;
+use super::db::{db_retry, q, Db};
+use super::docs::{self, Out, RootRow};
+use super::error::{Error, Result};
+use super::pipeline::{self, Batcher, Ctx};
+use super::progress::Phase;
+use super::schema::Plan;
+use super::{incremental, Report, Run};
+
+/// Reads the root table chunk by chunk after `after`, merge-joins the children, queues docs.
+async fn reader(
+    mut db: Db,
+    plan: Arc<Plan>,
+    after: Option<i64>,
+    tuning: Tuning,
+    mut b: Batcher,
+    ctx: Ctx,
+) -> Result<()> {
+    let res = reader_inner(&mut db, &plan, after, &tuning, &mut b, &ctx).await;
+    db.close().await;
+    res
+}
+
+/// One chunk: the root rows after `last` in key order, with their children.
+async fn read_chunk(
+    db: &mut Db,
+    plan: &Plan,
+    last: Option<i64>,
+    chunk: usize,
+) -> Result<Vec<RootRow>> {
+    let (t, pk) = (q(&plan.table), q(&plan.pk));
+    let (sql, params) = match last {
+        None => (
+            format!(
+                "SELECT {} FROM {t} ORDER BY {pk} LIMIT {chunk}",
+                plan.select
+            ),
+            vec![],
+        ),
+        Some(k) => (
+            format!(
+                "SELECT {} FROM {t} WHERE {pk} > ? ORDER BY {pk} LIMIT {chunk}",
+                plan.select
+            ),
+            vec![Value::Int(k)],
+        ),
+    };
+    let n_children = plan.children.len();
+    let mut rows = Vec::with_capacity(chunk);
+    db.each(&sql, params, |vals| {
+        if let Ok(r) = RootRow::new(vals, n_children) {
+            rows.push(r);
+        }
+        Ok(())
+    })
+    .await?;
+    for (ci, c) in plan.children.iter().enumerate() {
+        docs::join_child(db, c, ci, &mut rows, true).await?;
+    }
+    Ok(rows)
+}
+
+async fn reader_inner(
+    db: &mut Db,
+    plan: &Plan,
+    after: Option<i64>,
+    tuning: &Tuning,
+    b: &mut Batcher,
+    ctx: &Ctx,
+) -> Result<()> {
+    let chunk = tuning.chunk_rows;
+    let mut last = after;
+    loop {
+        ctx.stop()?;
+        let rows = db_retry!(db, tuning, ctx, read_chunk(db, plan, last, chunk));
+        let n = rows.len();
+        if n == 0 {
+            break;
+        }
+        for r in &rows {
+            match docs::build(plan, r) {
+                // A fresh core holds nothing to delete: soft-deleted rows are just skipped.
+                Out::Delete { .. } => {}
+                out => b.push(out).await?,
+            }
+        }
+        last = rows.last().map(|r| r.pk);
+        ctx.shared.rows_read.fetch_add(n as u64, Ordering::Relaxed);
+        b.end_unit(last, n as u64, None).await?;
+        if n < chunk {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn unique_suffix() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!("{now:x}{:04x}", crate::stats::random_seed() & 0xffff)
+}
+
+/// Runs (or resumes) a full rebuild.
+pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<Report> {
+    let solr = &r.solr;
+    let core = &r.config.core;
+    let mut cp = cp.unwrap_or_else(|| Checkpoint::new(&r.hash));
+    // Check the mapping against the live core's schema before any write.
+    if solr.core_dir(core).await?.is_some() {
+        super::check_solr_fields(solr, core, &r.plan).await?;
+    }
+    let mut report = Report::new(super::Mode::Full, core, &r.files);
+
+    // Resume a rebuild in progress if its core is still there.
+    let mut state: Option<FullState> = None;
+    if let Some(fs) = cp.full.clone() {
+        let build_dir = solr.core_dir(&fs.build_core).await?;
+        let live_dir = solr.core_dir(core).await?;
+        let ours = |d: &Option<String>| {
+            d.as_deref()
+                .is_some_and(|d| d.trim_end_matches('/').ends_with(&fs.instance_dir))
+        };
+        if ours(&live_dir) {
+            // Crashed after the swap: finish the bookkeeping.
+            if build_dir.is_some() && fs.build_core != *core {
+                let _ = solr.unload(&fs.build_core).await;
+            }
+            cp.cursors = Some(fs.start.clone());
+            cp.full = None;
+            r.files.save(&cp)?;
+            report.swapped = true;
+            report.build_core = Some(fs.build_core);
+            db.close().await;
+            return Ok(report);
+        }
+        if ours(&build_dir) {
+            report.resumed_from_chunk = Some(fs.chunks_done);
+            state = Some(fs);
+        } else if build_dir.is_some() {
+            // The name now holds something else (e.g. an old live core after a manual swap).
+            log::warn!(
+                "sync: core {} is not the rebuild in {}; starting over",
+                fs.build_core,
+                fs.instance_dir
+            );
+        }
+    }
+    let fs = match state {
+        Some(fs) => fs,
+        None => {
+            let cap = incremental::cap_utc(&mut db, r.config.tuning.lag_ms).await?;
+            let suffix = unique_suffix();
+            let fs = FullState {
+                build_core: format!("{core}_build_{suffix}"),
+                instance_dir: format!("{core}_{suffix}"),
+                last_pk: None,
+                chunks_done: 0,
+                docs_ok: 0,
+                dead_lettered: 0,
+                rows_read: 0,
+                start: incremental::cursors_at(&r.plan, cap),
+                start_utc: Some(cap),
+            };
+            solr.create_core(&fs.build_core, &fs.instance_dir, &r.config.configset)
+                .await?;
+            // Without a live core the configset's schema is first seen here: a mapping that
+            // does not fit it removes the core again, leaving nothing behind.
+            if let Err(e) = super::check_solr_fields(solr, &fs.build_core, &r.plan).await {
+                let _ = solr.unload(&fs.build_core).await;
+                return Err(e);
+            }
+            // The core exists now: record it before writing, so a crash can resume.
+            cp.full = Some(fs.clone());
+            r.files.save(&cp)?;
+            fs
+        }
+    };
+    report.build_core = Some(fs.build_core.clone());
+    report.up_to_us = fs.start_utc;
+
+    // Rows still to read, for the ETA.
+    let total = {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE {} > ?",
+            q(&r.plan.table),
+            q(&r.plan.pk)
+        );
+        let rows = db
+            .rows(&sql, vec![Value::Int(fs.last_pk.unwrap_or(i64::MIN))])
+            .await?;
+        rows.first()
+            .and_then(|row| row.first())
+            .and_then(|v| super::convert::int(v).ok().flatten())
+            .unwrap_or(0)
+    };
+    r.shared
+        .rows_total
+        .store(total.max(0) as u64, Ordering::Relaxed);
+    r.shared.set_phase(Phase::Building);
+
+    let ctx = r.ctx(&fs.build_core);
+    let t = &r.config.tuning;
+    let plan = r.plan.clone();
+    let (after, tuning) = (fs.last_pk, t.clone());
+    let rctx = ctx.clone();
+    let files = r.files.clone();
+    let cp_base = cp.clone();
+    let mut fs = fs;
+    let mut chunks = 0u64;
+    let result = pipeline::run(
+        &ctx,
+        t,
+        0,
+        move |b| reader(db, plan, after, tuning, b, rctx),
+        |done| {
+            fs.last_pk = done.end.last_pk.or(fs.last_pk);
+            fs.chunks_done += 1;
+            fs.docs_ok += done.ok;
+            fs.dead_lettered += done.dead;
+            fs.rows_read += done.end.rows;
+            chunks += 1;
+            let mut c = cp_base.clone();
+            c.full = Some(fs.clone());
+            files.save(&c)
+        },
+    )
+    .await;
+    report.chunks = chunks;
+    result??;
+
+    r.shared.set_phase(Phase::Verifying);
+    solr.commit(&fs.build_core).await?;
+    let found = solr.count(&fs.build_core).await?;
+    report.verified_count = Some(found);
+    if found != fs.docs_ok {
+        // A broken build must not be resumed or swapped: drop it.
+        let _ = solr.unload(&fs.build_core).await;
+        cp.full = None;
+        r.files.save(&cp)?;
+        return Err(Error::Verify {
+            core: fs.build_core.clone(),
+            found,
+            expected: fs.docs_ok,
+        });
+    }
+
+    r.shared.set_phase(Phase::Swapping);
+    if solr.core_dir(core).await?.is_some() {
+        solr.swap(core, &fs.build_core).await?;
+        // After the swap the build name holds the old index.
+        if let Err(e) = solr.unload(&fs.build_core).await {
+            log::warn!(
+                "sync: could not unload the old core (now {}): {e}",
+                fs.build_core
+            );
+        }
+    } else {
+        solr.rename(&fs.build_core, core).await?;
+    }
+    cp.full = None;
+    cp.cursors = Some(fs.start.clone());
+    r.files.save(&cp)?;
+    report.swapped = true;
+    Ok(report)
+}

@@ -1,0 +1,360 @@
+//! The write pipeline: one reader fills a bounded queue of batches (capped by documents and
+//! bytes), several writers post them to Solr concurrently, and a coordinator learns when
+//! each unit of work (a chunk, an incremental page) is fully acknowledged, in order.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Mutex};
+
+use super::checkpoint::{Cursor, Files};
+use super::config::Tuning;
+use super::docs::Out;
+use super::error::{Error, Result};
+use super::progress::Shared;
+use super::solr::Solr;
+
+/// Work for a writer.
+#[derive(Debug)]
+enum Item {
+    Add {
+        unit: u64,
+        docs: Vec<(String, Vec<u8>)>,
+    },
+    Delete {
+        unit: u64,
+        id: String,
+        version: i64,
+    },
+}
+
+/// The end of a unit, as the reader saw it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UnitEnd {
+    pub unit: u64,
+    /// Items (batches and deletes) the unit was split into.
+    pub items: u64,
+    /// Last primary key of a full-rebuild chunk.
+    pub last_pk: Option<i64>,
+    /// Source rows read for the unit.
+    pub rows: u64,
+    /// Rows the reader dead-lettered (conversion failures).
+    pub dead: u64,
+    /// Incremental passes: every cursor as it stands once this unit is done.
+    pub cursors: Option<BTreeMap<String, Cursor>>,
+}
+
+/// A unit fully acknowledged by Solr.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UnitDone {
+    pub end: UnitEnd,
+    /// Documents Solr accepted.
+    pub ok: u64,
+    /// All dead letters of the unit (reader's and Solr's rejections).
+    pub dead: u64,
+    /// Solr committed this unit and every earlier one (see `commit_every`).
+    pub committed: bool,
+}
+
+#[derive(Debug)]
+enum Event {
+    Acked { unit: u64, ok: u64, dead: u64 },
+    End(UnitEnd),
+    Failed(Error),
+}
+
+/// Context shared by the reader side and the writers.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub solr: Solr,
+    pub core: String,
+    pub files: Files,
+    pub shared: Arc<Shared>,
+    /// Set when any part fails: everyone stops early.
+    pub abort: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    /// True when the run must stop (cancelled by the user, or a failure elsewhere).
+    pub(crate) fn stop(&self) -> Result<()> {
+        if self.shared.cancelled() || self.abort.load(Ordering::Relaxed) {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The reader's handle: turns [`Out`]s into batches and units.
+#[derive(Debug)]
+pub(crate) struct Batcher {
+    tx: mpsc::Sender<Item>,
+    events: mpsc::UnboundedSender<Event>,
+    docs: Vec<(String, Vec<u8>)>,
+    bytes: usize,
+    unit: u64,
+    items: u64,
+    dead: Vec<(String, String)>,
+    max_docs: usize,
+    max_bytes: usize,
+    ctx: Ctx,
+}
+
+impl Batcher {
+    async fn send(&mut self, item: Item) -> Result<()> {
+        self.items += 1;
+        self.tx.send(item).await.map_err(|_| Error::Cancelled)
+    }
+
+    /// Queues one row's outcome.
+    pub(crate) async fn push(&mut self, out: Out) -> Result<()> {
+        match out {
+            Out::Add { id, json } => {
+                if !self.docs.is_empty() && self.bytes + json.len() > self.max_bytes {
+                    self.flush().await?;
+                }
+                self.bytes += json.len() + 1;
+                self.docs.push((id, json));
+                if self.docs.len() >= self.max_docs {
+                    self.flush().await?;
+                }
+            }
+            Out::Delete { id, version } => {
+                let unit = self.unit;
+                self.send(Item::Delete { unit, id, version }).await?;
+            }
+            Out::Dead { id, reason } => self.dead.push((id, reason)),
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.docs.is_empty() {
+            return Ok(());
+        }
+        let docs = std::mem::take(&mut self.docs);
+        self.bytes = 0;
+        let unit = self.unit;
+        self.send(Item::Add { unit, docs }).await
+    }
+
+    /// Closes the current unit.
+    pub(crate) async fn end_unit(
+        &mut self,
+        last_pk: Option<i64>,
+        rows: u64,
+        cursors: Option<BTreeMap<String, Cursor>>,
+    ) -> Result<()> {
+        self.flush().await?;
+        let dead = self.dead.len() as u64;
+        if dead > 0 {
+            self.ctx.files.dead_letters(&self.ctx.core, &self.dead)?;
+            self.ctx
+                .shared
+                .dead_lettered
+                .fetch_add(dead, Ordering::Relaxed);
+            self.dead.clear();
+        }
+        let end = UnitEnd {
+            unit: self.unit,
+            items: self.items,
+            last_pk,
+            rows,
+            dead,
+            cursors,
+        };
+        self.events
+            .send(Event::End(end))
+            .map_err(|_| Error::Cancelled)?;
+        self.unit += 1;
+        self.items = 0;
+        Ok(())
+    }
+}
+
+async fn writer(
+    ctx: Ctx,
+    rx: Arc<Mutex<mpsc::Receiver<Item>>>,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    loop {
+        let item = { rx.lock().await.recv().await };
+        let Some(item) = item else { return };
+        if ctx.abort.load(Ordering::Relaxed) {
+            continue; // drain without work
+        }
+        let res = match item {
+            Item::Add { unit, docs } => match ctx.solr.add(&ctx.core, &docs).await {
+                Ok((ok, dead)) => {
+                    ctx.shared.docs_written.fetch_add(ok, Ordering::Relaxed);
+                    let n = dead.len() as u64;
+                    match ctx.files.dead_letters(&ctx.core, &dead) {
+                        Ok(()) => {
+                            ctx.shared.dead_lettered.fetch_add(n, Ordering::Relaxed);
+                            Ok(Event::Acked { unit, ok, dead: n })
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            },
+            Item::Delete { unit, id, version } => {
+                match ctx.solr.delete(&ctx.core, &id, version).await {
+                    Ok(Ok(())) => {
+                        ctx.shared.docs_deleted.fetch_add(1, Ordering::Relaxed);
+                        Ok(Event::Acked {
+                            unit,
+                            ok: 0,
+                            dead: 0,
+                        })
+                    }
+                    Ok(Err(reason)) => match ctx
+                        .files
+                        .dead_letters(&ctx.core, &[(id, format!("delete refused: {reason}"))])
+                    {
+                        Ok(()) => {
+                            ctx.shared.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                            Ok(Event::Acked {
+                                unit,
+                                ok: 0,
+                                dead: 1,
+                            })
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match res {
+            Ok(ev) => {
+                let _ = events.send(ev);
+            }
+            Err(e) => {
+                ctx.abort.store(true, Ordering::Relaxed);
+                let _ = events.send(Event::Failed(e));
+            }
+        }
+    }
+}
+
+/// Runs `reader` (which pushes through a [`Batcher`]) against `tuning.writers` concurrent
+/// Solr writers, calling `on_done` for each unit once it and all earlier units are
+/// acknowledged; every `commit_every` units (0: never) Solr commits first, and `on_done`
+/// learns it through [`UnitDone::committed`]. Returns the reader's value.
+pub(crate) async fn run<R, Fut, D>(
+    ctx: &Ctx,
+    tuning: &Tuning,
+    commit_every: u64,
+    reader: R,
+    mut on_done: D,
+) -> Result<Fut::Output>
+where
+    R: FnOnce(Batcher) -> Fut,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: Send + 'static,
+    D: FnMut(&UnitDone) -> Result<()>,
+{
+    let (writers, queue) = (tuning.writers, tuning.queue_batches);
+    let (max_docs, max_bytes) = (tuning.batch_docs, tuning.batch_bytes);
+    let (tx, rx) = mpsc::channel::<Item>(queue);
+    let (etx, mut erx) = mpsc::unbounded_channel::<Event>();
+    let rx = Arc::new(Mutex::new(rx));
+    let mut handles = Vec::new();
+    for _ in 0..writers {
+        handles.push(tokio::spawn(writer(ctx.clone(), rx.clone(), etx.clone())));
+    }
+    drop(rx);
+    let batcher = Batcher {
+        tx,
+        events: etx.clone(),
+        docs: Vec::new(),
+        bytes: 0,
+        unit: 0,
+        items: 0,
+        dead: Vec::new(),
+        max_docs,
+        max_bytes,
+        ctx: ctx.clone(),
+    };
+    let fut = reader(batcher);
+    let reader_handle = tokio::spawn(fut);
+    drop(etx);
+
+    #[derive(Default)]
+    struct Pending {
+        acked: u64,
+        ok: u64,
+        dead: u64,
+        end: Option<UnitEnd>,
+    }
+    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut failure: Option<Error> = None;
+    while let Some(ev) = erx.recv().await {
+        match ev {
+            Event::Acked { unit, ok, dead } => {
+                let p = pending.entry(unit).or_default();
+                p.acked += 1;
+                p.ok += ok;
+                p.dead += dead;
+            }
+            Event::End(end) => {
+                let u = end.unit;
+                pending.entry(u).or_default().end = Some(end);
+            }
+            Event::Failed(e) => {
+                ctx.abort.store(true, Ordering::Relaxed);
+                if failure.is_none() {
+                    failure = Some(e);
+                }
+            }
+        }
+        if failure.is_some() {
+            continue;
+        }
+        while let Some(p) = pending.get(&next) {
+            let complete = matches!(&p.end, Some(end) if end.items == p.acked);
+            if !complete {
+                break;
+            }
+            let Some(p) = pending.remove(&next) else {
+                break;
+            };
+            let end = p.end.unwrap_or_default();
+            let committed = commit_every > 0 && (next + 1).is_multiple_of(commit_every);
+            if committed {
+                if let Err(e) = ctx.solr.commit(&ctx.core).await {
+                    ctx.abort.store(true, Ordering::Relaxed);
+                    failure = Some(e);
+                    break;
+                }
+            }
+            let done = UnitDone {
+                ok: p.ok,
+                dead: p.dead + end.dead,
+                end,
+                committed,
+            };
+            if let Err(e) = on_done(&done) {
+                ctx.abort.store(true, Ordering::Relaxed);
+                failure = Some(e);
+                break;
+            }
+            next += 1;
+        }
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    let out = reader_handle.await.map_err(|e| Error::Solr {
+        context: "reader task".into(),
+        status: None,
+        message: e.to_string(),
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(out)
+}

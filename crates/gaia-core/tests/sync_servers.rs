@@ -1,0 +1,1181 @@
+//! The sync engine against the real MariaDB and Solr started by `scripts/services.sh`.
+//! Each test uses its own tables and cores (unique names), so they run in parallel.
+#![cfg(feature = "sync")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use gaia_core::sync::{Error, Mode, Sync};
+use mysql_async::prelude::Queryable;
+use mysql_async::Value;
+use serde_json::{json, Value as Json};
+
+/// Held shared by tests that run incremental passes, exclusively by the test that keeps a
+/// transaction open on purpose (it caps every incremental pass on the server).
+static OPEN_TRX: RwLock<()> = RwLock::new(());
+
+const HINT: &str = "start them with scripts/services.sh start all";
+
+fn db_url() -> String {
+    std::env::var("GAIA_MARIADB_URL")
+        .unwrap_or_else(|_| "mysql://gaia:gaia-pass@127.0.0.1:3307/gaia".into())
+}
+fn solr_url() -> String {
+    std::env::var("GAIA_SOLR_URL").unwrap_or_else(|_| "http://127.0.0.1:8983/solr".into())
+}
+
+struct Fx {
+    name: String,
+    rt: tokio::runtime::Runtime,
+    conn: std::sync::Mutex<Option<mysql_async::Conn>>,
+    http: reqwest::Client,
+    state_dir: std::path::PathBuf,
+    tables: std::sync::Mutex<Vec<String>>,
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+impl Fx {
+    fn new(tag: &str) -> Fx {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let name = format!(
+            "t{}_{}_{}",
+            std::process::id() % 100_000,
+            SEQ.fetch_add(1, Ordering::Relaxed),
+            tag
+        );
+        let conn = rt
+            .block_on(async {
+                let opts = mysql_async::OptsBuilder::from_opts(
+                    mysql_async::Opts::from_url(&db_url()).unwrap(),
+                )
+                .init(vec!["SET time_zone = '+00:00'"]);
+                tokio::time::timeout(Duration::from_secs(10), mysql_async::Conn::new(opts)).await
+            })
+            .unwrap_or_else(|_| panic!("MariaDB at {} does not answer; {HINT}", db_url()))
+            .unwrap_or_else(|e| panic!("MariaDB at {} is unreachable ({e}); {HINT}", db_url()));
+        let http = reqwest::Client::new();
+        let ping = rt.block_on(
+            http.get(format!("{}/admin/cores?action=STATUS&wt=json", solr_url()))
+                .send(),
+        );
+        if let Err(e) = ping {
+            panic!("Solr at {} is unreachable ({e}); {HINT}", solr_url());
+        }
+        let state_dir = std::env::temp_dir().join(format!("gaia-sync-test-{name}"));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        Fx {
+            name,
+            rt,
+            conn: std::sync::Mutex::new(Some(conn)),
+            http,
+            state_dir,
+            tables: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn t(&self, s: &str) -> String {
+        let t = format!("{}_{s}", self.name);
+        let mut tables = self.tables.lock().unwrap();
+        if !tables.contains(&t) {
+            tables.push(t.clone());
+        }
+        t
+    }
+
+    fn core(&self) -> String {
+        format!("{}_core", self.name)
+    }
+
+    fn exec(&self, sql: &str) {
+        let mut g = self.conn.lock().unwrap();
+        let c = g.as_mut().unwrap();
+        self.rt
+            .block_on(c.query_drop(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
+        let mut g = self.conn.lock().unwrap();
+        let c = g.as_mut().unwrap();
+        let rows: Vec<mysql_async::Row> = self
+            .rt
+            .block_on(c.query(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().map(|r| r.unwrap()).collect()
+    }
+
+    fn solr_get(&self, path: &str) -> Json {
+        let url = format!("{}/{path}", solr_url());
+        self.rt.block_on(async {
+            let r = self.http.get(&url).send().await.unwrap();
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+        })
+    }
+
+    fn solr_post(&self, path: &str, body: &Json) -> u16 {
+        let url = format!("{}/{path}", solr_url());
+        self.rt.block_on(async {
+            self.http
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
+
+    /// Every live document of the core, by id, without Solr's own fields.
+    fn docs(&self, core: &str) -> BTreeMap<String, Json> {
+        let j = self.solr_get(&format!(
+            "{core}/select?q=*:*&rows=1000000&fl=*&sort=id+asc&wt=json"
+        ));
+        let mut out = BTreeMap::new();
+        for d in j["response"]["docs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("bad answer {j}"))
+        {
+            let mut d = d.as_object().unwrap().clone();
+            d.remove("_version_");
+            out.insert(d["id"].as_str().unwrap().to_string(), Json::Object(d));
+        }
+        out
+    }
+
+    fn cores_like(&self) -> Vec<String> {
+        let j = self.solr_get("admin/cores?action=STATUS&indexInfo=false&wt=json");
+        j["status"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with(&self.name))
+            .cloned()
+            .collect()
+    }
+
+    fn config(&self, mapping: Json, tuning: Json) -> String {
+        json!({
+            "mariadb_url": db_url(),
+            "solr_url": solr_url(),
+            "core": self.core(),
+            "state_dir": self.state_dir.display().to_string(),
+            "mapping": mapping,
+            "tuning": tuning,
+        })
+        .to_string()
+    }
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        let tables = self.tables.lock().map(|t| t.clone()).unwrap_or_default();
+        for t in tables {
+            let mut g = self.conn.lock().unwrap();
+            if let Some(c) = g.as_mut() {
+                let _ = self
+                    .rt
+                    .block_on(c.query_drop(format!("DROP TABLE IF EXISTS `{t}`")));
+            }
+        }
+        for core in self.cores_like() {
+            let _ = self.solr_get(&format!(
+                "admin/cores?action=UNLOAD&core={core}&deleteInstanceDir=true&wt=json"
+            ));
+        }
+        if let Some(c) = self.conn.lock().unwrap().take() {
+            let _ = self.rt.block_on(c.disconnect());
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+fn s(v: &Value) -> Option<String> {
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8(b.clone()).unwrap()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+/// The products schema used by most tests: root, tags (child), tombstones.
+fn products_schema(fx: &Fx) -> (String, String, String, String) {
+    let (p, tg, tomb, ttomb) = (fx.t("p"), fx.t("tags"), fx.t("p_del"), fx.t("tags_del"));
+    fx.exec(&format!(
+        "CREATE TABLE `{p}` (
+           id BIGINT PRIMARY KEY,
+           title VARCHAR(200) NOT NULL,
+           body TEXT,
+           price DECIMAL(20,4),
+           status ENUM('draft','live','gone') NOT NULL DEFAULT 'live',
+           attrs JSON,
+           in_stock TINYINT(1) NOT NULL DEFAULT 1,
+           published DATETIME(6),
+           created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+           deleted TINYINT(1) NOT NULL DEFAULT 0,
+           updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+           KEY (updated_at, id)
+         ) DEFAULT CHARSET=utf8mb4"
+    ));
+    fx.exec(&format!(
+        "CREATE TABLE `{tg}` (
+           id BIGINT AUTO_INCREMENT PRIMARY KEY,
+           product_id BIGINT NOT NULL,
+           tag VARCHAR(50) NOT NULL,
+           updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+           KEY (product_id), KEY (updated_at, product_id)
+         ) DEFAULT CHARSET=utf8mb4"
+    ));
+    for t in [&tomb, &ttomb] {
+        fx.exec(&format!(
+            "CREATE TABLE `{t}` (
+               seq BIGINT AUTO_INCREMENT PRIMARY KEY,
+               key_id BIGINT NOT NULL,
+               deleted_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+               KEY (deleted_at, key_id)
+             )"
+        ));
+    }
+    (p, tg, tomb, ttomb)
+}
+
+/// Mapping with the session time zone of the writer (the tests write in UTC).
+fn products_mapping(p: &str, tg: &str, tomb: &str, ttomb: &str, tz: &str) -> Json {
+    json!({
+        "table": p, "primary_key": "id", "id_prefix": "p-", "version_column": "updated_at",
+        "source_time_zone": tz,
+        "fields": [
+            {"column": "title", "field": "title_s"},
+            {"column": "title", "field": "title_t", "type": "text"},
+            {"column": "body", "field": "body_t"},
+            {"column": "price", "field": "price_s", "type": "decimal", "double_field": "price_d"},
+            {"column": "status", "field": "status_s", "type": "enum"},
+            {"column": "in_stock", "field": "in_stock_b", "type": "bool"},
+            {"column": "published", "field": "published_dt"},
+            {"column": "created", "field": "created_dt"},
+            {"column": "attrs", "type": "json", "paths": [
+                {"path": "$.color", "field": "color_s", "type": "string"},
+                {"path": "$.size.w", "field": "width_i", "type": "int"},
+                {"path": "$.labels", "field": "labels_ss", "type": "string"}
+            ]}
+        ],
+        "children": [{"table": tg, "foreign_key": "product_id", "order_by": "tag",
+                      "version_column": "updated_at",
+                      "fields": [{"column": "tag", "field": "tags_ss"}],
+                      "tombstones": {"table": ttomb, "key_column": "key_id", "time_column": "deleted_at"}}],
+        "soft_delete": {"column": "deleted", "deleted_values": [1]},
+        "tombstones": {"table": tomb, "key_column": "key_id", "time_column": "deleted_at"}
+    })
+}
+
+/// The projection of the database the index must equal: id -> (title, price, tags).
+fn projection(
+    fx: &Fx,
+    p: &str,
+    tg: &str,
+) -> BTreeMap<String, (String, Option<String>, Vec<String>)> {
+    let mut out = BTreeMap::new();
+    for r in fx.rows(&format!(
+        "SELECT p.id, p.title, CAST(p.price AS CHAR), \
+         (SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '\\n') FROM `{tg}` t WHERE t.product_id = p.id) \
+         FROM `{p}` p WHERE p.deleted = 0 ORDER BY p.id"
+    )) {
+        let tags = s(&r[3]).map(|t| t.split('\n').map(str::to_string).collect()).unwrap_or_default();
+        out.insert(format!("p-{}", s(&r[0]).unwrap()), (s(&r[1]).unwrap(), s(&r[2]), tags));
+    }
+    out
+}
+
+fn index_view(fx: &Fx) -> BTreeMap<String, (String, Option<String>, Vec<String>)> {
+    fx.docs(&fx.core())
+        .into_iter()
+        .map(|(id, d)| {
+            let mut tags: Vec<String> = d
+                .get("tags_ss")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().map(|t| t.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            tags.sort();
+            (
+                id,
+                (
+                    d["title_s"].as_str().unwrap().to_string(),
+                    d.get("price_s").and_then(Json::as_str).map(str::to_string),
+                    tags,
+                ),
+            )
+        })
+        .collect()
+}
+
+fn assert_equal(fx: &Fx, p: &str, tg: &str) {
+    let want = projection(fx, p, tg);
+    let got = index_view(fx);
+    if want != got {
+        let missing: Vec<_> = want
+            .keys()
+            .filter(|k| !got.contains_key(*k))
+            .take(5)
+            .collect();
+        let extra: Vec<_> = got
+            .keys()
+            .filter(|k| !want.contains_key(*k))
+            .take(5)
+            .collect();
+        let differ: Vec<_> = want
+            .iter()
+            .filter(|(k, v)| got.get(*k).is_some_and(|g| g != *v))
+            .take(3)
+            .map(|(k, v)| (k.clone(), v.clone(), got[k].clone()))
+            .collect();
+        panic!(
+            "index != database: {} vs {} docs; missing {missing:?}; extra {extra:?}; differ {differ:?}",
+            want.len(),
+            got.len()
+        );
+    }
+}
+
+fn fill(fx: &Fx, p: &str, tg: &str, n: usize) {
+    let mut i = 1usize;
+    while i <= n {
+        let end = (i + 999).min(n);
+        let vals: Vec<String> = (i..=end)
+            .map(|k| {
+                format!(
+                    "({k}, 'Product {k} 製品 🚀', 'body of {k}', {k}.{:04}, '{}', '{{\"color\": \"c{}\", \"size\": {{\"w\": {k}}}}}', {}, '2024-03-01 10:00:00.5', 0)",
+                    k % 10_000,
+                    ["draft", "live", "gone"][k % 3],
+                    k % 7,
+                    k % 2
+                )
+            })
+            .collect();
+        fx.exec(&format!(
+            "INSERT INTO `{p}` (id, title, body, price, status, attrs, in_stock, published, deleted) VALUES {}",
+            vals.join(",")
+        ));
+        let tags: Vec<String> = (i..=end)
+            .flat_map(|k| (0..(k % 4)).map(move |j| format!("({k}, 'tag{}')", (k + j) % 11)))
+            .collect();
+        if !tags.is_empty() {
+            fx.exec(&format!(
+                "INSERT INTO `{tg}` (product_id, tag) VALUES {}",
+                tags.join(",")
+            ));
+        }
+        i = end + 1;
+    }
+}
+
+/// An incremental pass once the writes are older than the lag (200 ms in these tests).
+fn inc_now(sync: &Sync) -> Result<gaia_core::sync::Report, Error> {
+    std::thread::sleep(Duration::from_millis(300));
+    sync.run(Mode::Incremental)
+}
+
+/// Incremental passes until one has covered every write made so far. Each pass stops one
+/// second below the oldest open transaction on the server, and other tests (in this process
+/// or another) open short ones, so a pass may legitimately stop early; the counters of all
+/// passes are added up.
+fn inc(fx: &Fx, sync: &Sync) -> Result<gaia_core::sync::Report, Error> {
+    let now = fx.rows("SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)");
+    let now: i64 = s(&now[0][0]).unwrap().parse().unwrap();
+    let mut total: Option<gaia_core::sync::Report> = None;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(250));
+        let r = sync.run(Mode::Incremental)?;
+        let covered = r.up_to_us.unwrap_or(i64::MIN) >= now;
+        total = Some(match total {
+            None => r,
+            Some(mut t) => {
+                t.rows_read += r.rows_read;
+                t.docs_written += r.docs_written;
+                t.docs_deleted += r.docs_deleted;
+                t.dead_lettered += r.dead_lettered;
+                t.retries += r.retries;
+                t.up_to_us = r.up_to_us;
+                t
+            }
+        });
+        if covered {
+            break;
+        }
+    }
+    Ok(total.unwrap())
+}
+
+fn fast_tuning() -> Json {
+    json!({"chunk_rows": 500, "batch_docs": 200, "writers": 3, "lag_ms": 200, "retry_base_ms": 20})
+}
+
+#[test]
+fn sync_full_rebuild_equals_the_database_with_exact_values() {
+    let fx = Fx::new("full");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 2600);
+    // Special rows: emoji/CJK, big exact DECIMAL, a time in Paris summer time, a JSON array.
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title, body, price, status, attrs, in_stock, published, created, deleted) VALUES \
+         (900001, '東京 👩‍💻 Ünïcödé', '中文 検索 テスト 😀', 1234567890123456.7891, 'gone', \
+          '{{\"color\": \"紅\", \"labels\": [\"a\", \"b\"], \"size\": {{\"w\": 7}}}}', 0, \
+          '2024-07-01 14:00:00.250', '2024-01-02 03:04:05.678', 0), \
+         (900002, 'deleted one', NULL, NULL, 'draft', NULL, 1, NULL, '2024-01-01 00:00:00', 1)"
+    ));
+    let cfg = fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "Europe/Paris"),
+        fast_tuning(),
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    let report = sync.run(Mode::Full).unwrap();
+    assert!(report.swapped);
+    assert_eq!(report.verified_count, Some(2601));
+    assert_eq!(report.docs_written, 2601);
+    assert_eq!(report.dead_lettered, 0);
+    assert!(report.chunks >= 6, "{report:?}");
+    let docs = fx.docs(&fx.core());
+    assert_eq!(docs.len(), 2601);
+    let d = &docs["p-900001"];
+    assert_eq!(d["title_s"], "東京 👩‍💻 Ünïcödé");
+    assert_eq!(d["price_s"], "1234567890123456.7891");
+    assert_eq!(
+        d["price_d"].as_f64(),
+        "1234567890123456.7891".parse::<f64>().ok()
+    );
+    assert_eq!(d["status_s"], "gone");
+    assert_eq!(d["in_stock_b"], false);
+    // 14:00 in Paris in July (UTC+2) is 12:00 UTC; TIMESTAMP columns are UTC already.
+    assert_eq!(d["published_dt"], "2024-07-01T12:00:00.250Z");
+    assert_eq!(d["created_dt"], "2024-01-02T03:04:05.678Z");
+    assert_eq!(d["color_s"], "紅");
+    assert_eq!(d["labels_ss"], json!(["a", "b"]));
+    assert_eq!(d["width_i"], 7);
+    assert!(
+        !docs.contains_key("p-900002"),
+        "a soft-deleted row is not indexed"
+    );
+    // Full-text search finds CJK and the emoji row.
+    let hits = fx.solr_get(&format!("{}/select?q=body_t:検索&wt=json", fx.core()));
+    assert_eq!(hits["response"]["numFound"], 1);
+    assert_equal(&fx, &p, &tg);
+    // Every document carries its version; no build core is left behind.
+    assert!(docs
+        .values()
+        .all(|d| d["gaia_version_l"].as_i64().unwrap() > 1_600_000_000_000_000));
+    assert_eq!(fx.cores_like(), vec![fx.core()]);
+    let pr = sync.progress();
+    assert_eq!(pr.rows_read, 2602);
+    let pj: Json = serde_json::from_str(&pr.to_json()).unwrap();
+    assert_eq!(pj["phase"], "done");
+    let m = sync.metrics();
+    assert!(
+        m.contains("gaia_sync_docs_written{core=") && m.contains("phase=\"done\""),
+        "{m}"
+    );
+    // A second full rebuild swaps again and stays equal.
+    let r2 = sync.run(Mode::Full).unwrap();
+    assert!(r2.swapped);
+    assert_equal(&fx, &p, &tg);
+    assert_eq!(fx.cores_like(), vec![fx.core()]);
+    let json: Json = serde_json::from_str(&r2.to_json()).unwrap();
+    assert_eq!(json["mode"], "full");
+}
+
+#[test]
+fn sync_incremental_follows_inserts_updates_deletes_and_children() {
+    let fx = Fx::new("inc");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 300);
+    let mut tuning = fast_tuning();
+    tuning["chunk_rows"] = json!(4); // pages smaller than the group of equal timestamps
+    tuning["commit_every_pages"] = json!(3); // checkpoints in the middle of a pass
+    let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);
+    let sync = Sync::new(&cfg).unwrap();
+    let _g = OPEN_TRX.read().unwrap_or_else(|e| e.into_inner());
+    assert!(matches!(
+        sync.run(Mode::Incremental),
+        Err(Error::NoCheckpoint { .. })
+    ));
+    sync.run(Mode::Auto).unwrap();
+    assert_equal(&fx, &p, &tg);
+
+    // Inserts, updates, a soft delete, a hard delete with its tombstone.
+    fx.exec(&format!("INSERT INTO `{p}` (id, title, price) VALUES (1001, 'new 新', 9.99), (1002, 'new two', 0.0001)"));
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'renamed ✓', price = 42.4200 WHERE id IN (5, 6, 7)"
+    ));
+    fx.exec(&format!("UPDATE `{p}` SET deleted = 1 WHERE id = 8"));
+    fx.exec("START TRANSACTION");
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 9"));
+    fx.exec(&format!("INSERT INTO `{tomb}` (key_id) VALUES (9)"));
+    fx.exec("COMMIT");
+    // Nine rows sharing one timestamp (one statement), across several pages of 4.
+    let nine: Vec<String> = (2001..=2009)
+        .map(|k| format!("({k}, 'same ts {k}', 1.5)"))
+        .collect();
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title, price) VALUES {}",
+        nine.join(",")
+    ));
+    let r = inc(&fx, &sync).unwrap();
+    assert_eq!(r.mode, Mode::Incremental);
+    assert!(r.docs_written >= 14, "{r:?}");
+    assert_eq!(r.docs_deleted, 2, "{r:?}");
+    assert_equal(&fx, &p, &tg);
+    let same = fx.rows(&format!(
+        "SELECT COUNT(DISTINCT updated_at) FROM `{p}` WHERE id BETWEEN 2001 AND 2009"
+    ));
+    assert_eq!(s(&same[0][0]).as_deref(), Some("1"));
+
+    // Child-table changes re-index the parent: insert, update, delete (with tombstone).
+    fx.exec(&format!(
+        "INSERT INTO `{tg}` (product_id, tag) VALUES (10, 'fresh'), (2001, 'x')"
+    ));
+    fx.exec(&format!(
+        "UPDATE `{tg}` SET tag = 'changed' WHERE product_id = 11 LIMIT 1"
+    ));
+    let victim = fx.rows(&format!(
+        "SELECT product_id FROM `{tg}` WHERE product_id BETWEEN 12 AND 40 LIMIT 1"
+    ));
+    let victim = s(&victim[0][0]).unwrap();
+    fx.exec("START TRANSACTION");
+    fx.exec(&format!("DELETE FROM `{tg}` WHERE product_id = {victim}"));
+    fx.exec(&format!("INSERT INTO `{ttomb}` (key_id) VALUES ({victim})"));
+    fx.exec("COMMIT");
+    inc(&fx, &sync).unwrap();
+    assert_equal(&fx, &p, &tg);
+    assert!(index_view(&fx)[&format!("p-{victim}")].2.is_empty());
+
+    // A row deleted and re-inserted with the same key comes back.
+    fx.exec("START TRANSACTION");
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 20"));
+    fx.exec(&format!("INSERT INTO `{tomb}` (key_id) VALUES (20)"));
+    fx.exec("COMMIT");
+    inc(&fx, &sync).unwrap();
+    assert_equal(&fx, &p, &tg);
+    std::thread::sleep(Duration::from_millis(5));
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title) VALUES (20, 'back again')"
+    ));
+    let r = sync.run(Mode::Auto).unwrap();
+    assert_eq!(r.mode, Mode::Incremental);
+    inc(&fx, &sync).unwrap();
+    assert_equal(&fx, &p, &tg);
+
+    // Nothing changed: an empty pass.
+    let r = inc(&fx, &sync).unwrap();
+    assert_eq!(r.docs_written + r.docs_deleted, 0, "{r:?}");
+}
+
+#[test]
+fn sync_a_transaction_committing_late_is_not_skipped() {
+    let fx = Fx::new("late");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 20);
+    let cfg = fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
+        fast_tuning(),
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    let _g = OPEN_TRX.write().unwrap_or_else(|e| e.into_inner());
+    sync.run(Mode::Full).unwrap();
+
+    // A second connection opens a transaction and writes a row (earlier timestamp) ...
+    let late = Fx::new("late2");
+    let late_id = s(&late.rows("SELECT CONNECTION_ID()")[0][0]);
+    late.exec("START TRANSACTION");
+    late.exec(&format!(
+        "INSERT INTO `{p}` (id, title) VALUES (501, 'late writer')"
+    ));
+    std::thread::sleep(Duration::from_millis(1100));
+    // ... then another row is written and committed (later timestamp).
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title) VALUES (502, 'early committer')"
+    ));
+    let r = inc_now(&sync).unwrap();
+    // The pass stops below the open transaction: 502 waits, nothing is skipped.
+    assert!(!index_view(&fx).contains_key("p-502"), "{r:?}");
+    late.exec("COMMIT");
+    let r2 = inc(&fx, &sync).unwrap();
+    let view = index_view(&fx);
+    assert!(
+        view.contains_key("p-501") && view.contains_key("p-502"),
+        "connection {late_id:?}: {r:?} {r2:?}"
+    );
+    assert_equal(&fx, &p, &tg);
+}
+
+#[test]
+fn sync_a_cancelled_rebuild_resumes_by_chunk() {
+    let fx = Fx::new("resume");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 20_000);
+    let tuning = json!({"chunk_rows": 500, "batch_docs": 100, "writers": 1, "queue_batches": 1, "lag_ms": 200});
+    let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);
+    let sync = std::sync::Arc::new(Sync::new(&cfg).unwrap());
+    let s2 = sync.clone();
+    let watcher = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            if s2.progress().docs_written >= 3000 {
+                // One run at a time per handle.
+                let busy = matches!(s2.run(Mode::Full), Err(Error::Busy));
+                s2.cancel(); // a crash at a random point, as far as the checkpoint goes
+                return busy;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    });
+    let first = sync.run(Mode::Full);
+    assert!(watcher.join().unwrap());
+    assert!(matches!(first, Err(Error::Cancelled)), "{first:?}");
+    assert_eq!(sync.progress().phase, gaia_core::sync::Phase::Cancelled);
+    // The live core does not exist yet: readers never saw the half-built one.
+    assert!(!fx.cores_like().contains(&fx.core()));
+    let cp: Json = serde_json::from_slice(
+        &std::fs::read(fx.state_dir.join(format!("{}.checkpoint.json", fx.core()))).unwrap(),
+    )
+    .unwrap();
+    let done = cp["full"]["chunks_done"].as_u64().unwrap();
+    assert!(done >= 5, "{cp}");
+    // A fresh handle (a new process) resumes from the checkpoint.
+    let again = Sync::new(&cfg).unwrap();
+    let r = again.run(Mode::Full).unwrap();
+    assert_eq!(r.resumed_from_chunk, Some(done));
+    assert!(r.rows_read <= 20_000 - done * 500, "{r:?}");
+    assert_eq!(r.verified_count, Some(20_000));
+    assert_equal(&fx, &p, &tg);
+    assert_eq!(fx.cores_like(), vec![fx.core()]);
+}
+
+#[test]
+fn sync_an_older_version_never_regresses_a_document() {
+    let fx = Fx::new("ver");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 50);
+    let cfg = fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
+        fast_tuning(),
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    let _g = OPEN_TRX.read().unwrap_or_else(|e| e.into_inner());
+    sync.run(Mode::Full).unwrap();
+    let cp_path = fx.state_dir.join(format!("{}.checkpoint.json", fx.core()));
+    let old_cp = std::fs::read(&cp_path).unwrap();
+    fx.exec(&format!("UPDATE `{p}` SET title = 'newest' WHERE id = 3"));
+    inc(&fx, &sync).unwrap();
+    let doc = fx.docs(&fx.core())["p-3"].clone();
+    assert_eq!(doc["title_s"], "newest");
+    // A stale writer posts an older version: dropped.
+    let mut stale = doc.clone();
+    stale["title_s"] = json!("stale");
+    stale["gaia_version_l"] = json!(doc["gaia_version_l"].as_i64().unwrap() - 1);
+    assert_eq!(
+        fx.solr_post(
+            &format!("{}/update?commit=true", fx.core()),
+            &json!([stale])
+        ),
+        200
+    );
+    assert_eq!(fx.docs(&fx.core())["p-3"]["title_s"], "newest");
+    // Replaying from an old checkpoint (a crash before it was saved) changes nothing.
+    std::fs::write(&cp_path, old_cp).unwrap();
+    inc(&fx, &sync).unwrap();
+    assert_eq!(fx.docs(&fx.core())["p-3"], doc);
+    assert_equal(&fx, &p, &tg);
+}
+
+#[test]
+fn sync_a_rejected_document_is_dead_lettered_and_the_run_goes_on() {
+    let fx = Fx::new("dead");
+    let t = fx.t("codes");
+    fx.exec(&format!(
+        "CREATE TABLE `{t}` (id INT PRIMARY KEY, code VARCHAR(20), updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
+    ));
+    fx.exec(&format!(
+        "ALTER TABLE `{t}` ADD COLUMN doc LONGTEXT, ADD COLUMN legacy VARBINARY(20)"
+    ));
+    let vals: Vec<String> = (1..=300)
+        .map(|k| match k {
+            77 | 201 => format!("({k}, 'not-a-number', NULL)"),
+            150 => format!("({k}, '{k}', '{{broken json')"),
+            _ => format!("({k}, '{k}', '{{\"n\": {k}}}')"),
+        })
+        .collect();
+    fx.exec(&format!(
+        "INSERT INTO `{t}` (id, code, doc) VALUES {}",
+        vals.join(",")
+    ));
+    // Text kept in a bytes column: one row holds bytes that are not UTF-8.
+    fx.exec(&format!(
+        "UPDATE `{t}` SET legacy = CONCAT('caf', 0xC3A9) WHERE id <> 260"
+    ));
+    fx.exec(&format!(
+        "UPDATE `{t}` SET legacy = 0x41FF42 WHERE id = 260"
+    ));
+    // A string column into an int field: Solr refuses the two non-numeric rows (400).
+    // A JSON text that does not parse is dead-lettered by the engine itself.
+    let mapping = json!({"table": t, "primary_key": "id", "version_column": "updated_at",
+                         "fields": [{"column": "code", "field": "code_i", "type": "string"},
+                                    {"column": "doc", "type": "json",
+                                     "paths": [{"path": "$.n", "field": "n_l", "type": "long"}]},
+                                    {"column": "legacy", "field": "legacy_s", "type": "string"}]});
+    let sync = Sync::new(&fx.config(mapping, fast_tuning())).unwrap();
+    let r = sync.run(Mode::Full).unwrap();
+    assert_eq!(r.dead_lettered, 4, "{r:?}");
+    assert_eq!(r.docs_written, 296);
+    assert_eq!(r.verified_count, Some(296));
+    let dl = std::fs::read_to_string(&r.dead_letter_file).unwrap();
+    let lines: Vec<Json> = dl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["150", "201", "260", "77"], "{dl}");
+    let reason = |id: &str| {
+        let l = lines.iter().find(|l| l["id"] == id).unwrap();
+        l["reason"].as_str().unwrap().to_string()
+    };
+    assert!(reason("77").contains("not-a-number"), "{dl}");
+    assert!(
+        reason("150").contains("column \"doc\": invalid JSON"),
+        "{dl}"
+    );
+    assert!(
+        reason("260").contains("column \"legacy\": invalid UTF-8 at byte 1"),
+        "{dl}"
+    );
+    let docs = fx.docs(&fx.core());
+    assert_eq!(docs.len(), 296);
+    assert_eq!(docs["42"]["n_l"], 42);
+    assert_eq!(docs["42"]["legacy_s"], "café");
+}
+
+fn expect_err(cfg: &str, mode: Mode, needle: &str) -> Error {
+    let e = match Sync::new(cfg) {
+        Err(e) => e,
+        Ok(sync) => match sync.run(mode) {
+            Err(e) => e,
+            Ok(r) => panic!("expected an error containing {needle:?}, got {r:?}"),
+        },
+    };
+    assert!(
+        e.to_string().contains(needle),
+        "{e} does not contain {needle:?}"
+    );
+    e
+}
+
+#[test]
+fn sync_bad_mappings_and_servers_fail_clearly_before_any_write() {
+    let fx = Fx::new("bad");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 10);
+    let nopk = fx.t("nopk");
+    fx.exec(&format!(
+        "CREATE TABLE `{nopk}` (a INT, updated_at DATETIME(6))"
+    ));
+    let good = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    let tun = fast_tuning();
+
+    let mut m = good.clone();
+    m["table"] = json!(format!("{p}_missing"));
+    let e = expect_err(&fx.config(m, tun.clone()), Mode::Full, "does not exist");
+    assert_eq!(e.kind(), gaia_core::ErrorKind::InvalidConfig);
+
+    let mut m = good.clone();
+    m["fields"][2]["column"] = json!("nope");
+    expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "column \"nope\": no such column",
+    );
+
+    let mut m = good.clone();
+    m["children"][0]["foreign_key"] = json!("product");
+    expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "mapping.children[0].foreign_key",
+    );
+
+    let m = json!({"table": nopk, "primary_key": "a", "version_column": "updated_at",
+                   "fields": [{"column": "a", "field": "a_i"}]});
+    expect_err(&fx.config(m, tun.clone()), Mode::Full, "has no primary key");
+
+    let mut m = good.clone();
+    m["fields"][0]["field"] = json!("title_nosuchsuffix");
+    expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "matches no field or dynamic field",
+    );
+
+    let mut m = good.clone();
+    m["children"][0]["fields"][0]["field"] = json!("tag_s");
+    expect_err(&fx.config(m, tun.clone()), Mode::Full, "single-valued");
+
+    let mut m = good.clone();
+    m["fields"][0]["type"] = json!("datetime");
+    expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "cannot feed a field of type",
+    );
+
+    let mut m = good.clone();
+    m["fields"][0]["colour"] = json!("x");
+    let e = expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "unknown field `colour`",
+    );
+    assert_eq!(e.kind(), gaia_core::ErrorKind::InvalidJson);
+
+    let mut m = good.clone();
+    m["source_time_zone"] = json!("Mars/Olympus");
+    expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Full,
+        "mapping.source_time_zone",
+    );
+
+    // Wrong credentials, unreachable servers.
+    let mut c: Json = serde_json::from_str(&fx.config(good.clone(), tun.clone())).unwrap();
+    c["mariadb_url"] = json!(db_url().replace("gaia-pass", "wrong-pass"));
+    expect_err(&c.to_string(), Mode::Full, "access denied");
+    c["mariadb_url"] = json!("mysql://gaia:gaia-pass@127.0.0.1:1/gaia");
+    let e = expect_err(&c.to_string(), Mode::Full, "unreachable");
+    assert_eq!(e.kind(), gaia_core::ErrorKind::Io);
+    c["mariadb_url"] = json!(db_url());
+    c["solr_url"] = json!("http://127.0.0.1:1/solr");
+    c["tuning"]["max_retries"] = json!(1);
+    expect_err(&c.to_string(), Mode::Full, "unreachable");
+
+    // check() validates the good mapping against both servers and writes nothing either.
+    Sync::new(&fx.config(good.clone(), tun.clone()))
+        .unwrap()
+        .check()
+        .unwrap();
+    // None of that wrote anything.
+    assert!(fx.cores_like().is_empty(), "{:?}", fx.cores_like());
+    assert!(!fx
+        .state_dir
+        .join(format!("{}.checkpoint.json", fx.core()))
+        .exists());
+
+    // A checkpoint from another mapping is refused.
+    let sync = Sync::new(&fx.config(good.clone(), tun.clone())).unwrap();
+    sync.run(Mode::Full).unwrap();
+    let mut m = good.clone();
+    m["fields"].as_array_mut().unwrap().pop();
+    let e = expect_err(
+        &fx.config(m, tun.clone()),
+        Mode::Incremental,
+        "written for another mapping",
+    );
+    assert_eq!(e.kind(), gaia_core::ErrorKind::InvalidState);
+}
+
+#[test]
+fn sync_the_handle_is_send_and_sync_and_refuses_concurrent_runs() {
+    fn assert_send_sync<T: Send + std::marker::Sync>() {}
+    assert_send_sync::<Sync>();
+    assert!(matches!(
+        "sideways".parse::<Mode>(),
+        Err(Error::Config { .. })
+    ));
+    let e = Sync::new("{\"mariadb_url\": 1}").unwrap_err();
+    assert_eq!(e.kind(), gaia_core::ErrorKind::InvalidJson);
+}
+
+/// A fault-injecting TCP proxy: every `reset_every`-th connection is closed right after
+/// its first bytes, every connection is cut once it has carried `kill_after` bytes in one
+/// direction (mid-request or mid-answer), and each chunk forwarded waits `delay_ms`.
+struct Proxy {
+    port: u16,
+    /// While set, every new connection is refused (closed at once): the server looks down.
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cuts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    fn start(target: &str, reset_every: usize, kill_after: usize, delay_ms: u64) -> Proxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let down = Arc::new(AtomicBool::new(false));
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let (stop2, down2, cuts2, target) =
+            (stop.clone(), down.clone(), cuts.clone(), target.to_string());
+        std::thread::spawn(move || {
+            for (i, client) in listener.incoming().enumerate() {
+                if stop2.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut client) = client else { continue };
+                if down2.load(Ordering::Relaxed) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    cuts2.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                if reset_every > 0 && i % reset_every == reset_every - 1 {
+                    let mut buf = [0u8; 64];
+                    let _ = client.set_read_timeout(Some(Duration::from_millis(500)));
+                    let _ = client.read(&mut buf);
+                    let _ = client.shutdown(Shutdown::Both);
+                    cuts2.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let pump = |mut from: TcpStream,
+                            mut to: TcpStream,
+                            limit: usize,
+                            cuts: Arc<AtomicUsize>| {
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        let mut total = 0usize;
+                        loop {
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            if delay_ms > 0 {
+                                std::thread::sleep(Duration::from_millis(delay_ms));
+                            }
+                            total += n;
+                            if limit > 0 && total > limit {
+                                cuts.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = from.shutdown(Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                pump(client, server, kill_after, cuts2.clone());
+                pump(s2, c2, kill_after, cuts2.clone());
+            }
+        });
+        Proxy {
+            port,
+            down,
+            stop,
+            cuts,
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn sync_connections_reset_by_a_proxy_are_retried_and_nothing_is_lost() {
+    let fx = Fx::new("proxy");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 4000);
+    let solr_host = solr_url()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let proxy = Proxy::start(&solr_host, 3, 150_000, 1);
+    let mut c: Json = serde_json::from_str(&fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
+        json!({"chunk_rows": 500, "batch_docs": 250, "writers": 3, "lag_ms": 200,
+               "retry_base_ms": 10, "retry_max_ms": 400, "max_retries": 30}),
+    ))
+    .unwrap();
+    c["solr_url"] = json!(format!("http://127.0.0.1:{}/solr", proxy.port));
+    let sync = Sync::new(&c.to_string()).unwrap();
+    let _g = OPEN_TRX.read().unwrap_or_else(|e| e.into_inner());
+    let r = sync.run(Mode::Full).unwrap();
+    assert!(r.retries > 0, "the proxy cut nothing? {r:?}");
+    assert!(proxy.cuts.load(Ordering::Relaxed) > 0);
+    assert_equal(&fx, &p, &tg);
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = CONCAT(title, ' v2') WHERE id % 5 = 0"
+    ));
+    fx.exec(&format!("UPDATE `{p}` SET deleted = 1 WHERE id % 97 = 0"));
+    let r = inc(&fx, &sync).unwrap();
+    assert!(r.docs_written >= 700, "{r:?}");
+    assert_equal(&fx, &p, &tg);
+    // The database behind a proxy that cuts every connection after 200 kB (mid-answer):
+    // the reader reconnects and re-reads the page, nothing is lost.
+    let db_host = db_url()
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let dbproxy = Proxy::start(&db_host, 0, 200_000, 0);
+    let mut c2 = c.clone();
+    c2["mariadb_url"] = json!(format!(
+        "{}?prefer_socket=false",
+        db_url().replace(&db_host, &format!("127.0.0.1:{}", dbproxy.port))
+    ));
+    let via_proxy = Sync::new(&c2.to_string()).unwrap();
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = CONCAT(title, ' v3') WHERE id % 2 = 0"
+    ));
+    let r = inc(&fx, &via_proxy).unwrap();
+    assert!(
+        dbproxy.cuts.load(Ordering::Relaxed) > 0 && r.retries > 0,
+        "{r:?}"
+    );
+    assert_equal(&fx, &p, &tg);
+    // The database down: a clear error, and the checkpoint stays where it was.
+    dbproxy.down.store(true, Ordering::Relaxed);
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = CONCAT(title, ' v4') WHERE id % 7 = 0"
+    ));
+    let e = via_proxy.run(Mode::Incremental).unwrap_err();
+    assert_eq!(e.kind(), gaia_core::ErrorKind::Io, "{e}");
+    assert!(
+        e.to_string().starts_with("MariaDB connect to 127.0.0.1:"),
+        "{e}"
+    );
+    dbproxy.down.store(false, Ordering::Relaxed);
+    inc(&fx, &via_proxy).unwrap();
+    assert_equal(&fx, &p, &tg);
+}
+
+/// The child process of `sync_a_killed_process_resumes_from_its_checkpoint`.
+#[test]
+#[ignore = "run as a child process by sync_a_killed_process_resumes_from_its_checkpoint"]
+fn sync_child_process_runner() {
+    let Ok(cfg) = std::env::var("GAIA_SYNC_CHILD_CONFIG") else {
+        return;
+    };
+    let sync = Sync::new(&cfg).unwrap();
+    let r = sync.run(Mode::Full);
+    println!("child finished: {r:?}");
+}
+
+#[test]
+fn sync_a_killed_process_resumes_from_its_checkpoint() {
+    let fx = Fx::new("kill");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 20_000);
+    let tuning = json!({"chunk_rows": 500, "batch_docs": 100, "writers": 1, "queue_batches": 1, "lag_ms": 200});
+    let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);
+    let cp_path = fx.state_dir.join(format!("{}.checkpoint.json", fx.core()));
+    let chunks_done = || -> u64 {
+        std::fs::read(&cp_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Json>(&b).ok())
+            .and_then(|j| j["full"]["chunks_done"].as_u64())
+            .unwrap_or(0)
+    };
+    let mut seen = 0;
+    for round in 1..=3u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "sync_child_process_runner",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("GAIA_SYNC_CHILD_CONFIG", &cfg)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while chunks_done() < seen + 3 && t0.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // SIGKILL at a point that varies with the round, mid-chunk.
+        std::thread::sleep(Duration::from_millis(37 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let now = chunks_done();
+        assert!(
+            now >= seen + 3,
+            "round {round}: the child made no progress ({now} chunks)"
+        );
+        seen = now;
+    }
+    assert!(
+        !fx.cores_like().contains(&fx.core()),
+        "the half-built core was never live"
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    let r = sync.run(Mode::Full).unwrap();
+    assert_eq!(r.resumed_from_chunk, Some(seen), "{r:?}");
+    assert_eq!(r.verified_count, Some(20_000));
+    assert_equal(&fx, &p, &tg);
+    assert_eq!(fx.cores_like(), vec![fx.core()]);
+}
+
+#[test]
+fn sync_a_long_incremental_pass_checkpoints_as_it_goes() {
+    let fx = Fx::new("longinc");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 60);
+    let tuning = json!({"chunk_rows": 4, "batch_docs": 1, "writers": 1, "queue_batches": 1,
+                        "lag_ms": 200, "commit_every_pages": 2});
+    let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);
+    let sync = std::sync::Arc::new(Sync::new(&cfg).unwrap());
+    let _g = OPEN_TRX.read().unwrap_or_else(|e| e.into_inner());
+    sync.run(Mode::Full).unwrap();
+    let cp_path = fx.state_dir.join(format!("{}.checkpoint.json", fx.core()));
+    let root_key = || -> i64 {
+        let j: Json = serde_json::from_slice(&std::fs::read(&cp_path).unwrap()).unwrap();
+        j["cursors"]["root"]["key"].as_i64().unwrap()
+    };
+    assert_eq!(
+        root_key(),
+        i64::MAX,
+        "after a rebuild: everything up to its start"
+    );
+    fx.exec(&format!("UPDATE `{p}` SET title = CONCAT(title, ' x')"));
+    std::thread::sleep(Duration::from_millis(1300));
+    let s2 = sync.clone();
+    let watcher = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            if s2.progress().docs_written >= 25 {
+                s2.cancel();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    let first = sync.run(Mode::Incremental);
+    watcher.join().unwrap();
+    assert!(matches!(first, Err(Error::Cancelled)), "{first:?}");
+    // The cursor moved on with the committed pages, not back to the start.
+    let key = root_key();
+    assert!(key != i64::MAX && key > 0, "{key}");
+    inc(&fx, &sync).unwrap();
+    assert_equal(&fx, &p, &tg);
+}
