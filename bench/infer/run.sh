@@ -26,5 +26,5 @@ for t in 1 2; do
 done
 echo "[infer bench] gaia index, 100,000 x 384" >&2
 "$BIN" index --rows 100000 --dim 384 | tee -a "$OUT"
-"$HERE/.venv/bin/python" "$HERE/reference_bench.py" $QUICK | tee -a "$OUT"
+"$HERE/.venv/bin/python" "$HERE/reference_bench.py" --wait-idle 120 --retries 1 $QUICK | tee -a "$OUT"
 python3 "$HERE/report.py" "$OUT"
