@@ -10,11 +10,17 @@ mkdir -p "$ROOT/target/examples"
 
 banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# c_example NAME: builds examples/c/NAME.c against the staged library through pkg-config and
+# runs it from the repository root (examples read files such as examples/data/docs.txt).
+c_example() {
+  cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/$1.c" \
+     $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
+     -o "$ROOT/target/examples/$1-c"
+  (cd "$ROOT" && "$ROOT/target/examples/$1-c")
+}
+
 banner "C: examples/c/bandit.c (linked through pkg-config)"
-cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/bandit.c" \
-   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
-   -o "$ROOT/target/examples/bandit-c"
-"$ROOT/target/examples/bandit-c"
+c_example bandit
 
 banner "PHP over FFI: examples/php/bandit.php"
 php "$ROOT/examples/php/bandit.php"
@@ -35,10 +41,7 @@ banner "Go: examples/go/study (TPE with concurrent trials)"
 (cd "$ROOT/examples/go" && go run ./study)
 
 banner "C: examples/c/mcts.c (AB-MCTS over a simulated model)"
-cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/mcts.c" \
-   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
-   -o "$ROOT/target/examples/mcts-c"
-"$ROOT/target/examples/mcts-c"
+c_example mcts
 
 banner "PHP over FFI: examples/php/mcts.php (AB-MCTS continued across requests)"
 php "$ROOT/examples/php/mcts.php"
@@ -52,10 +55,7 @@ banner "Go: examples/go/mcts (goroutines making concurrent model calls)"
 banner "done: tune (bandit, TPE study) and mcts (AB-MCTS) from C, PHP-FFI, PHP-ext and Go"
 
 banner "C: examples/c/search.c (semantic search with all-MiniLM-L6-v2)"
-cc -std=c11 -Wall -Wextra -Werror "$ROOT/examples/c/search.c" \
-   $(PKG_CONFIG_PATH=$LIB/pkgconfig pkg-config --cflags --libs gaia) -Wl,-rpath,"$LIB" \
-   -o "$ROOT/target/examples/search-c"
-(cd "$ROOT" && "$ROOT/target/examples/search-c")
+c_example search
 
 banner "PHP over FFI: examples/php/search.php (embeddings + vector index)"
 php "$ROOT/examples/php/search.php"
