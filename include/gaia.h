@@ -53,6 +53,23 @@
 #define GAIA_SIMILARITY_DOT 1
 
 /**
+ * `gaia_sync_run` mode: incremental when a checkpoint and the live core exist, else a
+ * full rebuild (what a cron job wants).
+ */
+#define GAIA_SYNC_AUTO 0
+
+/**
+ * `gaia_sync_run` mode: rebuild everything into a fresh core, verify the count and swap
+ * it in; resumes a rebuild that crashed.
+ */
+#define GAIA_SYNC_FULL 1
+
+/**
+ * `gaia_sync_run` mode: apply the changes since the checkpoint to the live core.
+ */
+#define GAIA_SYNC_INCREMENTAL 2
+
+/**
  * Severity of a log record. `GAIA_LOG_OFF` as the maximum level disables logging.
  */
 enum gaia_log_level
@@ -242,6 +259,16 @@ typedef struct gaia_mcts gaia_mcts;
 typedef struct gaia_study gaia_study;
 
 /**
+ * A configured MariaDB -> Solr sync. Created by `gaia_sync_new`, freed by `gaia_sync_free`.
+ *
+ * Thread safety: one run at a time per handle (a second concurrent `gaia_sync_run` fails
+ * with `GAIA_ERR_INVALID_STATE`); `gaia_sync_progress`, `gaia_sync_cancel` and
+ * `gaia_sync_metrics` may be called from any thread while another thread is inside
+ * `gaia_sync_run`. Never free the handle while a run is in progress.
+ */
+typedef struct gaia_sync gaia_sync;
+
+/**
  * The log callback: `userdata` as given to `gaia_set_logger`, the record's level, the
  * emitting module (e.g. "gaia::tune") and the message, both NUL-terminated UTF-8 valid only
  * during the call. It may be called from any thread, concurrently, and must not unwind
@@ -273,6 +300,12 @@ typedef struct {
    */
   uint32_t action;
 } gaia_mcts_trial;
+
+/**
+ * Called by `gaia_sync_run_with_progress` on the calling thread with a progress snapshot
+ * as JSON (valid only during the call). Return 0 to go on, non-zero to cancel the run.
+ */
+typedef int32_t (*gaia_sync_progress_callback)(const char *progress_json, void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -805,6 +838,102 @@ gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
  * `gaia_study_load`, which continues with the same proposals. Ownership as above.
  */
 gaia_status gaia_study_save(const gaia_study *study, char **out_json);
+
+/**
+ * Parses and checks a sync configuration (JSON; see docs/sync.md) without contacting any
+ * server, and returns a new handle through `out`.
+ *
+ * Errors: `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_UTF8`, `GAIA_ERR_INVALID_JSON` (not
+ * JSON, an unknown field, a wrong type), `GAIA_ERR_INVALID_CONFIG` (the message names the
+ * field, e.g. `mapping.fields[2].type`). On failure `*out` is left untouched.
+ *
+ * Ownership: `*out` belongs to the caller; free it with `gaia_sync_free`.
+ * Thread safety: safe from any thread.
+ */
+gaia_status gaia_sync_new(const char *config_json, gaia_sync **out);
+
+/**
+ * Frees a handle. NULL is a no-op; a pointer that is not a live `gaia_sync` is left alone.
+ *
+ * Ownership: takes back `sync`. Thread safety: no run may be in progress on it.
+ */
+void gaia_sync_free(gaia_sync *sync);
+
+/**
+ * Connects to MariaDB and Solr and checks the mapping against the live schemas (tables,
+ * columns, primary key, Solr fields), writing nothing anywhere.
+ *
+ * Errors: `GAIA_ERR_INVALID_CONFIG` (the mapping does not fit: the message names the
+ * table, column or field), `GAIA_ERR_IO` (a server is unreachable or refuses the
+ * credentials), `GAIA_ERR_INVALID_HANDLE`, `GAIA_ERR_NULL_POINTER`.
+ *
+ * Thread safety: safe from any thread, also while a run is in progress.
+ */
+gaia_status gaia_sync_check(const gaia_sync *sync);
+
+/**
+ * Runs a sync (`GAIA_SYNC_AUTO`, `GAIA_SYNC_FULL` or `GAIA_SYNC_INCREMENTAL`) and blocks
+ * until it ends. On success `*report_json` receives the run's report (mode, core,
+ * rows_read, docs_written, docs_deleted, dead_lettered, retries, chunks, verified_count,
+ * swapped, up_to_us, elapsed_s, rows_per_s, checkpoint_file, dead_letter_file). Pass NULL
+ * for `report_json` when the report is not wanted.
+ *
+ * Validation (configuration, database schema, Solr schema, checkpoint) happens before any
+ * write. Documents Solr rejects go to the dead-letter file and do not fail the run.
+ *
+ * Errors: `GAIA_ERR_CANCELLED` (`gaia_sync_cancel` was called; every acknowledged chunk
+ * is checkpointed and the next run resumes), `GAIA_ERR_INVALID_STATE` (another run is in
+ * progress on this handle, a checkpoint of another mapping, a failed count
+ * verification), `GAIA_ERR_NOT_FOUND` (an incremental run without checkpoint),
+ * `GAIA_ERR_INVALID_CONFIG`, `GAIA_ERR_IO` (a server failed after the retries),
+ * `GAIA_ERR_CORRUPT_STATE` (an unreadable checkpoint), `GAIA_ERR_INVALID_ARGUMENT` (an
+ * unknown mode). On failure `*report_json` is left untouched.
+ *
+ * Ownership: `*report_json` belongs to the caller (`gaia_string_free`).
+ * Thread safety: blocks the calling thread; see `gaia_sync`.
+ */
+gaia_status gaia_sync_run(const gaia_sync *sync, uint32_t mode, char **report_json);
+
+/**
+ * Like `gaia_sync_run`, and calls `callback(progress_json, userdata)` on the calling
+ * thread every `interval_ms` milliseconds (at least 10) and once when the run ends. A
+ * non-zero return from the callback cancels the run, which then fails with
+ * `GAIA_ERR_CANCELLED`. The callback must not call `gaia_sync_run` on the same handle.
+ * A NULL `callback` makes this `gaia_sync_run`.
+ *
+ * Errors, ownership and thread safety: as `gaia_sync_run`.
+ */
+gaia_status gaia_sync_run_with_progress(const gaia_sync *sync, uint32_t mode, uint32_t interval_ms, gaia_sync_progress_callback callback, void *userdata, char **report_json);
+
+/**
+ * Writes the current (or last) run's progress as JSON to `*out`: phase (`idle`,
+ * `validating`, `building`, `verifying`, `swapping`, `incremental`, `done`, `failed`,
+ * `cancelled`), rows_read, rows_total (null when unknown), docs_written, docs_deleted,
+ * dead_lettered, retries, bytes_sent, elapsed_s, rows_per_s, eta_s (null when unknown).
+ *
+ * Ownership: `*out` belongs to the caller (`gaia_string_free`).
+ * Thread safety: safe from any thread, also during a run.
+ */
+gaia_status gaia_sync_progress(const gaia_sync *sync, char **out);
+
+/**
+ * Asks the run in progress to stop at its next chunk or page; `gaia_sync_run` then fails
+ * with `GAIA_ERR_CANCELLED`, with every acknowledged chunk checkpointed. Without a run in
+ * progress this has no effect (the next run starts normally).
+ *
+ * Thread safety: safe from any thread.
+ */
+gaia_status gaia_sync_cancel(const gaia_sync *sync);
+
+/**
+ * Writes this handle's metrics in the Prometheus text format (0.0.4) to `*out`:
+ * `gaia_sync_rows_read`, `gaia_sync_docs_written`, `gaia_sync_runs_ok_total`, ... each
+ * labelled with the core.
+ *
+ * Ownership: `*out` belongs to the caller (`gaia_string_free`).
+ * Thread safety: safe from any thread, also during a run.
+ */
+gaia_status gaia_sync_metrics(const gaia_sync *sync, char **out);
 
 /**
  * The library's semantic version, e.g. "0.1.0".

@@ -43,6 +43,7 @@ typedef struct gaia_embedder gaia_embedder;
 typedef struct gaia_index gaia_index;
 typedef struct gaia_mcts gaia_mcts;
 typedef struct gaia_study gaia_study;
+typedef struct gaia_sync gaia_sync;
 typedef void (*gaia_log_callback)(void *userdata, gaia_log_level level, const char *target, const char *message);
 typedef void (*gaia_free_callback)(void *userdata);
 typedef struct {
@@ -50,6 +51,7 @@ typedef struct {
   uint32_t node;
   uint32_t action;
 } gaia_mcts_trial;
+typedef int32_t (*gaia_sync_progress_callback)(const char *progress_json, void *userdata);
 extern const uint32_t gaia_abi_v1;
 gaia_status gaia_test_panic(void);
 void gaia_string_free(char *s);
@@ -114,5 +116,13 @@ gaia_status gaia_study_importance_json(const gaia_study *study, char **out_json)
 gaia_status gaia_study_flush(const gaia_study *study);
 gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
 gaia_status gaia_study_save(const gaia_study *study, char **out_json);
+gaia_status gaia_sync_new(const char *config_json, gaia_sync **out);
+void gaia_sync_free(gaia_sync *sync);
+gaia_status gaia_sync_check(const gaia_sync *sync);
+gaia_status gaia_sync_run(const gaia_sync *sync, uint32_t mode, char **report_json);
+gaia_status gaia_sync_run_with_progress(const gaia_sync *sync, uint32_t mode, uint32_t interval_ms, gaia_sync_progress_callback callback, void *userdata, char **report_json);
+gaia_status gaia_sync_progress(const gaia_sync *sync, char **out);
+gaia_status gaia_sync_cancel(const gaia_sync *sync);
+gaia_status gaia_sync_metrics(const gaia_sync *sync, char **out);
 const char *gaia_version(void);
 uint32_t gaia_abi_version(void);

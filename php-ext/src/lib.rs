@@ -131,6 +131,7 @@ fn status(kind: ErrorKind) -> i32 {
         ErrorKind::UnsupportedVersion => 14,
         ErrorKind::Io => 15,
         ErrorKind::BufferTooSmall => 5,
+        ErrorKind::Cancelled => 4,
         _ => 9,
     }
 }

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Io,
     /// A caller's output buffer is too small; the message gives the size needed.
     BufferTooSmall,
+    /// A long operation stopped because the caller cancelled it; saved state stays valid.
+    Cancelled,
 }
 
 /// Any error of this crate.

@@ -26,6 +26,7 @@ pub mod logger;
 pub mod mcts;
 pub mod status;
 pub mod study;
+pub mod sync;
 pub mod version;
 
 pub use bandit::gaia_bandit;
@@ -35,3 +36,4 @@ pub use mcts::gaia_mcts;
 pub use status::gaia_status;
 pub use strings::gaia_string_free;
 pub use study::gaia_study;
+pub use sync::gaia_sync;

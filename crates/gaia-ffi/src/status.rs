@@ -62,6 +62,7 @@ impl From<ErrorKind> for gaia_status {
             ErrorKind::UnsupportedVersion => gaia_status::GAIA_ERR_UNSUPPORTED_VERSION,
             ErrorKind::Io => gaia_status::GAIA_ERR_IO,
             ErrorKind::BufferTooSmall => gaia_status::GAIA_ERR_BUFFER_TOO_SMALL,
+            ErrorKind::Cancelled => gaia_status::GAIA_ERR_CANCELLED,
             // A kind added to gaia-core before this mapping learns it: still an error.
             _ => gaia_status::GAIA_ERR_INVALID_ARGUMENT,
         }

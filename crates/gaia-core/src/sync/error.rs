@@ -111,10 +111,10 @@ impl Error {
             Error::Db { .. } | Error::Solr { .. } | Error::Io { .. } => ErrorKind::Io,
             Error::Checkpoint { .. } => ErrorKind::CorruptState,
             Error::NoCheckpoint { .. } => ErrorKind::NotFound,
-            Error::CheckpointMismatch { .. }
-            | Error::Verify { .. }
-            | Error::Cancelled
-            | Error::Busy => ErrorKind::InvalidState,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::CheckpointMismatch { .. } | Error::Verify { .. } | Error::Busy => {
+                ErrorKind::InvalidState
+            }
         }
     }
 

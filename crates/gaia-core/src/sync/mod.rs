@@ -296,6 +296,42 @@ impl Sync {
         })
     }
 
+    /// Runs a sync like [`run`](Sync::run), calling `on_progress` **on the calling thread**
+    /// every `interval` (and once more at the end) with a progress snapshot. Returning
+    /// `false` from it cancels the run, which then ends with [`Error::Cancelled`].
+    ///
+    /// This is how single-threaded hosts (PHP, a C main loop) show progress: the run
+    /// itself goes on in a helper thread, so the callback never races the host's runtime.
+    pub fn run_with_progress(
+        &self,
+        mode: Mode,
+        interval: std::time::Duration,
+        mut on_progress: impl FnMut(&Progress) -> bool,
+    ) -> Result<Report> {
+        let interval = interval.max(std::time::Duration::from_millis(10));
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let worker = s.spawn(move || {
+                let r = self.run(mode);
+                let _ = tx.send(());
+                r
+            });
+            let mut asked_cancel = false;
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                if !on_progress(&self.progress()) && !asked_cancel {
+                    asked_cancel = true;
+                    self.cancel();
+                }
+            }
+            let out = match worker.join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            };
+            on_progress(&self.progress());
+            out
+        })
+    }
+
     /// A snapshot of the current (or last) run's progress.
     pub fn progress(&self) -> Progress {
         self.shared.snapshot()
