@@ -66,8 +66,8 @@ test-rust: services
 test-header:
 	bash scripts/gen-header.sh --check
 
-test-c: lib
-	$(MAKE) -C tests/c all
+test-c: lib services
+	eval "$$(bash scripts/services.sh env)" && $(MAKE) -C tests/c all
 
 test-php: test-php-ffi test-php-ext
 
