@@ -40,7 +40,7 @@ lib:
 php-ext:
 	$(CARGO) build --release --locked -p gaia-php
 
-demo: deps lib php-ext
+demo: deps lib php-ext services
 	bash scripts/demo.sh
 
 test: deps lint lib php-ext services test-services test-rust test-header test-c test-php test-go

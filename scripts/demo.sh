@@ -65,3 +65,14 @@ php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/searc
 
 banner "Go: examples/go/search (embeddings from concurrent goroutines)"
 (cd "$ROOT/examples/go" && go run ./search)
+
+# The sync engine needs the real MariaDB and Solr (`make demo` starts them first).
+eval "$(bash "$ROOT/scripts/services.sh" env)"
+mariadb --defaults-file="$GAIA_MARIADB_CLIENT_CNF" < "$ROOT/examples/data/sync_products.sql"
+
+banner "C: examples/c/sync.c (MariaDB -> Solr: full rebuild with progress, then an incremental pass)"
+c_example sync
+
+banner "CLI: gaia sync --config examples/cli/sync-products.toml (what cron or a systemd timer runs)"
+(cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0.5)
+(cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0)

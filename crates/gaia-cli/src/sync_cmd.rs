@@ -16,7 +16,8 @@ use gaia_core::ErrorKind;
 const USAGE: &str = "usage: gaia sync --config FILE [options]
 
 Runs one sync between MariaDB and Solr and prints its report (JSON) on stdout; progress
-goes to stderr. The configuration is JSON or, for a .toml file, TOML (docs/sync.md).
+goes to stderr. The configuration is JSON or, for a .toml file, TOML (docs/sync.md); ${NAME} in it is
+replaced by the environment variable NAME (keep passwords out of the file).
 
 options:
   --config FILE        the sync configuration (required)
@@ -94,9 +95,43 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     Ok(Some(out))
 }
 
-/// Reads a configuration file as JSON text (TOML is converted).
+/// Replaces every `${NAME}` (NAME of ASCII letters, digits and `_`; anything else after `${`
+/// is kept as written) with the environment variable's value, so secrets can stay out of the file (systemd `EnvironmentFile=`).
+fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_end = after.find('}').filter(|&e| {
+            e > 0
+                && after[..e]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        let Some(end) = name_end else {
+            // Not a ${NAME}: kept as written.
+            out.push_str("${");
+            rest = after;
+            continue;
+        };
+        let name = &after[..end];
+        let value = lookup(name).ok_or_else(|| {
+            format!("the environment variable {name} (used as ${{{name}}}) is not set")
+        })?;
+        // Values land inside JSON or TOML strings: escape what would end or break them.
+        out.push_str(&value.replace('\\', "\\\\").replace('"', "\\\""));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Reads a configuration file as JSON text (TOML is converted), with `${NAME}` expanded.
 fn read_config(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = expand_env(&text, |n| std::env::var(n).ok())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let is_toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
@@ -243,5 +278,46 @@ pub fn main(args: &[String]) -> ExitCode {
             eprintln!("gaia sync: {e}");
             exit_for(e.kind())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_env;
+
+    fn env(n: &str) -> Option<String> {
+        match n {
+            "DB" => Some("mysql://u:p\"w@h/db".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn expands_variables_and_escapes_quotes() {
+        assert_eq!(
+            expand_env("url = \"${DB}\" x${EMPTY}y", env).unwrap(),
+            "url = \"mysql://u:p\\\"w@h/db\" xy"
+        );
+        assert_eq!(
+            expand_env("no vars $HOME {x}", env).unwrap(),
+            "no vars $HOME {x}"
+        );
+    }
+
+    #[test]
+    fn unset_variables_are_errors_and_other_text_stays() {
+        let e = expand_env("a ${NOPE} b", env).unwrap_err();
+        assert!(e.contains("NOPE") && e.contains("not set"), "{e}");
+        // Not variable references: kept as written.
+        assert_eq!(expand_env("a ${} b", env).unwrap(), "a ${} b");
+        assert_eq!(
+            expand_env("a ${unterminated", env).unwrap(),
+            "a ${unterminated"
+        );
+        assert_eq!(
+            expand_env("a ${BAD-NAME} ${DB}", env).unwrap(),
+            "a ${BAD-NAME} mysql://u:p\\\"w@h/db"
+        );
     }
 }
