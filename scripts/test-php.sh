@@ -8,6 +8,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 impl=${1:?usage: test-php.sh ffi|ext}
 export GAIA_LIBRARY=${GAIA_LIBRARY:-$ROOT/target/gaia/lib/libgaia.so}
 export GAIA_PHP_IMPL=$impl
+# The sync tests (SyncTest.php) use the real MariaDB and Solr of scripts/services.sh
+# (started by `make services`); their addresses come from its env when not set already.
+if [ -z "${GAIA_MARIADB_URL:-}" ] || [ -z "${GAIA_SOLR_URL:-}" ] || [ -z "${GAIA_MARIADB_CLIENT_CNF:-}" ]; then
+  eval "$(bash "$ROOT/scripts/services.sh" env)"
+fi
 phpunit=$(command -v phpunit)
 
 # php -l on every PHP file we ship.

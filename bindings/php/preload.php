@@ -14,6 +14,6 @@ try {
 }
 require_once __DIR__ . '/autoload.php';
 foreach (['GaiaException', 'InvalidArgumentException', 'NotFoundException', 'StateException',
-          'CorruptStateException', 'FFI', 'Library', 'Bandit', 'Study'] as $class) {
+          'CorruptStateException', 'FFI', 'Library', 'Bandit', 'Study', 'Sync'] as $class) {
     class_exists('Gaia\\' . $class);
 }

@@ -27,6 +27,7 @@ use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
 
 mod infer;
+mod sync;
 
 /// The ABI version the FFI binding checks; reported identically here.
 const ABI_VERSION: i64 = 1;
@@ -623,5 +624,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<Mcts>()
         .class::<infer::Embedder>()
         .class::<infer::VectorIndex>()
+        .class::<sync::GaiaSync>()
         .info_function(php_module_info)
 }

@@ -120,3 +120,84 @@ final class Mcts
 
     public function save(): string {}
 }
+
+/** Sentence embeddings with a local model folder (all-MiniLM-L6-v2 and other BERT models). */
+final class Embedder
+{
+    /** @param array{threads?: int, max_tokens_per_batch?: int, max_length?: int, cache?: bool}|string|null $options */
+    public function __construct(string $modelDir, array|string|null $options = null) {}
+
+    public function dim(): int {}
+
+    /** @return array<string, mixed> */
+    public function info(): array {}
+
+    /** @param list<string> $texts @return list<list<float>> */
+    public function embed(array $texts, bool $normalize = true): array {}
+
+    /** Row-major float32 bytes, count(texts) * dim() * 4 long. @param list<string> $texts */
+    public function embedPacked(array $texts, bool $normalize = true): string {}
+
+    /** @param list<string> $texts @return list<int> */
+    public function countTokens(array $texts): array {}
+
+    /** @return list<int> */
+    public function tokenize(string $text): array {}
+
+    /** @param list<list<float>> $a @param list<list<float>> $b @return list<list<float>> */
+    public static function similarity(array $a, array $b, string $metric = 'cosine'): array {}
+}
+
+/** An in-memory vector index (f32, f16 or int8 rows; cosine or dot), saved to a checksummed file. */
+final class VectorIndex
+{
+    public function __construct(array|string $options) {}
+
+    public static function load(string $path, int $expectedDim = 0): VectorIndex {}
+
+    public function save(string $path): void {}
+
+    public function dim(): int {}
+
+    public function count(): int {}
+
+    /** @param list<int> $ids @param list<list<float>> $vectors */
+    public function add(array $ids, array $vectors): void {}
+
+    /** @param list<int> $ids */
+    public function remove(array $ids): void {}
+
+    /** @param list<float> $query @return list<array{id: int, score: float}> */
+    public function search(array $query, int $k = 10): array {}
+
+    /** @param list<list<float>> $queries @return list<list<array{id: int, score: float}>> */
+    public function searchBatch(array $queries, int $k = 10): array {}
+}
+
+/** Keeps a Solr core equal to MariaDB tables (docs/sync.md). */
+final class Sync
+{
+    /** @param array<string, mixed>|string $config the sync configuration (JSON text or an array) */
+    public function __construct(array|string $config) {}
+
+    /** Checks the mapping against the live MariaDB and Solr schemas; writes nothing. */
+    public function check(): void {}
+
+    /**
+     * Runs 'auto', 'full' or 'incremental' and returns the report. $onProgress receives the
+     * progress array every $intervalMs ms on this thread; returning false cancels (code 4).
+     * @return array<string, mixed>
+     */
+    public function run(string $mode = 'auto', ?callable $onProgress = null, int $intervalMs = 1000): array {}
+
+    /** @return array<string, mixed> */
+    public function progress(): array {}
+
+    public function cancel(): void {}
+
+    /** Prometheus text metrics. */
+    public function metrics(): string {}
+
+    public function close(): void {}
+}
+
