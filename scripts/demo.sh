@@ -73,6 +73,12 @@ mariadb --defaults-file="$GAIA_MARIADB_CLIENT_CNF" < "$ROOT/examples/data/sync_p
 banner "C: examples/c/sync.c (MariaDB -> Solr: full rebuild with progress, then an incremental pass)"
 c_example sync
 
+banner "PHP over FFI: examples/php/sync.php (full rebuild with a progress callable, then incremental)"
+php "$ROOT/examples/php/sync.php"
+
+banner "PHP with the native extension: examples/php/sync.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/sync.php"
+
 banner "CLI: gaia sync --config examples/cli/sync-products.toml (what cron or a systemd timer runs)"
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0.5)
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0)
