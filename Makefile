@@ -71,19 +71,19 @@ test-c: lib services
 
 test-php: test-php-ffi test-php-ext
 
-test-php-ffi: lib
+test-php-ffi: lib services
 	bash scripts/test-php.sh ffi
 
-test-php-ext: lib php-ext
+test-php-ext: lib php-ext services
 	bash scripts/test-php.sh ext
 
-test-go: lib
+test-go: lib services
 	@for d in bindings/go examples/go bench/ffi_overhead/go; do \
 	  test -z "$$(cd $$d && gofmt -l .)" || { echo "gofmt: $$d"; exit 1; }; \
 	  (cd $$d && $(GO) vet ./...) || exit 1; done
 	cd bindings/go && $(GO) vet -tags gaiadebug ./...
-	cd bindings/go && $(GO) test -race -count=1 -tags gaiadebug ./...   # a GC before every C call
-	cd bindings/go && $(GO) test -race -count=1 ./...
+	eval "$$(bash scripts/services.sh env)" && cd bindings/go && $(GO) test -race -count=1 -tags gaiadebug ./...   # a GC before every C call
+	eval "$$(bash scripts/services.sh env)" && cd bindings/go && $(GO) test -race -count=1 ./...
 
 bench: lib php-ext
 	bash bench/ffi_overhead/run.sh

@@ -79,6 +79,9 @@ php "$ROOT/examples/php/sync.php"
 banner "PHP with the native extension: examples/php/sync.php"
 php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/sync.php"
 
+banner "Go: examples/go/sync (progress from a goroutine, context cancellation)"
+(cd "$ROOT/examples/go" && go run ./sync)
+
 banner "CLI: gaia sync --config examples/cli/sync-products.toml (what cron or a systemd timer runs)"
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0.5)
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0)
