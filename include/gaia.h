@@ -568,6 +568,18 @@ gaia_status gaia_index_add(gaia_index *index, const uint64_t *ids, size_t count,
 gaia_status gaia_index_remove(gaia_index *index, const uint64_t *ids, size_t count);
 
 /**
+ * Sets how many threads one `gaia_index_search` may scan with (1 to 256; the default is
+ * the `threads` option of `gaia_index_new`, 1 for a loaded index). A single query over a
+ * large index is bound by memory bandwidth, which several cores share out better than
+ * one; results are identical. Indexes under 2^18 numbers are scanned on one thread.
+ *
+ * Errors: `GAIA_ERR_INVALID_ARGUMENT` (out of range; the setting is kept),
+ * `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_HANDLE`.
+ * Thread safety: takes the index exclusively, like `gaia_index_add`.
+ */
+gaia_status gaia_index_set_threads(gaia_index *index, size_t threads);
+
+/**
  * Writes the number of vectors to `*out_len` and the dimension to `*out_dim` (either may
  * be NULL when not wanted).
  */

@@ -77,6 +77,11 @@ static inline gaia_status go_index_add(gaia_index *x, const uint64_t *ids, size_
 	return st;
 }
 
+static inline gaia_status go_index_set_threads(gaia_index *x, size_t threads, char **err) {
+	gaia_status st = gaia_index_set_threads(x, threads);
+	*err = go_gaia_error(st);
+	return st;
+}
 static inline gaia_status go_index_remove(gaia_index *x, const uint64_t *ids, size_t count, char **err) {
 	gaia_status st = gaia_index_remove(x, ids, count);
 	*err = go_gaia_error(st);
@@ -535,6 +540,9 @@ type IndexOptions struct {
 	// Oversample is how many candidates per wanted result are rescored (1 to 64); 0
 	// means the default, 4.
 	Oversample int `json:"oversample,omitempty"`
+	// Threads is how many threads one Search may scan with (1 to 256); 0 means the
+	// default, 1. See SetThreads.
+	Threads int `json:"threads,omitempty"`
 }
 
 // Hit is one search result: a vector's id and its similarity to the query.
@@ -694,6 +702,24 @@ func (x *Index) Add(ids []uint64, vectors [][]float32) error {
 
 // Remove removes the vectors of ids. All or nothing: an id the index does not hold is
 // ErrNotFound (named) and removes nothing.
+// SetThreads sets how many threads one Search may scan with (1 to 256; default: the
+// Threads option, 1 for a loaded index). A single query over a large index is bound by
+// memory bandwidth, which several cores share out better than one; results are identical.
+func (x *Index) SetThreads(threads int) error {
+	if threads < 0 {
+		return &Error{Code: Status(C.GAIA_ERR_INVALID_ARGUMENT), Msg: fmt.Sprintf("index threads: %d is outside 1..=256", threads)}
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if err := x.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_index_set_threads(x.ptr, C.size_t(threads), &msg)
+	runtime.KeepAlive(x)
+	return fail(st, msg)
+}
+
 func (x *Index) Remove(ids ...uint64) error {
 	var idPtr *C.uint64_t
 	if len(ids) > 0 {

@@ -506,6 +506,9 @@ func TestIndexRoundTrip(t *testing.T) {
 		{func() error { _, err := NewIndex(IndexOptions{}); return err }(), ErrInvalidConfig, "dim"},
 		{func() error { _, err := NewIndex(IndexOptions{Dim: 4, Storage: "f64"}); return err }(), ErrInvalidJSON, "f64"},
 		{func() error { _, err := NewIndex(IndexOptions{Dim: 4, Oversample: 100}); return err }(), ErrInvalidConfig, "oversample"},
+		{func() error { _, err := NewIndex(IndexOptions{Dim: 4, Threads: 300}); return err }(), ErrInvalidConfig, "threads"},
+		{x.SetThreads(0), ErrInvalidArgument, "index threads: 0 is outside"},
+		{x.SetThreads(-2), ErrInvalidArgument, "index threads: -2 is outside"},
 	} {
 		var ge *Error
 		if !errors.Is(c.err, c.target) || !errors.As(c.err, &ge) || !strings.Contains(ge.Msg, c.needle) {
@@ -514,6 +517,14 @@ func TestIndexRoundTrip(t *testing.T) {
 	}
 	if x.Len() != 100 {
 		t.Fatalf("failed calls changed the index: Len %d", x.Len())
+	}
+	// A threaded scan answers exactly as the single-threaded one.
+	before, _ := x.Search(vecs[3], 5)
+	if err := x.SetThreads(2); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := x.Search(vecs[3], 5); err != nil || !reflect.DeepEqual(before, after) {
+		t.Fatalf("threaded search: %v %v, want %v", after, err, before)
 	}
 	if err := x.Remove(ids[0], ids[1]); err != nil || x.Len() != 98 {
 		t.Fatalf("Remove: %v, Len %d", err, x.Len())

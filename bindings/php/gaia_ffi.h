@@ -83,6 +83,7 @@ gaia_status gaia_index_save(const gaia_index *index, const char *path);
 void gaia_index_free(gaia_index *index);
 gaia_status gaia_index_add(gaia_index *index, const uint64_t *ids, size_t count, const float *vectors, size_t vectors_len);
 gaia_status gaia_index_remove(gaia_index *index, const uint64_t *ids, size_t count);
+gaia_status gaia_index_set_threads(gaia_index *index, size_t threads);
 gaia_status gaia_index_len(const gaia_index *index, size_t *out_len, size_t *out_dim);
 gaia_status gaia_index_search(const gaia_index *index, const float *queries, size_t queries_len, size_t k, uint64_t *out_ids, float *out_scores, size_t out_capacity, size_t *out_found);
 gaia_status gaia_set_logger(gaia_log_callback callback, void *userdata, gaia_free_callback free_userdata, int32_t max_level);

@@ -298,6 +298,13 @@ impl VectorIndex {
     }
 
     /// Removes vectors by id; all or nothing.
+    /// How many threads one search may scan with (1 to 256); results are identical.
+    pub fn set_threads(&mut self, threads: i64) -> PhpResult<()> {
+        let t = usize::try_from(threads)
+            .map_err(|_| exception(format!("index threads: {threads} is outside 1..=256"), 9))?;
+        self.inner.set_threads(t).map_err(fail)
+    }
+
     pub fn remove(&mut self, ids: &Zval) -> PhpResult<()> {
         let ids = self::ids(ids)?;
         self.inner.remove(&ids).map_err(fail)

@@ -172,6 +172,9 @@ final class VectorIndex
 
     /** @param list<list<float>> $queries @return list<list<array{id: int, score: float}>> */
     public function searchBatch(array $queries, int $k = 10): array {}
+
+    /** Threads one search may scan with (1 to 256); results are identical. */
+    public function setThreads(int $threads): void {}
 }
 
 /** Keeps a Solr core equal to MariaDB tables (docs/sync.md). */

@@ -133,6 +133,11 @@ static void test_index(void) {
   CHECK(fabsf(scores[0] - 2.0f) < 1e-5f, "rescored exactly: %f", scores[0]);
   CHECK_STATUS(gaia_index_search(idx, q, 6, 2, out_ids, scores, 3, &found), GAIA_ERR_BUFFER_TOO_SMALL);
   CHECK_STATUS(gaia_index_search(idx, q, 5, 2, out_ids, scores, 4, &found), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_index_set_threads(idx, 0), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_index_set_threads(NULL, 2), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_index_set_threads(idx, 2), GAIA_OK);
+  CHECK_STATUS(gaia_index_search(idx, q, 6, 2, out_ids, scores, 4, &found), GAIA_OK);
+  CHECK(found == 2 && out_ids[0] == 30 && out_ids[2] == 20, "threaded search");
   uint64_t gone[2] = {10, 77};
   CHECK_STATUS(gaia_index_remove(idx, gone, 2), GAIA_ERR_NOT_FOUND);
   CHECK_STATUS(gaia_index_remove(idx, gone, 1), GAIA_OK);

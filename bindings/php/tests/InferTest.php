@@ -129,6 +129,18 @@ final class InferTest extends TestCase
             self::assertStringContainsString('99', $ex->getMessage());
         }
         self::assertSame(3, $index->count(), 'a failed remove removes nothing');
+        $one = $index->search([0, 1, 0], 2);
+        $index->setThreads(2);
+        self::assertSame($one, $index->search([0, 1, 0], 2), 'threads change no result');
+        foreach ([0, -1, 257] as $bad) {
+            try {
+                $index->setThreads($bad);
+                self::fail("threads $bad accepted");
+            } catch (InvalidArgumentException $ex) {
+                self::assertSame(9, $ex->getCode());
+                self::assertStringContainsString("index threads: $bad is outside", $ex->getMessage());
+            }
+        }
         $index->remove([10]);
         $path = sys_get_temp_dir() . '/gaia-php-index-' . getmypid() . '.gidx';
         $index->save($path);

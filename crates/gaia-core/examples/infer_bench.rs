@@ -104,6 +104,7 @@ fn index(args: &[String]) {
     };
     let rows = flag("--rows").unwrap_or(100_000);
     let dim = flag("--dim").unwrap_or(384);
+    let threads = flag("--threads").unwrap_or(1);
     let mut rng = gaia_core::stats::Rng::seed_from_u64(42);
     let data: Vec<f32> = (0..rows * dim)
         .map(|_| rng.next_f64() as f32 - 0.5)
@@ -114,6 +115,7 @@ fn index(args: &[String]) {
         let mut idx = Index::new(IndexOptions {
             dim,
             storage,
+            threads,
             ..Default::default()
         })
         .unwrap();
@@ -132,7 +134,7 @@ fn index(args: &[String]) {
         assert_eq!(b.len(), 64);
         println!(
             "{}",
-            json!({"engine": "gaia-index", "storage": format!("{storage:?}").to_lowercase(), "rows": rows, "dim": dim,
+            json!({"engine": "gaia-index", "storage": format!("{storage:?}").to_lowercase(), "rows": rows, "dim": dim, "threads": threads,
                    "top10_ms_per_query": single, "top10_batch64_ms_per_query": batch})
         );
     }
@@ -144,7 +146,7 @@ fn main() {
         Some("embed") => embed(&args[1..]),
         Some("index") => index(&args[1..]),
         _ => {
-            eprintln!("usage: infer_bench embed MODEL_DIR CORPUS [--threads N] [--quick] | index [--rows N] [--dim D]");
+            eprintln!("usage: infer_bench embed MODEL_DIR CORPUS [--threads N] [--quick] | index [--rows N] [--dim D] [--threads N]");
             std::process::exit(2);
         }
     }

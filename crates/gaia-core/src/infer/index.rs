@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 use gaia_kernels::{dot, dot_f16, dot_i8, matmul, MatMut, MatRef};
@@ -56,6 +57,10 @@ pub struct IndexOptions {
     pub rescore: bool,
     /// Candidates per wanted result when rescoring (1 to 64, default 4).
     pub oversample: usize,
+    /// Threads one search may scan with (1 to 256, default 1). A single query over a large
+    /// index is bound by memory bandwidth, which several cores share out better than one;
+    /// indexes under 2^18 numbers are always scanned on the calling thread.
+    pub threads: usize,
 }
 
 impl Default for IndexOptions {
@@ -66,6 +71,7 @@ impl Default for IndexOptions {
             storage: Storage::F32,
             rescore: true,
             oversample: 4,
+            threads: 1,
         }
     }
 }
@@ -86,6 +92,12 @@ impl IndexOptions {
             return Err(Error::Options {
                 field: "index option dim",
                 reason: format!("{} is outside 1..=65536", self.dim),
+            });
+        }
+        if !(1..=256).contains(&self.threads) {
+            return Err(Error::Options {
+                field: "index option threads",
+                reason: format!("{} is outside 1..=256", self.threads),
             });
         }
         if !(1..=64).contains(&self.oversample) {
@@ -123,6 +135,9 @@ pub struct Index {
     quant: Vec<i8>,
     scales: Vec<f32>,
 }
+
+/// Numbers (rows x dim) from which a search splits its scan over `threads`.
+const PARALLEL_SCAN_MIN: usize = 1 << 18;
 
 /// A candidate in the top-k heap: ordered so the heap's top is the *worst* kept result.
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +186,11 @@ impl TopK {
                 self.heap.pop();
                 self.heap.push(c);
             }
+        }
+    }
+    fn merge(&mut self, other: TopK) {
+        for c in other.heap {
+            self.push(c);
         }
     }
     fn sorted(self) -> Vec<Cand> {
@@ -337,6 +357,17 @@ impl Index {
         q
     }
 
+    /// Sets how many threads one search may scan with (1 to 256); results do not change.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), Error> {
+        if !(1..=256).contains(&threads) {
+            return Err(Error::InvalidArgument(format!(
+                "index threads: {threads} is outside 1..=256"
+            )));
+        }
+        self.opts.threads = threads;
+        Ok(())
+    }
+
     /// The `k` most similar vectors to `query`, best first (ties by lower id).
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>, Error> {
         self.check_vectors("query", query, 1)?;
@@ -358,39 +389,40 @@ impl Index {
         } else {
             k
         };
-        let mut top = TopK::new(wanted.min(n.max(1)));
-        match self.opts.storage {
-            Storage::F32 => {
-                for (row, v) in self.full.chunks_exact(dim).enumerate() {
-                    top.push(Cand {
-                        score: dot(q, v),
-                        row,
-                        id: self.ids[row],
-                    });
+        let keep = wanted.min(n.max(1));
+        // int8: the query quantised once, shared by every part of the scan.
+        let mut qq = Vec::new();
+        let qs = if self.opts.storage == Storage::Int8 {
+            quantize(q, &mut qq)
+        } else {
+            1.0
+        };
+        let parts = if n * dim < PARALLEL_SCAN_MIN {
+            1
+        } else {
+            self.opts.threads.min(n)
+        };
+        let top = if parts <= 1 {
+            self.scan(q, &qq, qs, 0..n, keep)
+        } else {
+            let per = n.div_ceil(parts);
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = (1..parts)
+                    .map(|p| {
+                        let (qq, range) = (&qq, p * per..((p + 1) * per).min(n));
+                        sc.spawn(move || self.scan(q, qq, qs, range, keep))
+                    })
+                    .collect();
+                let mut top = self.scan(q, &qq, qs, 0..per.min(n), keep);
+                for h in handles {
+                    match h.join() {
+                        Ok(t) => top.merge(t),
+                        Err(p) => std::panic::resume_unwind(p),
+                    }
                 }
-            }
-            Storage::F16 => {
-                for (row, v) in self.half.chunks_exact(dim).enumerate() {
-                    top.push(Cand {
-                        score: dot_f16(q, v),
-                        row,
-                        id: self.ids[row],
-                    });
-                }
-            }
-            Storage::Int8 => {
-                let mut qq = Vec::with_capacity(dim);
-                let qs = quantize(q, &mut qq);
-                for (row, v) in self.quant.chunks_exact(dim).enumerate() {
-                    let s = dot_i8(&qq, v) as f32 * qs * self.scales[row];
-                    top.push(Cand {
-                        score: s,
-                        row,
-                        id: self.ids[row],
-                    });
-                }
-            }
-        }
+                top
+            })
+        };
         let cands = top.sorted();
         let cands = if wanted != k {
             let mut re = TopK::new(k);
@@ -412,6 +444,47 @@ impl Index {
                 score: c.score,
             })
             .collect()
+    }
+
+    /// The best `keep` rows of `rows` by the first-pass score of the storage.
+    fn scan(&self, q: &[f32], qq: &[i8], qs: f32, rows: Range<usize>, keep: usize) -> TopK {
+        let dim = self.opts.dim;
+        let mut top = TopK::new(keep);
+        let first = rows.start;
+        let span = rows.start * dim..rows.end * dim;
+        match self.opts.storage {
+            Storage::F32 => {
+                for (i, v) in self.full[span].chunks_exact(dim).enumerate() {
+                    let row = first + i;
+                    top.push(Cand {
+                        score: dot(q, v),
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+            Storage::F16 => {
+                for (i, v) in self.half[span].chunks_exact(dim).enumerate() {
+                    let row = first + i;
+                    top.push(Cand {
+                        score: dot_f16(q, v),
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+            Storage::Int8 => {
+                for (i, v) in self.quant[span].chunks_exact(dim).enumerate() {
+                    let row = first + i;
+                    top.push(Cand {
+                        score: dot_i8(qq, v) as f32 * qs * self.scales[row],
+                        row,
+                        id: self.ids[row],
+                    });
+                }
+            }
+        }
+        top
     }
 
     /// Top-`k` for each of `queries.len() / dim` queries. With f32 rows the scores come
@@ -599,6 +672,8 @@ impl Index {
             storage,
             rescore: bytes[18] != 0,
             oversample: u32_at(20) as usize,
+            // A run-time setting, not part of the file: see `set_threads`.
+            threads: 1,
         };
         opts.validate().map_err(|e| bad(&e.to_string()))?;
         if let Some(want) = expected_dim {

@@ -485,3 +485,37 @@ fn index_add_remove_save_load_and_bad_input() {
     assert!(IndexOptions::from_json(r#"{"dim": 0}"#).is_err());
     assert!(IndexOptions::from_json(r#"{"dim": 4, "storage": "f8"}"#).is_err());
 }
+
+#[test]
+fn index_threaded_scan_gives_the_same_results() {
+    // 3000 x 128 = 384,000 numbers: above the size where a search splits its scan.
+    let (n, dim) = (3000, 128);
+    let data = random_vectors(n, dim, 11);
+    let ids: Vec<u64> = (0..n as u64).map(|i| i * 7 + 2).collect();
+    let queries = random_vectors(8, dim, 12);
+    for storage in [Storage::F32, Storage::F16, Storage::Int8] {
+        let mut one = Index::new(IndexOptions {
+            dim,
+            storage,
+            ..Default::default()
+        })
+        .unwrap();
+        one.add(&ids, &data).unwrap();
+        let mut three = one.clone();
+        three.set_threads(3).unwrap();
+        assert_eq!(three.options().threads, 3);
+        for q in queries.chunks_exact(dim) {
+            for k in [1, 10, 2999, 5000] {
+                let (a, b) = (one.search(q, k).unwrap(), three.search(q, k).unwrap());
+                assert_eq!(a, b, "{storage:?} k={k}");
+                assert_eq!(a.len(), k.min(n));
+            }
+        }
+        // Out of range: refused, the setting kept.
+        assert!(three.set_threads(0).is_err());
+        assert!(three.set_threads(257).is_err());
+        assert_eq!(three.options().threads, 3);
+    }
+    let e = IndexOptions::from_json(r#"{"dim": 4, "threads": 0}"#).unwrap_err();
+    assert!(e.to_string().contains("index option threads"), "{e}");
+}
