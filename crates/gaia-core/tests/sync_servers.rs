@@ -1301,3 +1301,166 @@ fn sync_mariadb_restarted_mid_run_loses_nothing() {
     let fx = Fx::exclusive("db_restart");
     rebuild_across_a_restart(&fx, "mariadb", 3000);
 }
+
+fn model_dir() -> String {
+    std::env::var("GAIA_MODEL_DIR").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/models/all-MiniLM-L6-v2"
+        )
+        .to_string()
+    })
+}
+
+#[test]
+fn sync_semantic_field_gives_knn_search_that_follows_the_database() {
+    use gaia_core::infer::{Embedder, EmbedderOptions};
+    let fx = Fx::new("embed");
+    let p = fx.t("docs");
+    fx.exec(&format!(
+        "CREATE TABLE `{p}` (id BIGINT PRIMARY KEY, title VARCHAR(200), body TEXT, \
+         updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
+         KEY (updated_at, id)) DEFAULT CHARSET=utf8mb4"
+    ));
+    let texts = [
+        (
+            "How to bake sourdough bread",
+            "Flour, water, salt and a starter; a long cold proof.",
+        ),
+        (
+            "Fixing a flat bicycle tyre",
+            "Find the puncture, patch the inner tube, pump it up.",
+        ),
+        (
+            "Learning to play the violin",
+            "Scales, bowing and patience with a good teacher.",
+        ),
+        (
+            "Growing tomatoes on a balcony",
+            "Large pots, full sun and regular watering.",
+        ),
+        (
+            "The history of the Roman empire",
+            "From Augustus to the fall of the West.",
+        ),
+        ("Untitled", ""),
+    ];
+    let vals: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, (t, b))| {
+            format!(
+                "({}, '{t}', {})",
+                i + 1,
+                if b.is_empty() {
+                    "NULL".into()
+                } else {
+                    format!("'{b}'")
+                }
+            )
+        })
+        .collect();
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title, body) VALUES {}",
+        vals.join(",")
+    ));
+    // A row with only an empty title and NULL body gets no vector.
+    fx.exec(&format!("UPDATE `{p}` SET title = '' WHERE id = 6"));
+    let mapping = json!({"table": p, "primary_key": "id", "version_column": "updated_at",
+        "fields": [{"column": "title", "field": "title_t"}],
+        "embed": {"columns": ["title", "body"], "field": "text_v384", "model_dir": model_dir()}});
+    let cfg = fx.config(mapping.clone(), fast_tuning());
+    let sync = Sync::new(&cfg).unwrap();
+    let r = sync.run(Mode::Full).unwrap();
+    assert_eq!(r.docs_written, 6, "{r:?}");
+    assert_eq!(r.dead_lettered, 0, "{r:?}");
+
+    // The stored vectors are the embedder's, of the joined columns.
+    let e = Embedder::open(model_dir(), &EmbedderOptions::default()).unwrap();
+    let embed = |t: &str| {
+        let mut v = vec![0.0f32; e.dim()];
+        e.embed(&[t.as_bytes()], true, &mut v).unwrap();
+        v
+    };
+    let docs = fx.docs(&fx.core());
+    let stored: Vec<f32> = docs["1"]["text_v384"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    let want = embed(&format!("{}\n{}", texts[0].0, texts[0].1));
+    let cos: f32 = stored.iter().zip(&want).map(|(a, b)| a * b).sum();
+    assert!(cos > 0.9999, "cosine {cos}");
+    assert!(docs["6"].get("text_v384").is_none(), "{:?}", docs["6"]);
+    for id in ["1", "2", "3", "4", "5"] {
+        assert!(docs[id].get("text_v384").is_some(), "{id}: {:?}", docs[id]);
+    }
+
+    // kNN queries find the document by meaning. (topK covers the whole tiny index: HNSW is
+    // approximate, and with topK=2 over 6 documents Lucene's greedy search can miss the best.)
+    let knn = |query: &str| -> Vec<String> {
+        let v = embed(query);
+        let vs: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        let body = json!({"query": format!("{{!knn f=text_v384 topK=6}}[{}]", vs.join(",")),
+                          "fields": "id,score", "limit": 6});
+        let url = format!("{}/{}/select", solr_url(), fx.core());
+        let j: Json = fx.rt.block_on(async {
+            let r = fx
+                .http
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+        });
+        j["response"]["docs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{j}"))
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(knn("my bike has a puncture")[0], "2");
+    assert_eq!(knn("vegetables in the garden")[0], "4");
+
+    // An update re-embeds: the index follows the database.
+    let _g = OPEN_TRX.read().unwrap_or_else(|e| e.into_inner());
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'Caring for a puppy', body = 'Walks, food and vet visits for a young dog.' WHERE id = 5"
+    ));
+    inc(&fx, &sync).unwrap();
+    assert_eq!(knn("training my new dog")[0], "5");
+
+    // Bad input, before any write: a missing embed column, a missing model folder.
+    for (m, needle) in [
+        (
+            json!({"columns": ["title", "nope"], "field": "text_v384", "model_dir": model_dir()}),
+            "nope",
+        ),
+        (
+            json!({"columns": ["title"], "field": "text_v384", "model_dir": "/nonexistent/model"}),
+            "mapping.embed.model_dir",
+        ),
+        (
+            json!({"columns": ["title"], "field": "nofield", "model_dir": model_dir()}),
+            "nofield",
+        ),
+    ] {
+        let mut mm = mapping.clone();
+        mm["embed"] = m;
+        // Another state folder: this folder's checkpoint belongs to the good mapping.
+        let mut c: Json = serde_json::from_str(&fx.config(mm, fast_tuning())).unwrap();
+        c["state_dir"] = json!(fx.state_dir.join("bad").display().to_string());
+        let s2 = Sync::new(&c.to_string()).unwrap();
+        let err = s2.check().unwrap_err();
+        assert_eq!(err.kind(), gaia_core::ErrorKind::InvalidConfig, "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    let mut mm = mapping;
+    mm["embed"]["threads"] = json!(0);
+    let err = Sync::new(&fx.config(mm, fast_tuning())).unwrap_err();
+    assert!(err.to_string().contains("mapping.embed.threads"), "{err}");
+}

@@ -126,6 +126,32 @@ pub struct Mapping {
     /// A table that records hard deletes of root rows (usually filled by a trigger).
     #[serde(default)]
     pub tombstones: Option<Tombstones>,
+    /// Semantic search: root columns embedded by the infer engine into a Solr dense-vector
+    /// field, so kNN queries follow the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed: Option<EmbedMap>,
+}
+
+/// Root columns embedded into a Solr `DenseVectorField` (L2-normalised vectors of the
+/// model's dimension; the configset's `*_v384` dynamic field fits all-MiniLM-L6-v2).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedMap {
+    /// Root-table columns whose text is embedded, joined with a newline (NULLs skipped; a
+    /// row whose columns are all NULL or empty gets no vector).
+    pub columns: Vec<String>,
+    /// The Solr dense-vector field.
+    pub field: String,
+    /// A sentence-transformers model folder (e.g. `all-MiniLM-L6-v2`; see
+    /// `scripts/fetch-model.sh`).
+    pub model_dir: String,
+    /// Threads the embedder uses (1 to 256, default 1).
+    #[serde(default = "default_embed_threads")]
+    pub threads: usize,
+}
+
+fn default_embed_threads() -> usize {
+    1
 }
 
 fn default_tz() -> String {
@@ -437,6 +463,29 @@ impl Mapping {
         }
         if let Some(t) = &self.tombstones {
             check_tomb("mapping.tombstones", t)?;
+        }
+        if let Some(e) = &self.embed {
+            if e.columns.is_empty() {
+                return Err(Error::config("mapping.embed.columns", "names no column"));
+            }
+            for (i, c) in e.columns.iter().enumerate() {
+                check_ident(&format!("mapping.embed.columns[{i}]"), c)?;
+            }
+            if e.field.is_empty() || e.field == "id" || e.field.starts_with("gaia_") {
+                return Err(Error::config(
+                    "mapping.embed.field",
+                    format!("{:?} is not a field the sync may fill", e.field),
+                ));
+            }
+            if e.model_dir.is_empty() {
+                return Err(Error::config("mapping.embed.model_dir", "is empty"));
+            }
+            if !(1..=256).contains(&e.threads) {
+                return Err(Error::config(
+                    "mapping.embed.threads",
+                    format!("{} is outside 1..=256", e.threads),
+                ));
+            }
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 use super::convert;
 use super::db::{q, Db};
 use super::error::Result;
-use super::schema::{ChildPlan, ColPlan, Plan};
+use super::schema::{ChildPlan, ColPlan, EmbedPlan, Plan};
 
 /// What one root row becomes.
 #[derive(Debug)]
@@ -227,4 +227,98 @@ fn build_inner(plan: &Plan, row: &RootRow, id: &str) -> std::result::Result<Out,
         id: id.to_string(),
         json,
     })
+}
+
+/// Builds the documents (or deletes) of a page of root rows, embedding the semantic field
+/// of the whole page in one batch when the mapping has one.
+pub(crate) fn build_rows(plan: &Plan, rows: &[RootRow]) -> Vec<Out> {
+    let mut outs: Vec<Out> = rows.iter().map(|r| build(plan, r)).collect();
+    if let Some(e) = &plan.embed {
+        // The model runs on this thread: tell the runtime, so its other tasks move on.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| add_vectors(e, rows, &mut outs))
+            }
+            _ => add_vectors(e, rows, &mut outs),
+        }
+    }
+    outs
+}
+
+/// The text embedded for a row: its non-empty embed columns joined with a newline.
+fn embed_text(e: &EmbedPlan, row: &RootRow) -> std::result::Result<String, String> {
+    let mut parts = Vec::new();
+    for (&i, c) in e.idx.iter().zip(&e.columns) {
+        let s = match row.values.get(i).unwrap_or(&Value::NULL) {
+            Value::NULL => continue,
+            Value::Bytes(b) => std::str::from_utf8(b)
+                .map_err(|err| {
+                    format!(
+                        "embed column {c:?}: invalid UTF-8 at byte {} (the column must be utf8mb4)",
+                        err.valid_up_to()
+                    )
+                })?
+                .to_string(),
+            Value::Int(x) => x.to_string(),
+            Value::UInt(x) => x.to_string(),
+            Value::Float(x) => x.to_string(),
+            Value::Double(x) => x.to_string(),
+            other => format!("{other:?}"),
+        };
+        if !s.trim().is_empty() {
+            parts.push(s);
+        }
+    }
+    Ok(parts.join("\n"))
+}
+
+/// Appends `"field": [vector]` to every built document with text to embed.
+fn add_vectors(e: &EmbedPlan, rows: &[RootRow], outs: &mut [Out]) {
+    let mut texts: Vec<String> = Vec::new();
+    let mut at: Vec<usize> = Vec::new();
+    for (i, (row, out)) in rows.iter().zip(outs.iter_mut()).enumerate() {
+        let Out::Add { id, .. } = out else { continue };
+        match embed_text(e, row) {
+            Ok(t) if t.is_empty() => {}
+            Ok(t) => {
+                texts.push(t);
+                at.push(i);
+            }
+            Err(reason) => {
+                *out = Out::Dead {
+                    id: id.clone(),
+                    reason,
+                }
+            }
+        }
+    }
+    if texts.is_empty() {
+        return;
+    }
+    let dim = e.embedder.dim();
+    let refs: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+    let mut vecs = vec![0.0f32; texts.len() * dim];
+    let res = e.embedder.embed(&refs, true, &mut vecs);
+    for (k, &i) in at.iter().enumerate() {
+        let Out::Add { id, json } = &mut outs[i] else {
+            continue;
+        };
+        if let Err(err) = &res {
+            outs[i] = Out::Dead {
+                id: id.clone(),
+                reason: format!("embed field {:?}: {err}", e.field),
+            };
+            continue;
+        }
+        // The document is a serialized JSON object: insert the field before its last `}`.
+        if json.last() == Some(&b'}') {
+            json.pop();
+            let v = &vecs[k * dim..(k + 1) * dim];
+            json.push(b',');
+            json.extend(serde_json::to_vec(&e.field).unwrap_or_default());
+            json.push(b':');
+            json.extend(serde_json::to_vec(v).unwrap_or_default());
+            json.push(b'}');
+        }
+    }
 }

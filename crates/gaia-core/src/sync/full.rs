@@ -86,8 +86,8 @@ async fn reader_inner(
         if n == 0 {
             break;
         }
-        for r in &rows {
-            match docs::build(plan, r) {
+        for out in docs::build_rows(plan, &rows) {
+            match out {
                 // A fresh core holds nothing to delete: soft-deleted rows are just skipped.
                 Out::Delete { .. } => {}
                 out => b.push(out).await?,

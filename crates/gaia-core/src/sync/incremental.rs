@@ -285,8 +285,8 @@ async fn reader_inner(
             let (rows, next) = db_retry!(db, tuning, ctx, root_page(db, plan, &sql, c, bnd));
             c = next;
             let n = rows.len();
-            for r in &rows {
-                b.push(docs::build(plan, r)).await?;
+            for out in docs::build_rows(plan, &rows) {
+                b.push(out).await?;
             }
             ctx.shared.rows_read.fetch_add(n as u64, Ordering::Relaxed);
             cursors.insert("root".into(), c);
@@ -335,8 +335,8 @@ async fn reader_inner(
                     child_page(db, plan, &sql, &vp, c, bnd, is_tomb, &what)
                 );
                 c = next;
-                for r in &rows {
-                    b.push(docs::build(plan, r)).await?;
+                for out in docs::build_rows(plan, &rows) {
+                    b.push(out).await?;
                 }
                 ctx.shared.rows_read.fetch_add(n as u64, Ordering::Relaxed);
                 cursors.insert(name.clone(), c);

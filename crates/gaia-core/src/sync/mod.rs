@@ -42,7 +42,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    ChildMap, Config, FieldMap, FieldType, JsonPath, Mapping, SoftDelete, Tombstones, Tuning,
+    ChildMap, Config, EmbedMap, FieldMap, FieldType, JsonPath, Mapping, SoftDelete, Tombstones,
+    Tuning,
 };
 pub use error::{Error, Result};
 pub use progress::{Phase, Progress};

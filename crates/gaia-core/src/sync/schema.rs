@@ -88,6 +88,15 @@ pub(crate) struct ChildPlan {
     pub tomb: Option<TombPlan>,
 }
 
+/// The semantic field: where its text columns are in the selected row, and the model.
+#[derive(Debug, Clone)]
+pub(crate) struct EmbedPlan {
+    pub idx: Vec<usize>,
+    pub columns: Vec<String>,
+    pub field: String,
+    pub embedder: crate::infer::Embedder,
+}
+
 /// The mapping resolved against the live schema.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
@@ -105,6 +114,8 @@ pub(crate) struct Plan {
     pub tomb: Option<TombPlan>,
     /// The Solr fields written, with whether they are multi-valued (for the Solr check).
     pub solr_fields: Vec<(String, bool)>,
+    /// Columns embedded into a dense-vector field.
+    pub embed: Option<EmbedPlan>,
 }
 
 async fn columns(db: &mut Db, table: &str) -> Result<HashMap<String, Col>> {
@@ -576,6 +587,34 @@ pub(crate) async fn plan(db: &mut Db, m: &Mapping) -> Result<Plan> {
         Some(t) => Some(plan_tomb(db, "mapping.tombstones", t, &tz).await?),
         None => None,
     };
+    let embed = match &m.embed {
+        Some(e) => {
+            let mut idx = Vec::new();
+            for (i, c) in e.columns.iter().enumerate() {
+                col(&cols, &m.table, c, &format!("mapping.embed.columns[{i}]"))?;
+                idx.push(sel.len());
+                sel.push(q(c));
+            }
+            let opts = crate::infer::EmbedderOptions {
+                threads: e.threads,
+                ..Default::default()
+            };
+            let embedder = crate::infer::Embedder::open(&e.model_dir, &opts).map_err(|err| {
+                Error::config(
+                    "mapping.embed.model_dir",
+                    format!("{:?}: {err}", e.model_dir),
+                )
+            })?;
+            solr_fields.push((e.field.clone(), false));
+            Some(EmbedPlan {
+                idx,
+                columns: e.columns.clone(),
+                field: e.field.clone(),
+                embedder,
+            })
+        }
+        None => None,
+    };
     advise_index(db, &m.table, &m.version_column, "incremental passes").await?;
     for c in &children {
         advise_index(db, &c.table, &c.fk, "joining children").await?;
@@ -595,5 +634,6 @@ pub(crate) async fn plan(db: &mut Db, m: &Mapping) -> Result<Plan> {
         children,
         tomb,
         solr_fields,
+        embed,
     })
 }
