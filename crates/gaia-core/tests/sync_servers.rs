@@ -1234,7 +1234,9 @@ fn services(action: &str, service: &str) {
 fn rebuild_across_a_restart(fx: &Fx, service: &str, rows: u64) {
     let (p, tg, tomb, ttomb) = products_schema(fx);
     fill(fx, &p, &tg, 20_000);
-    let tuning = json!({"chunk_rows": 500, "batch_docs": 100, "writers": 2, "queue_batches": 2,
+    // Small chunks and batches through one writer: the rebuild takes several seconds, so the
+    // outage (a graceful stop takes a second or two) lands in the middle of it.
+    let tuning = json!({"chunk_rows": 200, "batch_docs": 25, "writers": 1, "queue_batches": 1,
                         "lag_ms": 200, "max_retries": 30, "retry_base_ms": 100,
                         "retry_max_ms": 2000, "http_timeout_ms": 20000});
     let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);

@@ -135,17 +135,8 @@ pub unsafe extern "C" fn gaia_sync_run(
     mode: u32,
     report_json: *mut *mut c_char,
 ) -> gaia_status {
-    guard(|| {
-        // SAFETY: C caller's contract.
-        let s = unsafe { handle::borrow(sync) }?;
-        let report = s.run(parse_mode(mode)?)?;
-        if !report_json.is_null() {
-            let out = strings::output(report.to_json(), "report_json")?;
-            // SAFETY: checked non-NULL; the caller's contract.
-            unsafe { write_out(report_json, out) };
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded C caller's contract; without a callback this is a plain run.
+    unsafe { gaia_sync_run_with_progress(sync, mode, 0, None, std::ptr::null_mut(), report_json) }
 }
 
 /// Like `gaia_sync_run`, and calls `callback(progress_json, userdata)` on the calling
