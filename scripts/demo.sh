@@ -85,3 +85,5 @@ banner "Go: examples/go/sync (progress from a goroutine, context cancellation)"
 banner "CLI: gaia sync --config examples/cli/sync-products.toml (what cron or a systemd timer runs)"
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0.5)
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0)
+
+banner "done: tune, mcts, infer and sync from C, PHP (FFI and extension), Go and the gaia CLI"
