@@ -41,9 +41,12 @@ pub enum SyncMode {
     None,
 }
 
-/// Where a study keeps its trials: `"memory"` (the default), or a journal file given as
+/// Where a study keeps its trials: `"memory"` (the default), a journal file given as
 /// `{"type": "journal", "path": "...", "sync": "group", "sync_interval_ms": 100}` or as the
-/// string `"journal:/path/to/file"`.
+/// string `"journal:/path/to/file"`, or a MariaDB/MySQL database given as
+/// `"mysql://user:password@host:port/database"` or as
+/// `{"type": "mysql", "url": "...", "heartbeat_interval_s": 10, "grace_period_s": 60}`
+/// (see [`super::mysql`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum StorageConfig {
     /// In this process only.
@@ -51,6 +54,9 @@ pub enum StorageConfig {
     Memory,
     /// An append-only journal file shared by processes on this host.
     Journal(JournalConfig),
+    /// A database shared by processes on any host, in Optuna's RDB schema.
+    #[cfg(feature = "tune-mysql")]
+    Mysql(super::mysql::MysqlConfig),
 }
 
 /// A journal's settings.
@@ -76,6 +82,8 @@ fn default_interval() -> u64 {
 enum StorageObject {
     Memory,
     Journal(JournalConfig),
+    #[cfg(feature = "tune-mysql")]
+    Mysql(super::mysql::MysqlConfig),
 }
 
 impl StorageConfig {
@@ -88,6 +96,10 @@ impl StorageConfig {
         };
         let config = match value {
             serde_json::Value::String(s) if s == "memory" => StorageConfig::Memory,
+            #[cfg(feature = "tune-mysql")]
+            serde_json::Value::String(s) if s.starts_with("mysql://") => {
+                StorageConfig::Mysql(super::mysql::MysqlConfig::from_url(s))
+            }
             serde_json::Value::String(s) => match s.strip_prefix("journal:") {
                 Some(path) => StorageConfig::Journal(JournalConfig {
                     path: PathBuf::from(path),
@@ -96,13 +108,21 @@ impl StorageConfig {
                 }),
                 None => {
                     return Err(bad(format!(
-                        "{s:?} is not \"memory\" or \"journal:<path>\""
+                        "{} is not \"memory\", \"journal:<path>\" or \"mysql://user:password@host:port/database\"{}",
+                        redact(s),
+                        if cfg!(feature = "tune-mysql") || !s.starts_with("mysql://") {
+                            ""
+                        } else {
+                            " (this build has no database storage: feature tune-mysql)"
+                        }
                     )))
                 }
             },
             other => match serde_json::from_value::<StorageObject>(other.clone()) {
                 Ok(StorageObject::Memory) => StorageConfig::Memory,
                 Ok(StorageObject::Journal(j)) => StorageConfig::Journal(j),
+                #[cfg(feature = "tune-mysql")]
+                Ok(StorageObject::Mysql(m)) => StorageConfig::Mysql(m),
                 Err(e) => return Err(bad(e.to_string())),
             },
         };
@@ -117,7 +137,28 @@ impl StorageConfig {
                 )));
             }
         }
+        #[cfg(feature = "tune-mysql")]
+        if let StorageConfig::Mysql(m) = &config {
+            m.validate().map_err(bad)?;
+        }
         Ok(config)
+    }
+}
+
+/// A storage string for an error message, without a password (`user:****@`).
+fn redact(s: &str) -> String {
+    match (s.find("://"), s.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &s[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!(
+                    "{:?}",
+                    format!("{}{user}:****{}", &s[..scheme + 3], &s[at..])
+                ),
+                None => format!("{s:?}"),
+            }
+        }
+        _ => format!("{s:?}"),
     }
 }
 
@@ -393,14 +434,20 @@ mod tests {
                 assert_eq!(c.path, PathBuf::from("/tmp/x"));
                 assert_eq!(c.sync, SyncMode::Group);
             }
-            StorageConfig::Memory => panic!("expected a journal"),
+            other => panic!("expected a journal, got {other:?}"),
         }
         let e = j(serde_json::json!({"type": "journal", "path": "/x", "sync": "never"}))
             .unwrap_err()
             .to_string();
         assert!(e.contains("storage"), "{e}");
-        let e = j(serde_json::json!("redis://x")).unwrap_err().to_string();
+        let e = j(serde_json::json!("redis://u:secret@x/db"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("journal:<path>"), "{e}");
+        assert!(
+            !e.contains("secret"),
+            "the password must not reach messages: {e}"
+        );
         let e = j(serde_json::json!({"type": "journal", "path": "/x", "sync_interval_ms": 0}))
             .unwrap_err()
             .to_string();

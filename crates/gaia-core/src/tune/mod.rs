@@ -10,6 +10,8 @@ pub mod bandit;
 pub mod grid;
 pub mod importance;
 pub mod journal;
+#[cfg(feature = "tune-mysql")]
+pub mod mysql;
 pub mod sampler;
 pub mod sobol;
 pub mod space;
@@ -132,6 +134,22 @@ pub enum Error {
         op: &'static str,
         /// The operating system's error.
         source: std::io::Error,
+    },
+    /// A database call failed: the server is unreachable, refused, or timed out.
+    #[error("{context}: {message}")]
+    Database {
+        /// The operation and where (user, host, database, study; never the password).
+        context: String,
+        /// What the server or the connection said.
+        message: String,
+    },
+    /// A stored study that differs from the configuration, or that Gaia cannot use.
+    #[error("{study}: {reason}")]
+    StudyMismatch {
+        /// Where the study is.
+        study: String,
+        /// What differs.
+        reason: String,
     },
     /// A journal file that holds a different study than the configuration describes.
     #[error("journal {path}: {reason}")]
@@ -258,7 +276,8 @@ impl Error {
             | Error::NotEnoughTrials { .. } => ErrorKind::InvalidState,
             Error::Constraints { .. } => ErrorKind::InvalidArgument,
             Error::Io { .. } => ErrorKind::Io,
-            Error::JournalMismatch { .. } => ErrorKind::InvalidConfig,
+            Error::JournalMismatch { .. } | Error::StudyMismatch { .. } => ErrorKind::InvalidConfig,
+            Error::Database { .. } => ErrorKind::Io,
             Error::TrialStillRunning { .. }
             | Error::InvalidValue { .. }
             | Error::InvalidTrialState(_) => ErrorKind::InvalidArgument,

@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::journal::{Journal, StorageConfig};
+#[cfg(feature = "tune-mysql")]
+use super::mysql::{Change, LogRow, MysqlConfig, MysqlStore};
 use super::sampler::{Sampler, SamplerConfig};
 use super::{Error, Space};
 use crate::stats::Rng;
@@ -106,12 +108,15 @@ pub struct Asked {
 }
 
 /// A study's configuration as JSON: `space` (see [`Space`]), `direction`, `constraints`
-/// (names), `sampler`, `storage` (see [`StorageConfig`]) and an optional `seed`. With a
-/// journal that exists already, `space`, `direction` and `constraints` may be left out
-/// (the journal holds them) and must match it when given.
+/// (names), `sampler`, `storage` (see [`StorageConfig`]), an optional `seed`, and `name`
+/// (needed with database storage, where it picks the study). With a journal or a database
+/// study that exists already, `space`, `direction` and `constraints` may be left out (the
+/// storage holds them) and must match it when given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StudyConfig {
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     space: Option<Value>,
     #[serde(default)]
@@ -204,6 +209,8 @@ pub struct Study {
     trials: Vec<Trial>,
     queue: VecDeque<Vec<Option<f64>>>,
     journal: Option<Journal>,
+    #[cfg(feature = "tune-mysql")]
+    db: Option<MysqlStore>,
 }
 
 fn validate_constraints(names: &[String]) -> Result<(), Error> {
@@ -290,6 +297,8 @@ impl Study {
         let jc = match storage {
             StorageConfig::Memory => return Study::new(given(&mut rng)?, rng, None),
             StorageConfig::Journal(jc) => jc,
+            #[cfg(feature = "tune-mysql")]
+            StorageConfig::Mysql(mc) => return Study::open_db(&config, &mc, rng, given),
         };
         let mut journal = Journal::open(&jc)?;
         let lock = journal.lock(true)?;
@@ -312,48 +321,16 @@ impl Study {
             what: "study journal",
             reason: format!("{path}: {reason}"),
         };
-        let mut def = match serde_json::from_str::<Op>(&texts[0]) {
-            Ok(Op::Create {
-                format,
-                version,
-                study,
-            }) if format == JOURNAL_FORMAT => {
-                if version != STATE_VERSION {
-                    return Err(Error::UnsupportedVersion {
-                        what: "study journal",
-                        found: version,
-                        supported: STATE_VERSION,
-                    });
-                }
-                study
+        let def = stored_definition(&config, &texts[0], &mut rng, "study journal", |reason| {
+            Error::JournalMismatch {
+                path: path.clone(),
+                reason,
             }
-            _ => return Err(corrupt("record 1 is not a gaia study header".into())),
-        };
-        let mismatch = |reason: &str| Error::JournalMismatch {
-            path: path.clone(),
-            reason: format!("it holds a study whose {reason} differs from the configuration"),
-        };
-        if let Some(space) = &config.space {
-            let mine = Space::from_json(&space.to_string())?;
-            let theirs = Space::from_json(&def.space.to_string())
-                .map_err(|e| corrupt(format!("record 1: {e}")))?;
-            if mine != theirs {
-                return Err(mismatch("search space"));
-            }
-        }
-        if config.direction.is_some_and(|d| d != def.direction) {
-            return Err(mismatch("direction"));
-        }
-        if config
-            .constraints
-            .as_ref()
-            .is_some_and(|c| *c != def.constraints)
-        {
-            return Err(mismatch("list of constraints"));
-        }
-        if let Some(s) = &config.sampler {
-            def.sampler = s.clone().resolved(&mut rng);
-        }
+        })
+        .map_err(|e| match e {
+            Error::Corrupt { reason, .. } => corrupt(format!("record 1: {reason}")),
+            other => other,
+        })?;
         let mut study =
             Study::new(def, rng, None).map_err(|e| corrupt(format!("record 1: {e}")))?;
         journal.consume(&texts, 1);
@@ -361,6 +338,232 @@ impl Study {
         drop(lock);
         study.journal = Some(journal);
         Ok(study)
+    }
+
+    /// Opens (creating when missing) the study `config.name` in a database.
+    #[cfg(feature = "tune-mysql")]
+    fn open_db(
+        config: &StudyConfig,
+        mc: &MysqlConfig,
+        mut rng: Rng,
+        given: impl FnOnce(&mut Rng) -> Result<Definition, Error>,
+    ) -> Result<Study, Error> {
+        let bad_name = |reason: &str| Error::Config {
+            what: "study config",
+            field: "name".into(),
+            reason: reason.into(),
+        };
+        let name = config.name.as_deref().ok_or_else(|| {
+            bad_name("a study in a database needs a name (every worker that shares it gives the same one)")
+        })?;
+        if name.is_empty() || name.len() > 512 || name.contains('\0') {
+            return Err(bad_name("must be 1-512 bytes without NUL"));
+        }
+        let mut made = None;
+        let opened = MysqlStore::open(mc, name, || {
+            let def = given(&mut rng)?;
+            let header = encode(&Op::Create {
+                format: JOURNAL_FORMAT.into(),
+                version: STATE_VERSION,
+                study: def.clone(),
+            });
+            let direction = match def.direction {
+                Direction::Minimize => "MINIMIZE",
+                Direction::Maximize => "MAXIMIZE",
+            };
+            // Checks the definition (space, constraints, sampler) before anything is written.
+            Study::new(def.clone(), Rng::seed_from_u64(0), None)?;
+            made = Some(def);
+            Ok((header, direction))
+        })?;
+        let mut db = opened.store;
+        let def = match (opened.definition, made) {
+            (Some(text), _) => {
+                let place = db.place().to_owned();
+                stored_definition(config, &text, &mut rng, "study database", |reason| {
+                    Error::StudyMismatch {
+                        study: place.clone(),
+                        reason,
+                    }
+                })?
+            }
+            (None, Some(def)) => def,
+            (None, None) => {
+                return Err(Error::Corrupt {
+                    what: "study database",
+                    reason: format!("{}: the study has no definition", db.place()),
+                })
+            }
+        };
+        let mut study = Study::new(def, rng, None).map_err(|e| Error::Corrupt {
+            what: "study database",
+            reason: format!("{}: {e}", db.place()),
+        })?;
+        db.set_space(&study.space);
+        study.apply_rows(&mut db, opened.log)?;
+        study.db = Some(db);
+        Ok(study)
+    }
+
+    /// Runs `f` with the database store taken out of the study (so both can be borrowed);
+    /// `None` for other storage.
+    #[cfg(feature = "tune-mysql")]
+    fn with_db<T>(
+        &mut self,
+        f: impl FnOnce(&mut Study, &mut MysqlStore) -> Result<T, Error>,
+    ) -> Option<Result<T, Error>> {
+        let mut db = self.db.take()?;
+        let r = f(self, &mut db);
+        self.db = Some(db);
+        Some(r)
+    }
+
+    /// Applies change records read from the database, in sequence, moving its cursor.
+    #[cfg(feature = "tune-mysql")]
+    fn apply_rows(&mut self, db: &mut MysqlStore, rows: Vec<LogRow>) -> Result<(), Error> {
+        for (seq, text) in rows {
+            if seq <= db.cursor {
+                continue;
+            }
+            let corrupt = |reason: String| Error::Corrupt {
+                what: "study database",
+                reason: format!("{}: change {seq}: {reason}", db.place()),
+            };
+            if seq != db.cursor + 1 {
+                return Err(corrupt(format!(
+                    "follows change {}: a change is missing",
+                    db.cursor
+                )));
+            }
+            let op = serde_json::from_str::<Op>(&text).map_err(|e| corrupt(e.to_string()))?;
+            self.apply(op).map_err(corrupt)?;
+            db.cursor = seq;
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "tune-mysql")]
+    fn ask_db(&mut self, db: &mut MysqlStore) -> Result<Asked, Error> {
+        if db.reap_due() {
+            self.reap(db)?;
+        }
+        let internal =
+            self.sampler
+                .sample(&self.space, &self.trials, self.direction, &mut self.rng);
+        let (number, rows) = db.ask(&self.space, &internal)?;
+        self.apply_rows(db, rows)?;
+        let trial = usize::try_from(number)
+            .ok()
+            .and_then(|i| self.trials.get(i))
+            .ok_or_else(|| Error::Corrupt {
+                what: "study database",
+                reason: format!("{}: trial {number} is missing from the log", db.place()),
+            })?;
+        Ok(Asked {
+            id: trial.id,
+            params: self.external(&trial.internal),
+        })
+    }
+
+    /// Marks running trials whose heartbeat stopped (their worker died) as failed.
+    #[cfg(feature = "tune-mysql")]
+    fn reap(&mut self, db: &mut MysqlStore) -> Result<(), Error> {
+        let rows = db.refresh()?;
+        self.apply_rows(db, rows)?;
+        let running: Vec<u64> = self
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Running)
+            .map(|t| t.id)
+            .collect();
+        for number in db.stale(&running)? {
+            let op = encode(&Op::Tell {
+                id: number as u64,
+                state: TrialState::Failed,
+                value: None,
+                constraints: Vec::new(),
+            });
+            let told = db.tell(number, "FAIL", None, None, op)?;
+            self.apply_rows(db, told.log)?;
+            if told.status == 0 {
+                log::warn!(
+                    "{}: trial {number} had no heartbeat for {} s (its worker stopped): marked failed",
+                    db.place(),
+                    db.grace_s()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "tune-mysql")]
+    fn tell_db(
+        &mut self,
+        db: &mut MysqlStore,
+        id: u64,
+        state: TrialState,
+        value: Option<f64>,
+        constraints: Vec<f64>,
+    ) -> Result<TrialState, Error> {
+        if id >= self.trials.len() as u64 {
+            let rows = db.refresh()?;
+            self.apply_rows(db, rows)?;
+        }
+        let known = |s: &Study| -> Result<Option<(TrialState, Option<f64>)>, Error> {
+            let t = usize::try_from(id)
+                .ok()
+                .and_then(|i| s.trials.get(i))
+                .ok_or(Error::UnknownTrial {
+                    id,
+                    count: s.trials.len(),
+                })?;
+            Ok((t.state != TrialState::Running).then_some((t.state, t.value)))
+        };
+        // A tell repeated after a lost answer (same state and value) succeeds again.
+        let finished =
+            |s: &Study, (st, v): (TrialState, Option<f64>)| -> Result<TrialState, Error> {
+                if st == state && v == value {
+                    Ok(state)
+                } else {
+                    let _ = s;
+                    Err(Error::TrialFinished { id, state: st })
+                }
+            };
+        if let Some(done) = known(self)? {
+            return finished(self, done);
+        }
+        let op = encode(&Op::Tell {
+            id,
+            state,
+            value,
+            constraints: constraints.clone(),
+        });
+        let optuna_state = match state {
+            TrialState::Complete => "COMPLETE",
+            TrialState::Pruned => "PRUNED",
+            _ => "FAIL",
+        };
+        let cjson = (!constraints.is_empty())
+            .then(|| serde_json::to_string(&constraints).unwrap_or_default());
+        let told = db.tell(id as i64, optuna_state, value, cjson, op)?;
+        self.apply_rows(db, told.log)?;
+        match told.status {
+            0 => Ok(state),
+            1 => Err(Error::UnknownTrial {
+                id,
+                count: self.trials.len(),
+            }),
+            _ => match known(self)? {
+                Some(done) => finished(self, done),
+                None => Err(Error::Corrupt {
+                    what: "study database",
+                    reason: format!(
+                        "{}: trial {id} is finished in the database but not in its log",
+                        db.place()
+                    ),
+                }),
+            },
+        }
     }
 
     fn new(def: Definition, rng: Rng, journal: Option<Journal>) -> Result<Study, Error> {
@@ -377,6 +580,8 @@ impl Study {
             trials: Vec::new(),
             queue: VecDeque::new(),
             journal,
+            #[cfg(feature = "tune-mysql")]
+            db: None,
         })
     }
 
@@ -403,6 +608,13 @@ impl Study {
 
     /// Applies records other processes appended to the journal (a no-op in memory).
     pub fn refresh(&mut self) -> Result<(), Error> {
+        #[cfg(feature = "tune-mysql")]
+        if let Some(r) = self.with_db(|s, db| {
+            let rows = db.refresh()?;
+            s.apply_rows(db, rows)
+        }) {
+            return r;
+        }
         let Some(mut journal) = self.journal.take() else {
             return Ok(());
         };
@@ -538,6 +750,10 @@ impl Study {
 
     /// Starts a trial: the next enqueued configuration if any, else the sampler's proposal.
     pub fn ask(&mut self) -> Result<Asked, Error> {
+        #[cfg(feature = "tune-mysql")]
+        if let Some(r) = self.with_db(|s, db| s.ask_db(db)) {
+            return r;
+        }
         self.mutate(|s| {
             let (internal, queued) = match s.queue.front() {
                 Some(q) => (q.clone(), true),
@@ -588,6 +804,26 @@ impl Study {
         state: TrialState,
         constraints: &[f64],
     ) -> Result<TrialState, Error> {
+        #[cfg(feature = "tune-mysql")]
+        if self.db.is_some() {
+            let (state, value) = match state {
+                TrialState::Running => return Err(Error::TrialStillRunning { id }),
+                TrialState::Complete if !value.is_finite() => {
+                    log::warn!("trial {id}: value {value} is not finite: recorded as failed");
+                    (TrialState::Failed, None)
+                }
+                TrialState::Complete => (TrialState::Complete, Some(value)),
+                other => (other, None),
+            };
+            let constraints = if state == TrialState::Complete {
+                self.check_constraints(id, constraints)?
+            } else {
+                Vec::new()
+            };
+            if let Some(r) = self.with_db(|s, db| s.tell_db(db, id, state, value, constraints)) {
+                return r;
+            }
+        }
         self.mutate(|s| {
             let trial = usize::try_from(id)
                 .ok()
@@ -695,6 +931,22 @@ impl Study {
     /// parameter must be given, each inside its range; inactive ones must be absent.
     pub fn enqueue(&mut self, params: &Map<String, Value>) -> Result<(), Error> {
         let internal = self.internal(params)?;
+        #[cfg(feature = "tune-mysql")]
+        if let Some(r) = self.with_db(|s, db| {
+            let op = encode(&Op::Enqueue {
+                internal: internal.clone(),
+            });
+            let (_, rows) = db.write(
+                &s.space,
+                Change::Enqueue {
+                    internal: internal.clone(),
+                    op,
+                },
+            )?;
+            s.apply_rows(db, rows)
+        }) {
+            return r;
+        }
         self.mutate(|_| Ok((Op::Enqueue { internal }, ())))
     }
 
@@ -718,6 +970,58 @@ impl Study {
         constraints: &[f64],
     ) -> Result<u64, Error> {
         let internal = self.internal(params)?;
+        #[cfg(feature = "tune-mysql")]
+        if self.db.is_some() {
+            let complete = state == TrialState::Complete;
+            let id = self.trials.len() as u64;
+            if state == TrialState::Running {
+                return Err(Error::TrialStillRunning { id });
+            }
+            if complete && !value.is_finite() {
+                return Err(Error::InvalidValue {
+                    id,
+                    what: "value".into(),
+                    value,
+                });
+            }
+            let constraints = if complete {
+                self.check_constraints(id, constraints)?
+            } else {
+                Vec::new()
+            };
+            let optuna_state = match state {
+                TrialState::Complete => "COMPLETE",
+                TrialState::Pruned => "PRUNED",
+                _ => "FAIL",
+            };
+            let value = complete.then_some(value);
+            let internal = internal.clone();
+            let build = Box::new(move |number: u64| {
+                let cjson = (!constraints.is_empty())
+                    .then(|| serde_json::to_string(&constraints).unwrap_or_default());
+                let trial = Trial {
+                    id: number,
+                    state,
+                    internal: internal.clone(),
+                    value,
+                    constraints,
+                };
+                (
+                    encode(&Op::Add { trial }),
+                    internal,
+                    optuna_state,
+                    value,
+                    cjson,
+                )
+            });
+            if let Some(r) = self.with_db(|s, db| {
+                let (number, rows) = db.write(&s.space, Change::Add { build })?;
+                s.apply_rows(db, rows)?;
+                Ok(number.unwrap_or(0) as u64)
+            }) {
+                return r;
+            }
+        }
         self.mutate(|s| {
             let id = s.trials.len() as u64;
             if state == TrialState::Running {
@@ -964,6 +1268,63 @@ impl Study {
     pub fn params_of(&self, trial: &Trial) -> Map<String, Value> {
         self.external(&trial.internal)
     }
+}
+
+/// Reads a stored study header (a journal's first record, a database study's definition)
+/// and checks it against the configuration: `space`, `direction` and `constraints` must
+/// match when given; a given `sampler` replaces the stored one.
+fn stored_definition(
+    config: &StudyConfig,
+    header: &str,
+    rng: &mut Rng,
+    what: &'static str,
+    mismatch: impl Fn(String) -> Error,
+) -> Result<Definition, Error> {
+    let corrupt = |reason: String| Error::Corrupt { what, reason };
+    let mut def = match serde_json::from_str::<Op>(header) {
+        Ok(Op::Create {
+            format,
+            version,
+            study,
+        }) if format == JOURNAL_FORMAT => {
+            if version != STATE_VERSION {
+                return Err(Error::UnsupportedVersion {
+                    what,
+                    found: version,
+                    supported: STATE_VERSION,
+                });
+            }
+            study
+        }
+        _ => return Err(corrupt("not a gaia study header".into())),
+    };
+    let differs = |reason: &str| {
+        mismatch(format!(
+            "it holds a study whose {reason} differs from the configuration"
+        ))
+    };
+    if let Some(space) = &config.space {
+        let mine = Space::from_json(&space.to_string())?;
+        let theirs =
+            Space::from_json(&def.space.to_string()).map_err(|e| corrupt(e.to_string()))?;
+        if mine != theirs {
+            return Err(differs("search space"));
+        }
+    }
+    if config.direction.is_some_and(|d| d != def.direction) {
+        return Err(differs("direction"));
+    }
+    if config
+        .constraints
+        .as_ref()
+        .is_some_and(|c| *c != def.constraints)
+    {
+        return Err(differs("list of constraints"));
+    }
+    if let Some(s) = &config.sampler {
+        def.sampler = s.clone().resolved(rng);
+    }
+    Ok(def)
 }
 
 fn encode(op: &Op) -> String {
