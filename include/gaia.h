@@ -752,12 +752,18 @@ const char *gaia_status_name(int32_t status);
  * `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage` is `"memory"` (default),
  * `"journal:/path"` or `{"type": "journal", "path": "...", "sync": "group" | "always" |
  * "none", "sync_interval_ms": 100}`: an append-only file that processes on one host share
- * (each opens its own handle on the same path).
+ * (each opens its own handle on the same path), or `"mysql://user:password@host:port/db"`
+ * or `{"type": "mysql", "url": "...", "heartbeat_interval_s": 10, "grace_period_s": 60}`:
+ * a MariaDB 10.6+ / MySQL 8 database that workers on any host share, in Optuna's RDB
+ * schema (Optuna's `load_study` reads it), where `"name"` picks the study (required; the
+ * study is created by the first worker, with `space` then optional for the others).
  *
  * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (the message names the
- * parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`, or the journal whose
- * study differs), `GAIA_ERR_IO` (the journal cannot be opened), `GAIA_ERR_CORRUPT_STATE`
- * (a damaged journal record, named), pointer and UTF-8 errors. Ownership: does not take
+ * parameter, e.g. `search space: param "top_p": low 1.5 > high 1.0`, or the journal or
+ * database study that differs), `GAIA_ERR_IO` (the journal cannot be opened, the database
+ * is unreachable or refuses: the message names user, host, database and study, never the
+ * password), `GAIA_ERR_CORRUPT_STATE` (a damaged journal record, named), pointer and UTF-8
+ * errors. Ownership: does not take
  * `config_json`; `*out` is the caller's, freed with `gaia_study_free`.
  */
 gaia_status gaia_study_new(const char *config_json, gaia_study **out);
@@ -786,7 +792,9 @@ gaia_status gaia_study_ask(gaia_study *study, uint64_t *out_trial_id, char **out
  * complete trial whose `value` is NaN or infinite is recorded as failed, so it never
  * reaches the model. Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE`
  * (already finished), `GAIA_ERR_INVALID_ARGUMENT` (bad state; a study with constraints
- * needs `gaia_study_tell_constraints`), `GAIA_ERR_IO` (journal storage).
+ * needs `gaia_study_tell_constraints`), `GAIA_ERR_IO` (journal or database storage). With
+ * database storage the same tell repeated (after an I/O error that lost the answer)
+ * succeeds again instead of `GAIA_ERR_INVALID_STATE`.
  */
 gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, int32_t state);
 
@@ -840,8 +848,8 @@ gaia_status gaia_study_flush(const gaia_study *study);
 /**
  * Writes every trial as a JSON array of `{"id","state","value","params"}` objects
  * (`state` is running, complete, failed or pruned; with constraints also `"constraints"`
- * by name and `"feasible"`). With journal storage, best, trials and importance first read
- * what other processes wrote. Ownership as for `gaia_study_best_json`.
+ * by name and `"feasible"`). With journal or database storage, best, trials and importance
+ * first read what other processes wrote. Ownership as for `gaia_study_best_json`.
  */
 gaia_status gaia_study_trials_json(const gaia_study *study, char **out_json);
 

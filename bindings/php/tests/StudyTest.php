@@ -154,6 +154,54 @@ final class StudyTest extends TestCase
         @unlink($path);
     }
 
+    public function testStudySharedThroughMariaDb(): void
+    {
+        $url = getenv('GAIA_MARIADB_URL');
+        if ($url === false || $url === '') {
+            self::fail('GAIA_MARIADB_URL is not set; start MariaDB with scripts/services.sh start mariadb');
+        }
+        $name = 'php-' . (getenv('GAIA_PHP_IMPL') ?: 'ffi') . '-' . getmypid() . '-' . hrtime(true);
+        $config = ['name' => $name, 'storage' => $url,
+            'space' => ['params' => [['name' => 'x', 'type' => 'float', 'low' => -5, 'high' => 5]]],
+            'sampler' => ['type' => 'tpe']];
+        $a = new Study($config);
+        $t = $a->ask();
+        self::assertSame(0, $t['id']);
+        $a->tell($t['id'], 2.0);
+        // A second PHP process opens the study by name alone and adds a trial.
+        $child = ['name' => $name, 'storage' => $url];
+        $code = sprintf('require %s; $s = new Gaia\Study(%s); $t = $s->ask(); $s->tell($t["id"], 0.5); echo $t["id"], " ", count($s->trials());',
+            var_export(dirname(__DIR__) . '/autoload.php', true), var_export(json_encode($child), true));
+        $out = shell_exec(escapeshellarg(PHP_BINARY) . ' ' . self::childArgs() . ' -r ' . escapeshellarg($code));
+        self::assertSame('1 2', $out);
+        self::assertSame(0.5, $a->best()['value']);
+        self::assertCount(2, $a->trials());
+        // The same tell again is recognised; a different value for a finished trial is not.
+        $a->tell($t['id'], 2.0);
+        try {
+            $a->tell($t['id'], 3.0);
+            self::fail('a second, different tell must throw');
+        } catch (StateException $e) {
+            self::assertSame(12, $e->getCode());
+        }
+        // A contradicting configuration and a wrong password: clear errors, no password shown.
+        try {
+            new Study(['direction' => 'maximize'] + $config);
+            self::fail('a different direction must throw');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('direction', $e->getMessage());
+        }
+        $wrong = preg_replace('#://([^:]+):[^@]*@#', '://$1:not-the-password@', $url);
+        try {
+            new Study(['storage' => $wrong] + $config);
+            self::fail('a wrong password must throw');
+        } catch (GaiaException $e) {
+            self::assertSame(15, $e->getCode());
+            self::assertStringContainsString('access denied', $e->getMessage());
+            self::assertStringNotContainsString('not-the-password', $e->getMessage());
+        }
+    }
+
     /** The native extension, when this suite runs against it (scripts/test-php.sh ext). */
     private static function childArgs(): string
     {

@@ -4,12 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::collections::BTreeSet;
+use std::sync::{RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use gaia_core::tune::{Study, TrialState};
 use gaia_core::ErrorKind;
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
+
+/// Held shared by every test; exclusively by the one that restarts MariaDB.
+static SERVER: RwLock<()> = RwLock::new(());
+
+fn shared() -> RwLockReadGuard<'static, ()> {
+    SERVER.read().unwrap_or_else(|e| e.into_inner())
+}
 
 fn db_url() -> String {
     std::env::var("GAIA_MARIADB_URL")
@@ -77,6 +85,7 @@ fn study_id(name: &str) -> i64 {
 
 #[test]
 fn a_study_lives_in_optunas_tables_and_a_second_handle_sees_it() {
+    let _server = shared();
     let name = unique("basic");
     let mut a = Study::from_json(&config(&name, json!({"seed": 1}))).unwrap();
     for _ in 0..20 {
@@ -156,6 +165,7 @@ fn a_study_lives_in_optunas_tables_and_a_second_handle_sees_it() {
 
 #[test]
 fn concurrent_workers_get_dense_unique_numbers_and_no_tell_is_lost() {
+    let _server = shared();
     let name = unique("threads");
     // Create it once so the workers race only on trials.
     drop(Study::from_json(&config(&name, json!({}))).unwrap());
@@ -205,6 +215,7 @@ fn concurrent_workers_get_dense_unique_numbers_and_no_tell_is_lost() {
 
 #[test]
 fn an_enqueued_configuration_is_handed_out_once() {
+    let _server = shared();
     let name = unique("queue");
     let mut a = Study::from_json(&config(&name, json!({}))).unwrap();
     let mut b = Study::from_json(&config(&name, json!({}))).unwrap();
@@ -235,6 +246,7 @@ fn an_enqueued_configuration_is_handed_out_once() {
 
 #[test]
 fn tell_errors_change_nothing_and_a_repeated_tell_is_recognised() {
+    let _server = shared();
     let name = unique("tell");
     let mut a = Study::from_json(&config(&name, json!({}))).unwrap();
     let t = a.ask().unwrap();
@@ -283,6 +295,7 @@ fn tell_errors_change_nothing_and_a_repeated_tell_is_recognised() {
 
 #[test]
 fn added_trials_and_constraints_reach_optunas_tables() {
+    let _server = shared();
     let name = unique("add");
     let mut a = Study::from_json(&config(&name, json!({"constraints": ["cost"]}))).unwrap();
     let p = json!({"x": 0.5, "lr": 0.1, "k": 5, "c": 3});
@@ -311,6 +324,7 @@ fn added_trials_and_constraints_reach_optunas_tables() {
 
 #[test]
 fn a_configuration_that_contradicts_the_stored_study_is_refused() {
+    let _server = shared();
     let name = unique("mismatch");
     drop(Study::from_json(&config(&name, json!({}))).unwrap());
     let e = Study::from_json(&config(&name, json!({"direction": "maximize"}))).unwrap_err();
@@ -338,6 +352,7 @@ fn a_configuration_that_contradicts_the_stored_study_is_refused() {
 
 #[test]
 fn a_running_trial_whose_worker_stopped_is_failed_after_the_grace_period() {
+    let _server = shared();
     let name = unique("heartbeat");
     let storage = json!({"type": "mysql", "url": db_url(), "heartbeat_interval_s": 1,
                          "grace_period_s": 3});
@@ -360,4 +375,104 @@ fn a_running_trial_whose_worker_stopped_is_failed_after_the_grace_period() {
         study_id(&name)
     ));
     assert_eq!(states, ["COMPLETE", "FAIL", "COMPLETE"]);
+}
+
+/// `scripts/services.sh ACTION mariadb`, failing the test if it fails.
+fn mariadb(action: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/services.sh");
+    let out = std::process::Command::new("bash")
+        .args([script, action, "mariadb"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "services.sh {action} mariadb: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn workers_get_clear_errors_during_a_mariadb_restart_and_lose_nothing() {
+    let _server = SERVER.write().unwrap_or_else(|e| e.into_inner());
+    let name = unique("restart");
+    drop(Study::from_json(&config(&name, json!({}))).unwrap());
+    let told_total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let per = 40;
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let cfg = config(&name, json!({"seed": w}));
+            let told_total = told_total.clone();
+            std::thread::spawn(move || {
+                let mut s = Study::from_json(&cfg).unwrap();
+                let (mut told, mut errors) = (Vec::new(), Vec::new());
+                let deadline = std::time::Instant::now() + Duration::from_secs(120);
+                while told.len() < per {
+                    assert!(std::time::Instant::now() < deadline, "stuck: {errors:?}");
+                    let t = match s.ask() {
+                        Ok(t) => t,
+                        Err(e) => {
+                            errors.push((e.kind(), e.to_string()));
+                            std::thread::sleep(Duration::from_millis(100));
+                            continue;
+                        }
+                    };
+                    let v = objective(&t.params);
+                    // A tell that failed is retried until it lands (it is idempotent).
+                    while let Err(e) = s.tell(t.id, v, TrialState::Complete) {
+                        errors.push((e.kind(), e.to_string()));
+                        assert!(std::time::Instant::now() < deadline, "stuck: {errors:?}");
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    told.push((t.id, v));
+                    told_total.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                (told, errors)
+            })
+        })
+        .collect();
+    while told_total.load(std::sync::atomic::Ordering::SeqCst) < 30 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    mariadb("restart");
+    let mut told = Vec::new();
+    let mut errors = Vec::new();
+    for w in workers {
+        let (t, e) = w.join().unwrap();
+        told.extend(t);
+        errors.extend(e);
+    }
+    assert!(
+        !errors.is_empty(),
+        "the restart should have been seen by some call"
+    );
+    for (kind, msg) in &errors {
+        assert_eq!(*kind, ErrorKind::Io, "{msg}");
+        assert!(msg.contains(&name), "the error names the study: {msg}");
+        assert!(!msg.contains("gaia-pass"), "no password in messages: {msg}");
+    }
+    // Nothing lost: every told value is in the database, numbers unique.
+    let id = study_id(&name);
+    let rows: Vec<(i64, String, Option<f64>)> = sql(&format!(
+        "SELECT t.number, t.state, v.value FROM trials t LEFT JOIN trial_values v \
+         ON v.trial_id = t.trial_id WHERE t.study_id = {id} ORDER BY t.number"
+    ));
+    let numbers: BTreeSet<i64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(numbers.len(), rows.len(), "unique numbers");
+    assert_eq!(
+        *numbers.last().unwrap() as usize,
+        rows.len() - 1,
+        "dense numbers"
+    );
+    for (n, v) in &told {
+        let row = &rows[*n as usize];
+        assert_eq!((row.1.as_str(), row.2), ("COMPLETE", Some(*v)), "trial {n}");
+    }
+    assert_eq!(told.len(), 3 * per);
+    // At most the asks whose answers the restart cut off are left running (for the
+    // heartbeat rule to fail later); everything else is complete.
+    let running = rows.iter().filter(|r| r.1 == "RUNNING").count();
+    assert_eq!(rows.len(), told.len() + running);
+    assert!(running <= 3, "{running} orphaned asks");
 }

@@ -116,6 +116,10 @@ pub struct Asked {
 #[serde(deny_unknown_fields)]
 struct StudyConfig {
     #[serde(default)]
+    #[cfg_attr(
+        not(feature = "tune-mysql"),
+        allow(dead_code, reason = "read by database storage only")
+    )]
     name: Option<String>,
     #[serde(default)]
     space: Option<Value>,
