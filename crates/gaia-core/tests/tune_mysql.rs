@@ -214,6 +214,30 @@ fn concurrent_workers_get_dense_unique_numbers_and_no_tell_is_lost() {
 }
 
 #[test]
+fn workers_see_each_others_running_trials_when_they_propose() {
+    let _server = shared();
+    let name = unique("grid");
+    let grid = json!({"name": name, "storage": db_url(),
+        "space": {"params": [{"name": "x", "type": "int", "low": 0, "high": 9}]},
+        "sampler": {"type": "grid", "grid": {"x": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}}})
+    .to_string();
+    let mut a = Study::from_json(&grid).unwrap();
+    let mut b = Study::from_json(&grid).unwrap();
+    // Alternating asks, nothing told: each worker's grid must skip the points the other one
+    // is still evaluating, so ten asks take ten different points.
+    let mut xs = BTreeSet::new();
+    for k in 0..10 {
+        let s = if k % 2 == 0 { &mut a } else { &mut b };
+        let t = s.ask().unwrap();
+        assert!(
+            xs.insert(t.params["x"].as_i64().unwrap()),
+            "x taken twice: {xs:?}"
+        );
+    }
+    assert_eq!(xs.len(), 10);
+}
+
+#[test]
 fn an_enqueued_configuration_is_handed_out_once() {
     let _server = shared();
     let name = unique("queue");

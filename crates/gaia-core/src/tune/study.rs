@@ -448,6 +448,10 @@ impl Study {
 
     #[cfg(feature = "tune-mysql")]
     fn ask_db(&mut self, db: &mut MysqlStore) -> Result<Asked, Error> {
+        // Propose from the study as it is now: other workers' running trials included, so
+        // constant liar (and the grid) keep concurrent workers apart.
+        let rows = db.refresh()?;
+        self.apply_rows(db, rows)?;
         if db.reap_due() {
             self.reap(db)?;
         }
@@ -472,8 +476,6 @@ impl Study {
     /// Marks running trials whose heartbeat stopped (their worker died) as failed.
     #[cfg(feature = "tune-mysql")]
     fn reap(&mut self, db: &mut MysqlStore) -> Result<(), Error> {
-        let rows = db.refresh()?;
-        self.apply_rows(db, rows)?;
         let running: Vec<u64> = self
             .trials
             .iter()

@@ -6,11 +6,13 @@
 //! after its cursor, and the sampler proposes from the replica, with other workers' running
 //! trials included (so constant liar spreads concurrent proposals).
 //!
-//! Per trial a worker sends two statements, each one transaction and one round trip: the
-//! ask procedure (the trial row, its parameters, RUNNING state, a heartbeat and the log
-//! record) and the tell procedure (the value, the final state and the log record). Both
-//! take the study's row lock for the few rows they write, so trial numbers are dense and
-//! unique, and both return the log rows the worker has not seen.
+//! Per trial a worker sends three statements: an indexed read of the changes it has not
+//! seen (so it proposes from the study as it is now, other workers' running trials
+//! included), then two calls, each one transaction and one round trip: the ask procedure
+//! (the trial row, its parameters, RUNNING state, a heartbeat and the log record) and the
+//! tell procedure (the value, the final state and the log record). Both take the study's
+//! row lock for the few rows they write, so trial numbers are dense and unique, and both
+//! return the log rows the worker has not seen.
 //!
 //! A background task refreshes the heartbeats of this handle's running trials every
 //! `heartbeat_interval_s`; any worker marks a running trial whose heartbeat is older than
