@@ -52,8 +52,11 @@ type Importance struct {
 // {"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
 // "direction": "minimize", "constraints": ["latency"], "sampler": {"type": "tpe"},
 // "storage": "journal:/var/lib/app/study.jsonl", "seed": 1}. Samplers: random, tpe, sobol,
-// grid; storage: memory (default) or a journal file that processes on the host share.
-// Errors: ErrInvalidJSON, ErrInvalidConfig (naming the parameter), ErrIO.
+// grid; storage: memory (default), a journal file that processes on the host share, or
+// "mysql://user:password@host:port/db" with a "name": one study shared by workers on any
+// host, in Optuna's RDB schema (docs/shared-studies.md).
+// Errors: ErrInvalidJSON, ErrInvalidConfig (naming the parameter), ErrIO (also: database
+// unreachable or refusing; the message never holds the password).
 func NewStudy(configJSON string) (*Study, error) { return openStudy(configJSON, "config_json", false) }
 
 // LoadStudy restores a study saved by Save.

@@ -23,8 +23,12 @@ final class Study
      * Creates a study.
      *
      * @param array<string, mixed>|string $config ['space' => ['params' => [...]], 'direction' =>
-     *        'minimize', 'sampler' => ['type' => 'tpe'], 'seed' => 1], or that as JSON
+     *        'minimize', 'sampler' => ['type' => 'tpe'], 'seed' => 1], or that as JSON; with
+     *        'storage' => 'journal:/path' processes on the host share it, with 'name' => 'x',
+     *        'storage' => 'mysql://user:password@host:port/db' workers on any host do
+     *        (docs/shared-studies.md)
      * @throws InvalidArgumentException malformed JSON (7) or a bad parameter (8; the message names it)
+     * @throws GaiaException the journal or the database cannot be opened (15)
      */
     public function __construct(array|string $config)
     {
