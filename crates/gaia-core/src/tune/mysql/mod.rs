@@ -112,6 +112,8 @@ pub(crate) struct Opened {
 pub(crate) struct Told {
     /// 0 done, 1 no such trial, 2 already finished.
     pub status: i64,
+    /// The sequence of the last change committed when the call ran (its own when done).
+    pub seq: i64,
     /// Change records after the cursor.
     pub log: Vec<LogRow>,
 }
@@ -134,7 +136,9 @@ pub(crate) struct MysqlStore {
     dists: Vec<String>,
     beating: Beating,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    last_reap: Instant,
+    /// When this handle last looked for abandoned trials (`None`: not yet, so a fresh
+    /// handle looks at its first ask).
+    last_reap: Option<Instant>,
 }
 
 impl std::fmt::Debug for MysqlStore {
@@ -281,7 +285,7 @@ impl MysqlStore {
             dists: Vec::new(),
             beating: Arc::new(Mutex::new(HashMap::new())),
             stop: None,
-            last_reap: Instant::now(),
+            last_reap: None,
         };
         store.migrate()?;
         let (study_id, definition) = match store.find(name)? {
@@ -539,16 +543,16 @@ impl MysqlStore {
         &mut self,
         space: &Space,
         internal: &[Option<f64>],
-    ) -> Result<(i64, Vec<LogRow>), Error> {
+    ) -> Result<(i64, i64, Vec<LogRow>), Error> {
         let internal_json = serde_json::to_string(internal).unwrap_or_default();
         let params = optuna::param_rows(space, &self.dists, internal);
         let heartbeat = i32::from(self.config.heartbeat_interval_s > 0);
         let (opts, place, study, cursor) =
             (&self.opts, self.place.as_str(), self.study_id, self.cursor);
         let conn = &mut self.conn;
-        let (number, trial_id, log) = Self::block_on(&self.rt, async move {
+        let (number, trial_id, seq, log) = Self::block_on(&self.rt, async move {
             with_conn(conn, opts, place, "ask", |mut c| async move {
-                let r: Result<(i64, i64, Vec<LogRow>), mysql_async::Error> = async {
+                let r: Result<(i64, i64, i64, Vec<LogRow>), mysql_async::Error> = async {
                     let mut res = c
                         .exec_iter(
                             "CALL gaia_ask_v1(?, ?, ?, ?, ?)",
@@ -558,10 +562,10 @@ impl MysqlStore {
                     let head: Vec<(i64, i64, i64)> = res.collect().await?;
                     let log: Vec<Row> = res.collect().await?;
                     res.drop_result().await?;
-                    let (number, trial_id, _seq) = head.first().copied().ok_or_else(|| {
+                    let (number, trial_id, seq) = head.first().copied().ok_or_else(|| {
                         mysql_async::Error::Other("gaia_ask_v1 returned no trial".into())
                     })?;
-                    Ok((number, trial_id, log_rows(log)?))
+                    Ok((number, trial_id, seq, log_rows(log)?))
                 }
                 .await;
                 match r {
@@ -576,7 +580,7 @@ impl MysqlStore {
                 b.insert(number, trial_id);
             }
         }
-        Ok((number, log))
+        Ok((number, seq, log))
     }
 
     /// Finishes trial `number` (Optuna state name, value for COMPLETE, constraint values as
@@ -604,12 +608,15 @@ impl MysqlStore {
                     let head: Vec<TellHead> = res.collect().await?;
                     let log: Vec<Row> = res.collect().await?;
                     res.drop_result().await?;
-                    let (status, _state, _value, _seq) =
+                    let (status, _state, _value, seq) =
                         head.into_iter().next().ok_or_else(|| {
                             mysql_async::Error::Other("gaia_tell_v1 returned no status".into())
                         })?;
+                    // Not done: nothing was written; every change before the call is in.
+                    let seq = seq.unwrap_or(1) - i64::from(status != 0);
                     Ok(Told {
                         status,
+                        seq,
                         log: log_rows(log)?,
                     })
                 }
@@ -636,14 +643,14 @@ impl MysqlStore {
         &mut self,
         space: &Space,
         change: Change,
-    ) -> Result<(Option<i64>, Vec<LogRow>), Error> {
+    ) -> Result<(Option<i64>, i64, Vec<LogRow>), Error> {
         let dists = self.dists.clone();
         let (opts, place, study, cursor) =
             (&self.opts, self.place.as_str(), self.study_id, self.cursor);
         let conn = &mut self.conn;
         Self::block_on(&self.rt, async move {
             with_conn(conn, opts, place, "write", |mut c| async move {
-                let r: Result<(Option<i64>, Vec<LogRow>), mysql_async::Error> = async {
+                let r: Result<(Option<i64>, i64, Vec<LogRow>), mysql_async::Error> = async {
                     let mut tx = c.start_transaction(TxOpts::default()).await?;
                     let head: Option<(i64, i64)> = tx
                         .exec_first(
@@ -723,7 +730,7 @@ impl MysqlStore {
                             (study, cursor),
                         )
                         .await?;
-                    Ok((added, log_rows(log)?))
+                    Ok((added, seq, log_rows(log)?))
                 }
                 .await;
                 match r {
@@ -738,10 +745,12 @@ impl MysqlStore {
     /// Whether it is time to look for abandoned trials (at most once per half grace).
     pub(crate) fn reap_due(&mut self) -> bool {
         let every = Duration::from_secs(self.config.grace_period_s.max(2) / 2);
-        if self.config.heartbeat_interval_s == 0 || self.last_reap.elapsed() < every {
+        if self.config.heartbeat_interval_s == 0
+            || self.last_reap.is_some_and(|t| t.elapsed() < every)
+        {
             return false;
         }
-        self.last_reap = Instant::now();
+        self.last_reap = Some(Instant::now());
         true
     }
 
