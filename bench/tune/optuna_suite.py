@@ -2,20 +2,23 @@
 
 Both sides define the same tasks and print the same JSON lines, one per line on stdout:
 
-  optuna_suite.py quality  [--seeds 10] [--trials 200] [--jobs 2] [--sampler tpe|random]
-      TPE (or random search, for reference) on every task for seeds 0..seeds-1; one line per task and seed with the best value
-      after 50, 100 and 200 trials. --jobs runs independent (task, seed) runs in parallel
-      processes (this only changes wall time, not results).
-  optuna_suite.py overhead [--max 2000] [--window 10]
-      study.ask() + study.tell() cost alone (the objective is not timed) on a 5-D sphere with
-      the random and TPE samplers, seed 0, in-memory storage; one line per checkpoint with the
-      mean microseconds per trial over the `window` trials just before it.
+  optuna_suite.py quality  [--seeds 10] [--trials 200] [--jobs 2] [--sampler tpe|cmaes|random]
+      TPE, CMA-ES (or random search, for reference) on every task for seeds 0..seeds-1; one
+      line per task and seed with the best value after 50, 100 and 200 trials. --jobs runs
+      independent (task, seed) runs in parallel processes (this only changes wall time, not
+      results).
+  optuna_suite.py overhead [--max 2000] [--window 10] [--samplers random,tpe,cmaes] [--dims 5]
+      study.ask() + study.tell() cost alone (the objective is not timed) on a sphere (5-D, or
+      --dims) with each sampler of --samplers, seed 0, in-memory storage; one line per
+      checkpoint with the mean microseconds per trial over the `window` trials just before it.
   optuna_suite.py check
       each task's objective at its known minimiser and at a fixed probe point, so report.py
       can confirm both sides compute the same functions.
 
 TPE is TPESampler(seed=s, multivariate=True, constant_liar=True), Gaia's {"type": "tpe"}
-defaults. Parameters are declared through study.ask(fixed_distributions=...), so all sampling
+defaults; CMA-ES is CmaEsSampler(seed=s) with its defaults (warn_independent_sampling=False
+only silences the log line for the mixed task's categorical), beside Gaia's {"type": "cmaes"}
+(cmaes==0.13.1 is its backend). Parameters are declared through study.ask(fixed_distributions=...), so all sampling
 happens inside ask() as it does in Gaia.
 """
 
@@ -33,6 +36,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 QUALITY_CHECKPOINTS = (50, 100, 200)
+SAMPLERS = ("random", "tpe", "cmaes")
 OVERHEAD_CHECKPOINTS = (100, 500, 1000, 2000)
 
 
@@ -103,8 +107,8 @@ def mixed(p):
     )
 
 
-def sphere5(p):
-    return sum(v * v for v in xs(p, 5))
+def sphere(p, dims):
+    return sum(v * v for v in xs(p, dims))
 
 
 def uniform(d, v):
@@ -185,6 +189,8 @@ def quiet():
 def make_study(sampler, seed):
     if sampler == "tpe":
         s = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    elif sampler == "cmaes":
+        s = optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     else:
         s = optuna.samplers.RandomSampler(seed=seed)
     return optuna.create_study(direction="minimize", sampler=s)
@@ -224,10 +230,10 @@ def quality(seeds, trials, jobs, sampler="tpe"):
             print(json.dumps(f.result()), flush=True)
 
 
-def overhead(max_trials, window):
+def overhead(max_trials, window, samplers=SAMPLERS, dims=5):
     quiet()
-    dists = box(5, -5.0, 5.0)
-    for sampler in ("random", "tpe"):
+    dists = box(dims, -5.0, 5.0)
+    for sampler in samplers:
         study = make_study(sampler, 0)
         costs = []
         start = time.perf_counter()
@@ -235,7 +241,7 @@ def overhead(max_trials, window):
             t0 = time.perf_counter()
             trial = study.ask(fixed_distributions=dists)
             asked = time.perf_counter() - t0
-            value = sphere5(trial.params)
+            value = sphere(trial.params, dims)
             t1 = time.perf_counter()
             study.tell(trial, value)
             costs.append((asked + time.perf_counter() - t1) * 1e6)
@@ -243,11 +249,19 @@ def overhead(max_trials, window):
         for at in (a for a in OVERHEAD_CHECKPOINTS if a <= max_trials):
             chunk = costs[max(0, at - window):at]
             line = {
-                "side": "optuna", "mode": "overhead", "task": "sphere5", "sampler": sampler,
+                "side": "optuna", "mode": "overhead", "task": f"sphere{dims}", "sampler": sampler,
                 "seed": 0, "at": at, "window": len(chunk),
                 "us_per_trial": sum(chunk) / len(chunk), "total_seconds": total,
             }
             print(json.dumps(line), flush=True)
+
+
+def samplers_arg(text):
+    names = tuple(text.split(","))
+    unknown = [n for n in names if n not in SAMPLERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown samplers {unknown} (known: {SAMPLERS})")
+    return names
 
 
 def main():
@@ -257,10 +271,12 @@ def main():
     q.add_argument("--seeds", type=int, default=10)
     q.add_argument("--trials", type=int, default=200)
     q.add_argument("--jobs", type=int, default=1)
-    q.add_argument("--sampler", choices=("tpe", "random"), default="tpe")
+    q.add_argument("--sampler", choices=SAMPLERS, default="tpe")
     o = sub.add_parser("overhead")
     o.add_argument("--max", type=int, default=2000)
     o.add_argument("--window", type=int, default=10)
+    o.add_argument("--samplers", type=samplers_arg, default=SAMPLERS)
+    o.add_argument("--dims", type=int, default=5)
     sub.add_parser("check")
     args = ap.parse_args()
     if args.mode == "quality":
@@ -268,7 +284,7 @@ def main():
     elif args.mode == "check":
         check()
     else:
-        overhead(args.max, args.window)
+        overhead(args.max, args.window, args.samplers, args.dims)
     return 0
 
 

@@ -1,8 +1,12 @@
-"""Tables for the tune benchmark (Gaia TPE vs Optuna TPE), as Markdown ready for the README.
+"""Tables for the tune benchmark (Gaia vs Optuna, TPE and CMA-ES), as Markdown ready for the
+README.
 
   report.py meta --root REPO     print the environment (date, CPU, versions) as JSON
   report.py report RESULTS_DIR   print the quality and overhead tables from RESULTS_DIR:
-                                 meta.json, {gaia,optuna}_{check,quality,overhead}.jsonl
+                                 meta.json, {gaia,optuna}_{check,overhead}.jsonl and the
+                                 quality runs {gaia,optuna}_quality.jsonl (TPE) and
+                                 {gaia,optuna}_cmaes_quality.jsonl (CMA-ES), each table
+                                 printed when both of its sides are there
 
 Only the standard library is used, but `meta` reads Optuna's and NumPy's versions, so run it
 with the benchmark's venv.
@@ -21,6 +25,11 @@ import sys
 from pathlib import Path
 
 SIDES = ("gaia", "optuna")
+# Quality runs per sampler: the file of each side, and the table's name.
+QUALITY = {
+    "tpe": ("{side}_quality.jsonl", "TPE"),
+    "cmaes": ("{side}_cmaes_quality.jsonl", "CMA-ES"),
+}
 
 
 def run(cmd, cwd=None):
@@ -104,8 +113,14 @@ def check_agreement(results):
     return checks, problems
 
 
-def quality_table(results, out):
-    runs = {side: load(results / f"{side}_quality.jsonl") for side in SIDES}
+def has_quality(results, sampler):
+    pattern = QUALITY[sampler][0]
+    return all((results / pattern.format(side=side)).exists() for side in SIDES)
+
+
+def quality_table(results, out, sampler="tpe"):
+    pattern, label = QUALITY[sampler]
+    runs = {side: load(results / pattern.format(side=side)) for side in SIDES}
     tasks = list(dict.fromkeys(r["task"] for r in runs["gaia"]))
     checkpoints = sorted({int(k) for r in runs["gaia"] for k in r["best_at"]})
     last = checkpoints[-1]
@@ -119,7 +134,8 @@ def quality_table(results, out):
         head += [f"Gaia @{n}", f"Optuna @{n}"]
     head += [f"Optuna IQR @{last}", f"regret ratio Gaia/Optuna @{last}",
              "within noise @" + "/".join(map(str, checkpoints))]
-    print(f"### Quality: median best value over seeds {seeds['gaia'][0]}..{seeds['gaia'][-1]} "
+    print(f"### Quality, {label}: median best value over seeds "
+          f"{seeds['gaia'][0]}..{seeds['gaia'][-1]} "
           f"({len(seeds['gaia'])} seeds, {last} trials, lower is better)\n", file=out)
     print("| " + " | ".join(head) + " |", file=out)
     print("| --- | " + " | ".join("---:" for _ in head[1:-1]) + " | :---: |", file=out)
@@ -146,10 +162,10 @@ def quality_table(results, out):
     print(f"\nWithin noise: Gaia's median <= Optuna's median, or above it by no more than the "
           f"interquartile range of Optuna's bests over the seeds (inclusive quartiles). "
           f"Regret ratio: (Gaia median - optimum) / (Optuna median - optimum); below 1 means "
-          f"Gaia got closer. Gaia is within noise on {within_count} of {len(tasks)} tasks at "
-          f"{last} trials.", file=out)
-    print(f"\nTime for the whole quality suite ({len(runs['gaia'])} runs each, objective "
-          f"included): Gaia {seconds['gaia']:.2f} s, Optuna {seconds['optuna']:.1f} s "
+          f"Gaia got closer. Gaia's {label} is within noise on {within_count} of {len(tasks)} "
+          f"tasks at {last} trials.", file=out)
+    print(f"\nTime for the whole {label} quality suite ({len(runs['gaia'])} runs each, objective "
+          f"included): Gaia {seconds['gaia']:.3g} s, Optuna {seconds['optuna']:.3g} s "
           f"(Optuna/Gaia {seconds['optuna'] / seconds['gaia']:.0f}x).", file=out)
 
 
@@ -157,8 +173,10 @@ def overhead_table(results, out):
     rows = {side: load(results / f"{side}_overhead.jsonl") for side in SIDES}
     lookup = {(side, r["sampler"], r["at"]): r for side in SIDES for r in rows[side]}
     window = rows["gaia"][0]["window"]
-    print(f"### Overhead: microseconds per ask+tell (objective excluded), 5-D sphere in "
-          f"[-5,5]^5, seed 0, mean over the {window} trials ending at each count\n", file=out)
+    dims = rows["gaia"][0]["task"].removeprefix("sphere")
+    print(f"### Overhead: microseconds per ask+tell (objective excluded), {dims}-D sphere in "
+          f"[-5,5]^{dims}, seed 0, mean over the {window} trials ending at each count\n",
+          file=out)
     print("| sampler | trials | Gaia µs | Optuna µs | Optuna/Gaia |", file=out)
     print("| --- | ---: | ---: | ---: | ---: |", file=out)
     for r in rows["gaia"]:
@@ -171,32 +189,44 @@ def overhead_table(results, out):
               f"{fmt_us(o_us)} | {o_us / g_us:.0f}x |", file=out)
     totals = {(side, r["sampler"]): r["total_seconds"] for side in SIDES for r in rows[side]}
     n = max(r["at"] for r in rows["gaia"])
-    print(f"\nWhole {n}-trial TPE run (ask+tell+objective): Gaia "
-          f"{totals[('gaia', 'tpe')]:.2f} s, Optuna {totals[('optuna', 'tpe')]:.1f} s.",
-          file=out)
+    wholes = [f"{label} Gaia {totals[('gaia', key)]:.3f} s, Optuna "
+              f"{totals[('optuna', key)]:.1f} s"
+              for key, label in (("tpe", "TPE"), ("cmaes", "CMA-ES"))
+              if ("gaia", key) in totals and ("optuna", key) in totals]
+    if wholes:
+        print(f"\nWhole {n}-trial runs (ask+tell+objective): " + "; ".join(wholes) + ".",
+              file=out)
 
 
 def report(results, out=sys.stdout):
     m = json.loads((results / "meta.json").read_text())
     checks, problems = check_agreement(results)
     gaia_version = next(iter(checks["gaia"].values()))["version"]
-    print("## Tune benchmark: Gaia TPE vs Optuna TPE\n", file=out)
+    print("## Tune benchmark: Gaia vs Optuna (TPE, CMA-ES)\n", file=out)
     print(f"{m['date']}; {m['cpu']} ({m['cores']} cores), {m['os']}; gaia-core {gaia_version} "
           f"(git {m['git']}), {m['rustc']}; Python {m['python']}, Optuna {m['optuna']}, "
           f"NumPy {m['numpy']}.\n", file=out)
-    print("Both sides run the same tasks with sequential ask/tell and TPE at the same "
-          "settings: Optuna `TPESampler(seed=s, multivariate=True, constant_liar=True)` "
+    print("Both sides run the same tasks with sequential ask/tell and each sampler at the same "
+          "settings. TPE: Optuna `TPESampler(seed=s, multivariate=True, constant_liar=True)` "
           "(otherwise defaults: 10 start-up trials, 24 EI candidates, prior weight 1) and "
-          "Gaia `{\"type\": \"tpe\"}`, whose defaults are those. Seeds do not produce the same "
+          "Gaia `{\"type\": \"tpe\"}`, whose defaults are those. CMA-ES: Optuna "
+          "`CmaEsSampler(seed=s)` (defaults: 1 start-up trial, sigma0 1/6 of the range, "
+          "population 4 + floor(3 ln n), no restarts, no margin) and Gaia "
+          "`{\"type\": \"cmaes\"}`, the same defaults except the margin correction, which "
+          "Gaia turns on when an int parameter is modelled (the mixed task only); "
+          "categoricals are sampled at random on both sides. Seeds do not produce the same "
           "draws on the two sides, so compare distributions, not individual runs. "
           + ("The objectives agree on both sides at each task's minimiser and at a probe "
              "point." if not problems else ""), file=out)
     if problems:
         print("\n**The two sides' objectives disagree:** " + "; ".join(problems), file=out)
-    print(file=out)
-    quality_table(results, out)
-    print(file=out)
-    overhead_table(results, out)
+    for sampler in QUALITY:
+        if has_quality(results, sampler):
+            print(file=out)
+            quality_table(results, out, sampler)
+    if all((results / f"{side}_overhead.jsonl").exists() for side in SIDES):
+        print(file=out)
+        overhead_table(results, out)
     return 1 if problems else 0
 
 

@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# bench/tune: Gaia's TPE side by side with Optuna's in one run. Solution quality on a suite of
-# test functions (median best over 10 seeds at 50/100/200 trials) and ask+tell overhead on a
-# 5-D sphere (at 100/500/1000/2000 trials), printed as Markdown tables with Optuna/Gaia ratios.
-# Usage: bench/tune/run.sh [--quick]   (--quick: 3 seeds, 100 trials, overhead to 500 trials;
-# a smoke test, not for publishing). A benchmark, not a test: no thresholds.
-# Needs python3 with venv and network access to PyPI the first time (optuna==5.0.0 goes into
-# bench/tune/.venv). Results land in bench/tune/results/ (report.md is the printed tables).
+# bench/tune: Gaia's TPE and CMA-ES side by side with Optuna's in one run. Solution quality on
+# a suite of test functions (median best over 10 seeds at 50/100/200 trials, one table per
+# sampler) and ask+tell overhead on a 5-D sphere (at 100/500/1000/2000 trials), printed as
+# Markdown tables with Optuna/Gaia ratios.
+# Usage: bench/tune/run.sh [--quick] [--samplers tpe,cmaes]
+#   --quick: 3 seeds, 100 trials, overhead to 500 trials (a smoke test, not for publishing);
+#   --samplers: which samplers to compare (default both; random search is always in the
+#   overhead table). A benchmark, not a test: no thresholds.
+# Needs python3 with venv and network access to PyPI the first time (optuna==5.0.0 and its
+# CMA-ES backend cmaes==0.13.1 go into bench/tune/.venv). Results land in bench/tune/results/
+# (report.md is the printed tables).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 RESULTS=$HERE/results
 VENV=$HERE/.venv
 OPTUNA_VERSION=5.0.0
+CMAES_VERSION=0.13.1
 export PATH="$HOME/.cargo/bin:$PATH"
 
-SEEDS=10 TRIALS=200 MAX=2000
-if [[ ${1:-} == --quick ]]; then
-  SEEDS=3 TRIALS=100 MAX=500
-elif [[ $# -gt 0 ]]; then
-  echo "usage: $0 [--quick]" >&2
+SEEDS=10 TRIALS=200 MAX=2000 SAMPLERS=tpe,cmaes
+usage() {
+  echo "usage: $0 [--quick] [--samplers tpe,cmaes]" >&2
   exit 2
-fi
+}
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) SEEDS=3 TRIALS=100 MAX=500; shift ;;
+    --samplers)
+      [[ $# -ge 2 ]] || usage
+      SAMPLERS=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
+IFS=, read -r -a SAMPLER_LIST <<<"$SAMPLERS"
+for s in "${SAMPLER_LIST[@]}"; do
+  [[ $s == tpe || $s == cmaes ]] || usage
+done
 
 start=$(date +%s)
 say() { echo "[tune bench $(($(date +%s) - start))s] $*" >&2; }
@@ -30,9 +46,9 @@ if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV"
 fi
 PY=$VENV/bin/python
-if ! "$PY" -c "import optuna, sys; sys.exit(optuna.__version__ != '$OPTUNA_VERSION')" 2>/dev/null; then
-  say "installing optuna==$OPTUNA_VERSION"
-  "$PY" -m pip install --quiet --disable-pip-version-check "optuna==$OPTUNA_VERSION"
+if ! "$PY" -c "import optuna, cmaes, sys; sys.exit(optuna.__version__ != '$OPTUNA_VERSION' or cmaes.__version__ != '$CMAES_VERSION')" 2>/dev/null; then
+  say "installing optuna==$OPTUNA_VERSION cmaes==$CMAES_VERSION"
+  "$PY" -m pip install --quiet --disable-pip-version-check "optuna==$OPTUNA_VERSION" "cmaes==$CMAES_VERSION"
 fi
 
 say "building the Rust example"
@@ -50,16 +66,25 @@ say "checking that both sides compute the same objectives"
 "$GAIA" check >"$RESULTS/gaia_check.jsonl"
 "${OPTUNA[@]}" check >"$RESULTS/optuna_check.jsonl"
 
-say "quality, Gaia: $SEEDS seeds x $TRIALS trials x 6 tasks"
-"$GAIA" quality --seeds "$SEEDS" --trials "$TRIALS" >"$RESULTS/gaia_quality.jsonl"
-say "quality, Optuna: $SEEDS seeds x $TRIALS trials x 6 tasks"
-"${OPTUNA[@]}" quality --seeds "$SEEDS" --trials "$TRIALS" >"$RESULTS/optuna_quality.jsonl"
+for s in "${SAMPLER_LIST[@]}"; do
+  # TPE keeps the historical file names; other samplers add theirs.
+  prefix=$([[ $s == tpe ]] && echo "" || echo "${s}_")
+  say "quality ($s), Gaia: $SEEDS seeds x $TRIALS trials x 6 tasks"
+  "$GAIA" quality --sampler "$s" --seeds "$SEEDS" --trials "$TRIALS" \
+    >"$RESULTS/gaia_${prefix}quality.jsonl"
+  say "quality ($s), Optuna: $SEEDS seeds x $TRIALS trials x 6 tasks"
+  "${OPTUNA[@]}" quality --sampler "$s" --seeds "$SEEDS" --trials "$TRIALS" \
+    >"$RESULTS/optuna_${prefix}quality.jsonl"
+done
 
 # One side at a time so the timings do not compete for the cores.
-say "overhead, Gaia: random and TPE to $MAX trials"
-"$GAIA" overhead --max "$MAX" --window 10 >"$RESULTS/gaia_overhead.jsonl"
-say "overhead, Optuna: random and TPE to $MAX trials"
-"${OPTUNA[@]}" overhead --max "$MAX" --window 10 >"$RESULTS/optuna_overhead.jsonl"
+OVERHEAD_SAMPLERS=random,$SAMPLERS
+say "overhead, Gaia: $OVERHEAD_SAMPLERS to $MAX trials"
+"$GAIA" overhead --samplers "$OVERHEAD_SAMPLERS" --max "$MAX" --window 10 \
+  >"$RESULTS/gaia_overhead.jsonl"
+say "overhead, Optuna: $OVERHEAD_SAMPLERS to $MAX trials"
+"${OPTUNA[@]}" overhead --samplers "$OVERHEAD_SAMPLERS" --max "$MAX" --window 10 \
+  >"$RESULTS/optuna_overhead.jsonl"
 
 say "done; tables follow (also in $RESULTS/report.md)"
 echo

@@ -5,18 +5,21 @@
 //!
 //! * `quality`: every task of the suite (Branin 2-D, Hartmann 6-D, Rosenbrock, Ackley and
 //!   Styblinski-Tang 10-D, and a mixed space with a categorical, three floats, an int and a
-//!   log-scaled float), minimised with TPE (or `--sampler random`, for reference) for each
-//!   seed; one line per task and seed with the best value found after 50, 100 and 200 trials.
-//! * `overhead`: the cost of `ask` + `tell` alone (the objective is not timed) on a 5-D sphere
-//!   with the random and the TPE sampler, one seed; one line per checkpoint with the mean
-//!   microseconds per trial over the `window` trials just before it (e.g. trials 91..=100).
+//!   log-scaled float), minimised with TPE (`--sampler tpe`, the default), CMA-ES
+//!   (`--sampler cmaes`) or random search (`--sampler random`, for reference) for each seed;
+//!   one line per task and seed with the best value found after 50, 100 and 200 trials.
+//! * `overhead`: the cost of `ask` + `tell` alone (the objective is not timed) on a sphere
+//!   (5-D, or `--dims`) with each sampler of `--samplers` (default `random,tpe,cmaes`), one
+//!   seed; one line per checkpoint with the mean microseconds per trial over the `window`
+//!   trials just before it (e.g. trials 91..=100).
 //! * `check`: each task's objective at its known minimiser and at a fixed probe point, so
 //!   `report.py` can confirm both sides compute the same functions.
 //!
 //! ```sh
 //! cargo run --release -p gaia-core --example tune_suite -- quality [--seeds 10] [--trials 200]
-//!     [--sampler tpe|random]
+//!     [--sampler tpe|cmaes|random]
 //! cargo run --release -p gaia-core --example tune_suite -- overhead [--max 2000] [--window 10]
+//!     [--samplers random,tpe,cmaes] [--dims 5]
 //! cargo run --release -p gaia-core --example tune_suite -- check
 //! ```
 //!
@@ -153,8 +156,8 @@ fn mixed(p: &Params) -> f64 {
         + (lr.log10() + 3.0).powi(2) / 10.0
 }
 
-fn sphere5(p: &Params) -> f64 {
-    xs(p, 5).iter().map(|v| v * v).sum()
+fn sphere(p: &Params, dims: usize) -> f64 {
+    xs(p, dims).iter().map(|v| v * v).sum()
 }
 
 fn tasks() -> Vec<Task> {
@@ -256,9 +259,10 @@ fn quality(sampler: &str, seeds: u64, trials: usize) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn overhead(max: usize, window: usize) -> Result<(), BoxError> {
-    let space = box_space(5, -5.0, 5.0);
-    for sampler in ["random", "tpe"] {
+fn overhead(samplers: &[&str], dims: usize, max: usize, window: usize) -> Result<(), BoxError> {
+    let space = box_space(dims, -5.0, 5.0);
+    let task = format!("sphere{dims}");
+    for &sampler in samplers {
         let mut s = study(&space, sampler, 0)?;
         let mut costs = Vec::with_capacity(max);
         let start = Instant::now();
@@ -266,7 +270,7 @@ fn overhead(max: usize, window: usize) -> Result<(), BoxError> {
             let t0 = Instant::now();
             let t = s.ask()?;
             let asked = t0.elapsed();
-            let value = sphere5(&t.params);
+            let value = sphere(&t.params, dims);
             let t1 = Instant::now();
             s.tell(t.id, value, TrialState::Complete)?;
             costs.push((asked + t1.elapsed()).as_secs_f64() * 1e6);
@@ -276,7 +280,7 @@ fn overhead(max: usize, window: usize) -> Result<(), BoxError> {
             let slice = &costs[at.saturating_sub(window)..at];
             let mean = slice.iter().sum::<f64>() / slice.len() as f64;
             let line = json!({
-                "side": "gaia", "mode": "overhead", "task": "sphere5", "sampler": sampler,
+                "side": "gaia", "mode": "overhead", "task": task, "sampler": sampler,
                 "seed": 0, "at": at, "window": slice.len(), "us_per_trial": mean,
                 "total_seconds": total,
             });
@@ -342,15 +346,34 @@ fn flag(args: &[String], name: &str, default: usize) -> Result<usize, BoxError> 
     }
 }
 
-/// The sampler after `--sampler` (`tpe`, the default, or `random`).
+/// The samplers this benchmark knows.
+const SAMPLERS: [&str; 3] = ["random", "tpe", "cmaes"];
+
+fn known_sampler(name: &str) -> Result<&'static str, BoxError> {
+    SAMPLERS
+        .into_iter()
+        .find(|s| *s == name)
+        .ok_or_else(|| format!("unknown sampler {name:?} (known: tpe, cmaes, random)").into())
+}
+
+/// The sampler after `--sampler` (`tpe`, the default, `cmaes` or `random`).
 fn sampler_flag(args: &[String]) -> Result<&'static str, BoxError> {
     match args.iter().position(|a| a == "--sampler") {
         None => Ok("tpe"),
-        Some(i) => match args.get(i + 1).map(String::as_str) {
-            Some("tpe") => Ok("tpe"),
-            Some("random") => Ok("random"),
-            other => Err(format!("--sampler must be tpe or random, got {other:?}").into()),
-        },
+        Some(i) => known_sampler(args.get(i + 1).ok_or("--sampler needs a value")?),
+    }
+}
+
+/// The comma-separated samplers after `--samplers` (default: all of them).
+fn samplers_flag(args: &[String]) -> Result<Vec<&'static str>, BoxError> {
+    match args.iter().position(|a| a == "--samplers") {
+        None => Ok(SAMPLERS.to_vec()),
+        Some(i) => args
+            .get(i + 1)
+            .ok_or("--samplers needs a value")?
+            .split(',')
+            .map(known_sampler)
+            .collect(),
     }
 }
 
@@ -362,11 +385,16 @@ fn main() -> Result<(), BoxError> {
             flag(&args, "--seeds", 10)? as u64,
             flag(&args, "--trials", 200)?,
         ),
-        Some("overhead") => overhead(flag(&args, "--max", 2000)?, flag(&args, "--window", 10)?),
+        Some("overhead") => overhead(
+            &samplers_flag(&args)?,
+            flag(&args, "--dims", 5)?,
+            flag(&args, "--max", 2000)?,
+            flag(&args, "--window", 10)?,
+        ),
         Some("check") => check(),
         _ => Err(
-            "usage: tune_suite quality [--sampler tpe|random] [--seeds N] [--trials N] | \
-                  overhead [--max N] [--window N] | check"
+            "usage: tune_suite quality [--sampler tpe|cmaes|random] [--seeds N] [--trials N] | \
+                  overhead [--samplers random,tpe,cmaes] [--dims N] [--max N] [--window N] | check"
                 .into(),
         ),
     }

@@ -1,5 +1,6 @@
-//! `gaia_study`: ask/tell parameter optimisation (random, Sobol, grid and TPE samplers),
-//! constraints, parameter importance, in memory or in a journal file shared by processes.
+//! `gaia_study`: ask/tell parameter optimisation (random, Sobol, grid, TPE and CMA-ES
+//! samplers), constraints, parameter importance, in memory or in a journal file shared by
+//! processes.
 
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
@@ -65,11 +66,14 @@ unsafe fn lock<'a>(s: *const gaia_study) -> Result<MutexGuard<'a, Study>, Failur
 /// `minimize` (default) or `maximize`; `constraints` names values told with each complete
 /// trial (feasible when every one is <= 0); `sampler` is `{"type": "random"}` (default),
 /// `{"type": "tpe"}` with optional `n_startup_trials`, `n_ei_candidates`, `prior_weight`,
-/// `multivariate`, `constant_liar`, `{"type": "sobol", "seed": 7}` or
-/// `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage` is `"memory"` (default),
-/// `"journal:/path"` or `{"type": "journal", "path": "...", "sync": "group" | "always" |
-/// "none", "sync_interval_ms": 100}`: an append-only file that processes on one host share
-/// (each opens its own handle on the same path), or `"mysql://user:password@host:port/db"`
+/// `multivariate`, `constant_liar`, `{"type": "cmaes"}` with optional `sigma0`, `popsize`,
+/// `n_startup_trials`, `with_margin`, `restart_strategy` (`"none"` or `"ipop"`),
+/// `inc_popsize`, `warm_start` (float and int parameters; categoricals drawn at random),
+/// `{"type": "sobol", "seed": 7}` or `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage`
+/// is `"memory"` (default), `"journal:/path"` or `{"type": "journal", "path": "...",
+/// "sync": "group" | "always" | "none", "sync_interval_ms": 100}`: an append-only file that
+/// processes on one host share (each opens its own handle on the same path), or
+/// `"mysql://user:password@host:port/db"`
 /// or `{"type": "mysql", "url": "...", "heartbeat_interval_s": 10, "grace_period_s": 60}`:
 /// a MariaDB 10.6+ / MySQL 8 database that workers on any host share, in Optuna's RDB
 /// schema (Optuna's `load_study` reads it), where `"name"` picks the study (required; the

@@ -4,9 +4,11 @@
 //! `u64` on every platform, and its whole state is four `u64`s, so a saved search or study
 //! continues with identical draws after a round trip. The samplers ([`Normal`], [`Gamma`],
 //! [`Beta`], [`StudentT`], [`NormalInverseGamma`], [`Uniform`]) take their parameters through
-//! checked constructors and draw from an `&mut Rng`.
+//! checked constructors and draw from an `&mut Rng`. [`linalg`] holds the dense linear
+//! algebra the samplers share (symmetric eigendecomposition, Cholesky).
 
 mod dist;
+pub mod linalg;
 mod rng;
 
 pub(crate) use dist::standard_normal;
@@ -29,6 +31,31 @@ pub enum Error {
         /// What it must be, e.g. `"finite and > 0"`.
         requirement: &'static str,
         /// The value given.
+        value: f64,
+    },
+    /// A matrix or vector of the wrong size for the operation.
+    #[error("{what}: expected {expected} values, got {got}")]
+    Shape {
+        /// The argument, e.g. `"cholesky: matrix"`.
+        what: &'static str,
+        /// How many values it must have.
+        expected: usize,
+        /// How many it has.
+        got: usize,
+    },
+    /// A matrix or vector with a NaN or infinite entry.
+    #[error("{what} has a NaN or infinite entry")]
+    NotFinite {
+        /// The argument, e.g. `"symmetric_eigen: matrix"`.
+        what: &'static str,
+    },
+    /// A matrix that must be symmetric positive definite is not: the Cholesky pivot
+    /// `pivot` (a diagonal index) came out as `value`, not a positive number.
+    #[error("matrix is not positive definite: pivot {pivot} is {value}")]
+    NotPositiveDefinite {
+        /// The diagonal index where the factorisation failed.
+        pivot: usize,
+        /// The pivot's value (zero, negative or NaN).
         value: f64,
     },
 }

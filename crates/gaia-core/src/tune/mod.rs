@@ -2,11 +2,12 @@
 //!
 //! [`bandit`]: Thompson-sampling multi-armed bandits for choosing among named options (which
 //! LLM, which prompt template). [`study`]: ask/tell black-box optimisation over a [`space`],
-//! with the samplers random, [`sobol`] (QMC), [`grid`] and [`tpe`], named constraints,
-//! parameter [`importance`], and storage in memory or in a [`journal`] file that processes
-//! share. CMA-ES and GP samplers implement the same [`Sampler`] trait.
+//! with the samplers random, [`sobol`] (QMC), [`grid`], [`tpe`] and [`cmaes`], named
+//! constraints, parameter [`importance`], and storage in memory or in a [`journal`] file that
+//! processes share. A GP sampler will implement the same [`Sampler`] trait.
 
 pub mod bandit;
+pub mod cmaes;
 pub mod grid;
 pub mod importance;
 pub mod journal;
@@ -19,6 +20,7 @@ pub mod study;
 pub mod tpe;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+pub use cmaes::{CmaesConfig, CmaesSampler, RestartStrategy};
 pub use journal::{JournalConfig, StorageConfig, SyncMode};
 pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};

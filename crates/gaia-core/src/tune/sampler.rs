@@ -2,11 +2,13 @@
 //!
 //! A [`Sampler`] sees the space, every trial so far (running ones included, so it can
 //! treat pending work as it sees fit) and the direction, and returns one internal value per
-//! parameter (`None` for parameters inactive under their condition). TPE, CMA-ES and GP
-//! samplers implement the same trait.
+//! parameter (`None` for parameters inactive under their condition). The samplers: random,
+//! [`super::tpe`], [`super::cmaes`], [`super::sobol`] and [`super::grid`]; a GP sampler will
+//! implement the same trait.
 
 use serde::{Deserialize, Serialize};
 
+use super::cmaes::{CmaesConfig, CmaesSampler};
 use super::grid::{GridConfig, GridSampler};
 use super::sobol::{SobolConfig, SobolSampler};
 use super::study::{Direction, Trial};
@@ -27,9 +29,9 @@ pub trait Sampler: std::fmt::Debug + Send + Sync {
 }
 
 /// The sampler named in a study's configuration: `{"type": "random"}`,
-/// `{"type": "tpe", ...}` with any [`TpeConfig`] field, `{"type": "sobol", "seed": 7}`
-/// (see [`SobolConfig`]) or `{"type": "grid", "grid": {"x": [0, 1], ...}}` (see
-/// [`GridConfig`]).
+/// `{"type": "tpe", ...}` with any [`TpeConfig`] field, `{"type": "cmaes", ...}` with any
+/// [`CmaesConfig`] field, `{"type": "sobol", "seed": 7}` (see [`SobolConfig`]) or
+/// `{"type": "grid", "grid": {"x": [0, 1], ...}}` (see [`GridConfig`]).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum SamplerConfig {
@@ -38,6 +40,8 @@ pub enum SamplerConfig {
     Random,
     /// Tree-structured Parzen Estimator with Optuna's defaults.
     Tpe(TpeConfig),
+    /// CMA-ES with Optuna's defaults, margin for integers, IPOP restarts and warm start.
+    Cmaes(CmaesConfig),
     /// Owen-scrambled Sobol' points (quasi-Monte Carlo).
     Sobol(SobolConfig),
     /// Every combination of the listed values, in random order.
@@ -69,6 +73,10 @@ impl SamplerConfig {
                     reason,
                 })?;
                 Ok(Box::new(TpeSampler::new(*cfg)))
+            }
+            SamplerConfig::Cmaes(cfg) => {
+                cfg.validate()?;
+                Ok(Box::new(CmaesSampler::new(*cfg, space)))
             }
         }
     }
