@@ -9,7 +9,7 @@
 //! Per trial a worker sends three statements: an indexed read of the changes it has not
 //! seen (so it proposes from the study as it is now, other workers' running trials
 //! included), then two calls, each one transaction and one round trip: the ask procedure
-//! (the trial row, its parameters, RUNNING state, a heartbeat and the log record) and the
+//! (the trial row, its parameters, RUNNING state and the log record) and the
 //! tell procedure (the value, the final state and the log record). Both take the study's
 //! row lock for the few rows they write, so trial numbers are dense and unique, and both
 //! return the log rows the worker has not seen.
@@ -233,6 +233,62 @@ where
             context: format!("{context} ({place})"),
             message: format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
         }),
+    }
+}
+
+/// A deadlock (1213) or lock-wait timeout (1205): InnoDB rolled the transaction back, so
+/// running it again is safe.
+fn retryable(e: &mysql_async::Error) -> bool {
+    matches!(e, mysql_async::Error::Server(s) if s.code == 1213 || s.code == 1205)
+}
+
+/// [`with_conn`] for one transaction that may be run again: a deadlock or a lock-wait
+/// timeout is retried (up to 5 times, after 2, 4, 8, 16 ms) before it is reported.
+async fn with_conn_retry<T, F, Fut>(
+    conn: &mut Option<Conn>,
+    opts: &Opts,
+    place: &str,
+    context: &str,
+    mut f: F,
+) -> Result<T, Error>
+where
+    F: FnMut(Conn) -> Fut,
+    Fut: Future<Output = Result<(Conn, T), (mysql_async::Error, Option<Conn>)>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        let c = match conn.take() {
+            Some(c) => c,
+            None => connect(opts, place).await?,
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, f(c)).await {
+            Ok(Err((e, Some(mut c)))) if retryable(&e) && attempt < 4 => {
+                if c.query_drop("ROLLBACK").await.is_ok() {
+                    *conn = Some(c);
+                }
+                attempt += 1;
+                log::debug!("{context} ({place}): {e}; running it again (attempt {attempt})");
+                tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
+            }
+            Ok(Ok((c, out))) => {
+                *conn = Some(c);
+                return Ok(out);
+            }
+            Ok(Err((e, c))) => {
+                if let (Some(mut c), mysql_async::Error::Server(_)) = (c, &e) {
+                    if c.query_drop("ROLLBACK").await.is_ok() {
+                        *conn = Some(c);
+                    }
+                }
+                return Err(db_error(place, context, &e));
+            }
+            Err(_) => {
+                return Err(Error::Database {
+                    context: format!("{context} ({place})"),
+                    message: format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
+                })
+            }
+        }
     }
 }
 
@@ -546,31 +602,28 @@ impl MysqlStore {
     ) -> Result<(i64, i64, Vec<LogRow>), Error> {
         let internal_json = serde_json::to_string(internal).unwrap_or_default();
         let params = optuna::param_rows(space, &self.dists, internal);
-        let heartbeat = i32::from(self.config.heartbeat_interval_s > 0);
         let (opts, place, study, cursor) =
             (&self.opts, self.place.as_str(), self.study_id, self.cursor);
         let conn = &mut self.conn;
         let (number, trial_id, seq, log) = Self::block_on(&self.rt, async move {
-            with_conn(conn, opts, place, "ask", |mut c| async move {
-                let r: Result<(i64, i64, i64, Vec<LogRow>), mysql_async::Error> = async {
-                    let mut res = c
-                        .exec_iter(
-                            "CALL gaia_ask_v1(?, ?, ?, ?, ?)",
-                            (study, cursor, internal_json, params, heartbeat),
-                        )
-                        .await?;
-                    let head: Vec<(i64, i64, i64)> = res.collect().await?;
-                    let log: Vec<Row> = res.collect().await?;
-                    res.drop_result().await?;
-                    let (number, trial_id, seq) = head.first().copied().ok_or_else(|| {
-                        mysql_async::Error::Other("gaia_ask_v1 returned no trial".into())
-                    })?;
-                    Ok((number, trial_id, seq, log_rows(log)?))
-                }
-                .await;
-                match r {
-                    Ok(v) => Ok((c, v)),
-                    Err(e) => Err((e, Some(c))),
+            with_conn_retry(conn, opts, place, "ask", |mut c| {
+                let args = (study, cursor, internal_json.clone(), params.clone());
+                async move {
+                    let r: Result<(i64, i64, i64, Vec<LogRow>), mysql_async::Error> = async {
+                        let mut res = c.exec_iter("CALL gaia_ask_v2(?, ?, ?, ?)", args).await?;
+                        let head: Vec<(i64, i64, i64)> = res.collect().await?;
+                        let log: Vec<Row> = res.collect().await?;
+                        res.drop_result().await?;
+                        let (number, trial_id, seq) = head.first().copied().ok_or_else(|| {
+                            mysql_async::Error::Other("gaia_ask_v2 returned no trial".into())
+                        })?;
+                        Ok((number, trial_id, seq, log_rows(log)?))
+                    }
+                    .await;
+                    match r {
+                        Ok(v) => Ok((c, v)),
+                        Err(e) => Err((e, Some(c))),
+                    }
                 }
             })
             .await
@@ -597,33 +650,41 @@ impl MysqlStore {
             (&self.opts, self.place.as_str(), self.study_id, self.cursor);
         let conn = &mut self.conn;
         let told = Self::block_on(&self.rt, async move {
-            with_conn(conn, opts, place, "tell", |mut c| async move {
-                let r: Result<Told, mysql_async::Error> = async {
-                    let mut res = c
-                        .exec_iter(
-                            "CALL gaia_tell_v1(?, ?, ?, ?, ?, ?, ?)",
-                            (study, cursor, number, state, value, constraints, op),
-                        )
-                        .await?;
-                    let head: Vec<TellHead> = res.collect().await?;
-                    let log: Vec<Row> = res.collect().await?;
-                    res.drop_result().await?;
-                    let (status, _state, _value, seq) =
-                        head.into_iter().next().ok_or_else(|| {
-                            mysql_async::Error::Other("gaia_tell_v1 returned no status".into())
-                        })?;
-                    // Not done: nothing was written; every change before the call is in.
-                    let seq = seq.unwrap_or(1) - i64::from(status != 0);
-                    Ok(Told {
-                        status,
-                        seq,
-                        log: log_rows(log)?,
-                    })
-                }
-                .await;
-                match r {
-                    Ok(v) => Ok((c, v)),
-                    Err(e) => Err((e, Some(c))),
+            with_conn_retry(conn, opts, place, "tell", |mut c| {
+                let args = (
+                    study,
+                    cursor,
+                    number,
+                    state,
+                    value,
+                    constraints.clone(),
+                    op.clone(),
+                );
+                async move {
+                    let r: Result<Told, mysql_async::Error> = async {
+                        let mut res = c
+                            .exec_iter("CALL gaia_tell_v2(?, ?, ?, ?, ?, ?, ?)", args)
+                            .await?;
+                        let head: Vec<TellHead> = res.collect().await?;
+                        let log: Vec<Row> = res.collect().await?;
+                        res.drop_result().await?;
+                        let (status, _state, _value, seq) =
+                            head.into_iter().next().ok_or_else(|| {
+                                mysql_async::Error::Other("gaia_tell_v2 returned no status".into())
+                            })?;
+                        // Not done: nothing was written; every change before the call is in.
+                        let seq = seq.unwrap_or(1) - i64::from(status != 0);
+                        Ok(Told {
+                            status,
+                            seq,
+                            log: log_rows(log)?,
+                        })
+                    }
+                    .await;
+                    match r {
+                        Ok(v) => Ok((c, v)),
+                        Err(e) => Err((e, Some(c))),
+                    }
                 }
             })
             .await
@@ -814,9 +875,14 @@ impl MysqlStore {
                 if ids.is_empty() {
                     continue;
                 }
+                let rows: Vec<String> = ids
+                    .iter()
+                    .map(|id| format!("({id}, UTC_TIMESTAMP())"))
+                    .collect();
                 let sql = format!(
-                    "UPDATE trial_heartbeats SET heartbeat = UTC_TIMESTAMP() WHERE trial_id IN ({})",
-                    ids.join(",")
+                    "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES {} \
+                     ON DUPLICATE KEY UPDATE heartbeat = VALUES(heartbeat)",
+                    rows.join(",")
                 );
                 let r = with_conn(&mut conn, &opts, &place, "heartbeat", |mut c| async move {
                     match c.query_drop(sql).await {

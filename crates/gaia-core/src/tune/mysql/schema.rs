@@ -16,7 +16,11 @@
 //!
 //! and one index on Optuna's `trials`, `(study_id, number)`, so a tell finds its trial by
 //! number without a scan. Asks and tells are stored procedures: one statement and one
-//! round trip each, which also returns the changes the worker has not seen yet.
+//! round trip each, which also returns the changes the worker has not seen yet. Both write
+//! what they can before they take the study's lock, so the lock is held for three short
+//! statements; every transaction takes the study's lock before any queue row, so they
+//! cannot deadlock among themselves (the library still retries a deadlock or lock-wait
+//! timeout that other clients of the database cause).
 
 /// The Alembic revision of the Optuna schema these tables are (Optuna 3.2 to 5.0).
 pub(crate) const OPTUNA_ALEMBIC: &str = "v3.2.0.a";
@@ -25,7 +29,9 @@ pub(crate) const OPTUNA_SCHEMA_VERSION: i64 = 12;
 /// The Optuna release whose schema this is (what `version_info.library_version` records).
 pub(crate) const OPTUNA_LIBRARY_VERSION: &str = "5.0.0";
 /// The version of Gaia's own tables and procedures.
-pub(crate) const GAIA_SCHEMA_VERSION: i64 = 1;
+/// Version 2: the ask and tell procedures take the study's lock last (`_v2`); tables as in
+/// version 1, whose procedures stay for workers of that version.
+pub(crate) const GAIA_SCHEMA_VERSION: i64 = 2;
 
 const TABLE_OPTIONS: &str = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
 
@@ -106,14 +112,15 @@ fn gaia_tables() -> Vec<String> {
     ]
 }
 
-/// `gaia_ask_v1(study, cursor, internal, params, heartbeat)`: in one transaction under the
-/// study's lock, pops the oldest enqueued configuration (else takes the caller's proposal),
-/// gives the trial the next number, writes the Optuna rows (trial RUNNING, its parameters,
-/// a heartbeat) and the log record. Returns `(number, trial_id, seq)`, then every log row
-/// after `cursor`.
+/// `gaia_ask_v2(study, cursor, internal, params)`: in one transaction, writes the trial
+/// (RUNNING, no number yet) and its parameters, then takes the study's lock for as little
+/// as possible: pops the oldest enqueued configuration if there is one (rewriting the
+/// parameters), gives the trial the next number and writes the log record. Returns
+/// `(number, trial_id, seq)`, then every log row after `cursor`. (The first heartbeat is
+/// the trial's start time; the worker's heartbeat task writes later ones.)
 const ASK_PROCEDURE: &str = r#"
-CREATE OR REPLACE PROCEDURE gaia_ask_v1(IN p_study INT, IN p_cursor BIGINT,
-    IN p_internal LONGTEXT, IN p_params LONGTEXT, IN p_heartbeat TINYINT)
+CREATE OR REPLACE PROCEDURE gaia_ask_v2(IN p_study INT, IN p_cursor BIGINT,
+    IN p_internal LONGTEXT, IN p_params LONGTEXT)
 MODIFIES SQL DATA
 BEGIN
   DECLARE v_num INT DEFAULT NULL;
@@ -125,27 +132,29 @@ BEGIN
   DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
   DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
   START TRANSACTION;
+  INSERT INTO trials (number, study_id, state, datetime_start)
+    VALUES (NULL, p_study, 'RUNNING', UTC_TIMESTAMP());
+  SET v_tid = LAST_INSERT_ID();
+  INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
+    SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(p_params, '$[*]' COLUMNS (
+      n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
   SELECT next_number, next_seq INTO v_num, v_seq FROM gaia_studies
     WHERE study_id = p_study FOR UPDATE;
   IF v_seq IS NULL THEN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'gaia: the study no longer exists';
   END IF;
   SELECT seq, internal, params INTO v_qseq, v_internal, v_params FROM gaia_queue
-    WHERE study_id = p_study ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
+    WHERE study_id = p_study ORDER BY seq LIMIT 1 FOR UPDATE;
   IF v_qseq IS NULL THEN
-    SET v_internal = p_internal, v_params = p_params;
+    SET v_internal = p_internal;
   ELSE
     DELETE FROM gaia_queue WHERE study_id = p_study AND seq = v_qseq;
+    DELETE FROM trial_params WHERE trial_id = v_tid;
+    INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
+      SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(v_params, '$[*]' COLUMNS (
+        n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
   END IF;
-  INSERT INTO trials (number, study_id, state, datetime_start)
-    VALUES (v_num, p_study, 'RUNNING', UTC_TIMESTAMP());
-  SET v_tid = LAST_INSERT_ID();
-  INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
-    SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(v_params, '$[*]' COLUMNS (
-      n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
-  IF p_heartbeat <> 0 THEN
-    INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (v_tid, UTC_TIMESTAMP());
-  END IF;
+  UPDATE trials SET number = v_num WHERE trial_id = v_tid;
   INSERT INTO gaia_log (study_id, seq, op) VALUES (p_study, v_seq,
     CONCAT('{"op":"ask","id":', v_num, ',"internal":', v_internal, ',"queued":',
            IF(v_qseq IS NULL, 'false', 'true'), '}'));
@@ -157,13 +166,15 @@ BEGIN
 END
 "#;
 
-/// `gaia_tell_v1(study, cursor, number, state, value, constraints, op)`: under the study's
-/// lock, finishes a RUNNING trial (state, completion time, its value, its constraint values
-/// as Optuna's `constraints` system attribute) and writes the log record `op`. Returns
-/// `(status, state, value, seq)`, status 0 done, 1 no such trial, 2 already finished (with
-/// the state and value it holds; nothing written), then every log row after `cursor`.
+/// `gaia_tell_v2(study, cursor, number, state, value, constraints, op)`: locks the trial's
+/// row (by primary key), finishes it if RUNNING (state, completion time, its value, its
+/// constraint values as Optuna's `constraints` system attribute), then takes the study's
+/// lock only to write the log record `op`. Returns `(status, state, value, seq)`, status 0
+/// done, 1 no such trial, 2 already finished (nothing written; `seq` is then the next
+/// sequence, so every change before the call is below it), then every log row after
+/// `cursor`.
 const TELL_PROCEDURE: &str = r#"
-CREATE OR REPLACE PROCEDURE gaia_tell_v1(IN p_study INT, IN p_cursor BIGINT,
+CREATE OR REPLACE PROCEDURE gaia_tell_v2(IN p_study INT, IN p_cursor BIGINT,
     IN p_number INT, IN p_state VARCHAR(16), IN p_value DOUBLE, IN p_constraints LONGTEXT,
     IN p_op LONGTEXT)
 MODIFIES SQL DATA
@@ -171,24 +182,18 @@ BEGIN
   DECLARE v_seq BIGINT DEFAULT NULL;
   DECLARE v_tid INT DEFAULT NULL;
   DECLARE v_state VARCHAR(16) DEFAULT NULL;
-  DECLARE v_value DOUBLE DEFAULT NULL;
   DECLARE v_status INT DEFAULT 0;
   DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
   DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
   START TRANSACTION;
-  SELECT next_seq INTO v_seq FROM gaia_studies WHERE study_id = p_study FOR UPDATE;
-  IF v_seq IS NULL THEN
-    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'gaia: the study no longer exists';
+  SELECT trial_id INTO v_tid FROM trials WHERE study_id = p_study AND number = p_number;
+  IF v_tid IS NOT NULL THEN
+    SELECT state INTO v_state FROM trials WHERE trial_id = v_tid FOR UPDATE;
   END IF;
-  SELECT trial_id, state INTO v_tid, v_state FROM trials
-    WHERE study_id = p_study AND number = p_number;
-  IF v_tid IS NULL THEN
-    SET v_status = 1;
+  IF v_tid IS NULL OR v_state <> 'RUNNING' THEN
+    SET v_status = IF(v_tid IS NULL, 1, 2);
     ROLLBACK;
-  ELSEIF v_state <> 'RUNNING' THEN
-    SET v_status = 2;
-    SELECT value INTO v_value FROM trial_values WHERE trial_id = v_tid AND objective = 0;
-    ROLLBACK;
+    SELECT next_seq INTO v_seq FROM gaia_studies WHERE study_id = p_study;
   ELSE
     UPDATE trials SET state = p_state, datetime_complete = UTC_TIMESTAMP()
       WHERE trial_id = v_tid;
@@ -200,12 +205,16 @@ BEGIN
       INSERT INTO trial_system_attributes (trial_id, `key`, value_json)
         VALUES (v_tid, 'constraints', p_constraints);
     END IF;
+    SELECT next_seq INTO v_seq FROM gaia_studies WHERE study_id = p_study FOR UPDATE;
+    IF v_seq IS NULL THEN
+      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'gaia: the study no longer exists';
+    END IF;
     INSERT INTO gaia_log (study_id, seq, op) VALUES (p_study, v_seq, p_op);
     UPDATE gaia_studies SET next_seq = v_seq + 1 WHERE study_id = p_study;
     COMMIT;
     SET v_state = p_state;
   END IF;
-  SELECT v_status AS status, v_state AS state, v_value AS value, v_seq AS seq;
+  SELECT v_status AS status, v_state AS state, NULL AS value, v_seq AS seq;
   SELECT seq, op FROM gaia_log WHERE study_id = p_study AND seq > p_cursor ORDER BY seq;
 END
 "#;
