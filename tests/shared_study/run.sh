@@ -72,6 +72,9 @@ echo "== build (C, Go, PHP lint, Optuna venv)"
   -o "$B/worker" -L "$LIBDIR" -lgaia -Wl,-rpath,"$LIBDIR"
 unformatted=$(cd "$HERE/go_worker" && gofmt -l .)
 [ -z "$unformatted" ] || die "gofmt: tests/shared_study/go_worker: $unformatted"
+# Go does not track the static libgaia.a its cgo flags name: remove the old binary so a
+# rebuilt library is linked in.
+rm -f "$B/go_worker"
 (cd "$HERE/go_worker" && "$GO" vet ./... && "$GO" build -o "$B/go_worker" .)
 "$PHP" -l "$HERE/php_worker.php" >/dev/null || { "$PHP" -l "$HERE/php_worker.php"; exit 1; }
 PY=$(bash "$ROOT/scripts/optuna-venv.sh")
