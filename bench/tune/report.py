@@ -1,12 +1,13 @@
-"""Tables for the tune benchmark (Gaia vs Optuna, TPE and CMA-ES), as Markdown ready for the
-README.
+"""Tables for the tune benchmark (Gaia vs Optuna, TPE and CMA-ES; Gaia's GP against reference
+numbers), as Markdown ready for the README.
 
   report.py meta --root REPO     print the environment (date, CPU, versions) as JSON
   report.py report RESULTS_DIR   print the quality and overhead tables from RESULTS_DIR:
                                  meta.json, {gaia,optuna}_{check,overhead}.jsonl and the
                                  quality runs {gaia,optuna}_quality.jsonl (TPE) and
                                  {gaia,optuna}_cmaes_quality.jsonl (CMA-ES), each table
-                                 printed when both of its sides are there
+                                 printed when both of its sides are there, and the GP's
+                                 gaia_gp_{quality,overhead}.jsonl (Gaia only)
 
 Only the standard library is used, but `meta` reads Optuna's and NumPy's versions, so run it
 with the benchmark's venv.
@@ -198,6 +199,79 @@ def overhead_table(results, out):
               file=out)
 
 
+# The GP sampler is compared with the numbers the issue states for Optuna's GPSampler (which
+# needs PyTorch, not installed here) and with its targets: task -> (trials, Optuna GP, target).
+GP_REFERENCE = {
+    "branin": [(50, 0.398, 0.40)],
+    "hartmann6": [(100, None, -3.30)],
+    "mixed": [(100, 7.5e-4, 0.01)],
+}
+
+
+def gp_tables(results, out):
+    runs = load(results / "gaia_gp_quality.jsonl")
+    tasks = list(dict.fromkeys(r["task"] for r in runs))
+    checkpoints = sorted({int(k) for r in runs for k in r["best_at"]})
+    seeds = sorted({r["seed"] for r in runs})
+    tpe_path = results / "gaia_quality.jsonl"
+    tpe = load(tpe_path) if tpe_path.exists() else []
+
+    def median_best(rows, task, n):
+        v = [r["best_at"][str(n)] for r in rows if r["task"] == task and str(n) in r["best_at"]]
+        return statistics.median(v) if v else None
+
+    print(f"### Quality, GP: Gaia's median best value over seeds {seeds[0]}..{seeds[-1]} "
+          f"({len(seeds)} seeds, {checkpoints[-1]} trials, lower is better)\n", file=out)
+    head = ["task", "optimum"] + [f"Gaia GP @{n}" for n in checkpoints]
+    head += [f"Gaia TPE @{n}" for n in checkpoints] if tpe else []
+    head += ["Optuna GP (issue)", "target", "met"]
+    print("| " + " | ".join(head) + " |", file=out)
+    print("| --- | " + " | ".join("---:" for _ in head[1:-1]) + " | :---: |", file=out)
+    met_count = total = 0
+    for task in tasks:
+        first = next(r for r in runs if r["task"] == task)
+        row = [f"{task} ({first['dims']}-D)", fmt(first["optimum"])]
+        row += [fmt(median_best(runs, task, n)) for n in checkpoints]
+        if tpe:
+            row += [fmt(m) if (m := median_best(tpe, task, n)) is not None else "-"
+                    for n in checkpoints]
+        refs, targets, verdicts = [], [], []
+        for n, optuna_gp, target in GP_REFERENCE.get(task, []):
+            refs.append(f"{fmt(optuna_gp)} @{n}" if optuna_gp is not None else "-")
+            targets.append(f"<= {fmt(target)} @{n}")
+            got = median_best(runs, task, n)
+            if got is None:
+                verdicts.append("not run")
+                continue
+            total += 1
+            ok = got <= target
+            met_count += ok
+            verdicts.append("yes" if ok else "**no**")
+        row += [", ".join(refs) or "-", ", ".join(targets) or "-", ", ".join(verdicts) or "-"]
+        print("| " + " | ".join(row) + " |", file=out)
+    seconds = sum(r["seconds"] for r in runs)
+    print(f"\nGaia `{{\"type\": \"gp\"}}` (defaults: 10 start-up trials, Matern-5/2 ARD kernel "
+          f"with Optuna's priors, log EI over 2048 Sobol candidates and 10 local searches). "
+          f"Optuna's GPSampler is not run (it needs PyTorch); its column quotes the issue. "
+          f"Targets met: {met_count} of {total}. Time for the whole GP quality suite "
+          f"({len(runs)} runs, objective included): {seconds:.3g} s.", file=out)
+    path = results / "gaia_gp_overhead.jsonl"
+    if path.exists():
+        rows = load(path)
+        print(f"\n### Overhead, GP: milliseconds per ask+tell (objective excluded), "
+              f"{rows[0]['task'].removeprefix('sphere')}-D sphere, seed 0, over the "
+              f"{rows[0]['window']} trials ending at each count\n", file=out)
+        print("| trials | mean ms | max ms | target |", file=out)
+        print("| ---: | ---: | ---: | ---: |", file=out)
+        targets = {100: 20.0, 500: 200.0}
+        for r in rows:
+            lo = r["at"] - r["window"] + 1
+            target = f"<= {targets[r['at']]:.0f} ms" if r["at"] in targets else "-"
+            peak = f"{r['max_us'] / 1000:.1f}" if "max_us" in r else "-"
+            print(f"| {r['at']} ({lo}..{r['at']}) | {r['us_per_trial'] / 1000:.1f} | {peak} | "
+                  f"{target} |", file=out)
+
+
 def report(results, out=sys.stdout):
     m = json.loads((results / "meta.json").read_text())
     checks, problems = check_agreement(results)
@@ -227,6 +301,9 @@ def report(results, out=sys.stdout):
     if all((results / f"{side}_overhead.jsonl").exists() for side in SIDES):
         print(file=out)
         overhead_table(results, out)
+    if (results / "gaia_gp_quality.jsonl").exists():
+        print(file=out)
+        gp_tables(results, out)
     return 1 if problems else 0
 
 

@@ -6,20 +6,22 @@
 //! * `quality`: every task of the suite (Branin 2-D, Hartmann 6-D, Rosenbrock, Ackley and
 //!   Styblinski-Tang 10-D, and a mixed space with a categorical, three floats, an int and a
 //!   log-scaled float), minimised with TPE (`--sampler tpe`, the default), CMA-ES
-//!   (`--sampler cmaes`) or random search (`--sampler random`, for reference) for each seed;
-//!   one line per task and seed with the best value found after 50, 100 and 200 trials.
+//!   (`--sampler cmaes`), the GP sampler (`--sampler gp`) or random search
+//!   (`--sampler random`, for reference) for each seed; one line per task and seed with the
+//!   best value found after 50, 100 and 200 trials (those within `--trials`).
 //! * `overhead`: the cost of `ask` + `tell` alone (the objective is not timed) on a sphere
-//!   (5-D, or `--dims`) with each sampler of `--samplers` (default `random,tpe,cmaes`), one
-//!   seed; one line per checkpoint with the mean microseconds per trial over the `window`
-//!   trials just before it (e.g. trials 91..=100).
+//!   (5-D, or `--dims`) with each sampler of `--samplers` (default `random,tpe,cmaes,gp`),
+//!   one seed; one line per checkpoint with the mean microseconds per trial over the `window`
+//!   trials just before it (e.g. trials 91..=100). The GP's ask grows as O(n^3): keep `--max`
+//!   at 500 for it.
 //! * `check`: each task's objective at its known minimiser and at a fixed probe point, so
 //!   `report.py` can confirm both sides compute the same functions.
 //!
 //! ```sh
 //! cargo run --release -p gaia-core --example tune_suite -- quality [--seeds 10] [--trials 200]
-//!     [--sampler tpe|cmaes|random]
+//!     [--sampler tpe|cmaes|gp|random]
 //! cargo run --release -p gaia-core --example tune_suite -- overhead [--max 2000] [--window 10]
-//!     [--samplers random,tpe,cmaes] [--dims 5]
+//!     [--samplers random,tpe,cmaes,gp] [--dims 5]
 //! cargo run --release -p gaia-core --example tune_suite -- check
 //! ```
 //!
@@ -279,10 +281,11 @@ fn overhead(samplers: &[&str], dims: usize, max: usize, window: usize) -> Result
         for at in OVERHEAD_CHECKPOINTS.into_iter().filter(|&at| at <= max) {
             let slice = &costs[at.saturating_sub(window)..at];
             let mean = slice.iter().sum::<f64>() / slice.len() as f64;
+            let max = slice.iter().copied().fold(0.0, f64::max);
             let line = json!({
                 "side": "gaia", "mode": "overhead", "task": task, "sampler": sampler,
                 "seed": 0, "at": at, "window": slice.len(), "us_per_trial": mean,
-                "total_seconds": total,
+                "max_us": max, "total_seconds": total,
             });
             println!("{line}");
         }
@@ -347,16 +350,16 @@ fn flag(args: &[String], name: &str, default: usize) -> Result<usize, BoxError> 
 }
 
 /// The samplers this benchmark knows.
-const SAMPLERS: [&str; 3] = ["random", "tpe", "cmaes"];
+const SAMPLERS: [&str; 4] = ["random", "tpe", "cmaes", "gp"];
 
 fn known_sampler(name: &str) -> Result<&'static str, BoxError> {
     SAMPLERS
         .into_iter()
         .find(|s| *s == name)
-        .ok_or_else(|| format!("unknown sampler {name:?} (known: tpe, cmaes, random)").into())
+        .ok_or_else(|| format!("unknown sampler {name:?} (known: tpe, cmaes, gp, random)").into())
 }
 
-/// The sampler after `--sampler` (`tpe`, the default, `cmaes` or `random`).
+/// The sampler after `--sampler` (`tpe`, the default, `cmaes`, `gp` or `random`).
 fn sampler_flag(args: &[String]) -> Result<&'static str, BoxError> {
     match args.iter().position(|a| a == "--sampler") {
         None => Ok("tpe"),
@@ -393,8 +396,9 @@ fn main() -> Result<(), BoxError> {
         ),
         Some("check") => check(),
         _ => Err(
-            "usage: tune_suite quality [--sampler tpe|cmaes|random] [--seeds N] [--trials N] | \
-                  overhead [--samplers random,tpe,cmaes] [--dims N] [--max N] [--window N] | check"
+            "usage: tune_suite quality [--sampler tpe|cmaes|gp|random] [--seeds N] [--trials N] | \
+                  overhead [--samplers random,tpe,cmaes,gp] [--dims N] [--max N] [--window N] \
+                  | check"
                 .into(),
         ),
     }

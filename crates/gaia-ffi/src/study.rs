@@ -69,6 +69,8 @@ unsafe fn lock<'a>(s: *const gaia_study) -> Result<MutexGuard<'a, Study>, Failur
 /// `multivariate`, `constant_liar`, `{"type": "cmaes"}` with optional `sigma0`, `popsize`,
 /// `n_startup_trials`, `with_margin`, `restart_strategy` (`"none"` or `"ipop"`),
 /// `inc_popsize`, `warm_start` (float and int parameters; categoricals drawn at random),
+/// `{"type": "gp"}` (Gaussian-process Bayesian optimisation, Matern-5/2 with log EI) with
+/// optional `n_startup_trials`, `deterministic_objective`, `n_candidates`, `n_local_search`,
 /// `{"type": "sobol", "seed": 7}` or `{"type": "grid", "grid": {"x": [0, 1]}}`; `storage`
 /// is `"memory"` (default), `"journal:/path"` or `{"type": "journal", "path": "...",
 /// "sync": "group" | "always" | "none", "sync_interval_ms": 100}`: an append-only file that

@@ -212,6 +212,144 @@ pub fn cholesky_log_det(l: &[f64], n: usize) -> Result<f64, Error> {
     Ok(2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>())
 }
 
+/// The dot product of `a` and `b` (over the shorter length), with four independent
+/// accumulators so the compiler can vectorise it (the sum is therefore not left to right).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        acc[0] += x[0] * y[0];
+        acc[1] += x[1] * y[1];
+        acc[2] += x[2] * y[2];
+        acc[3] += x[3] * y[3];
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// [`cholesky`] of `a + jitter I`, retrying with a growing `jitter` when `a` is not
+/// numerically positive definite (a kernel matrix with repeated points and little noise):
+/// first without jitter, then `1e-10`, `1e-9`, ... up to `1e-10 * 10^(tries - 1)`, each
+/// relative to the mean of the diagonal. Returns the factor and the jitter added (0 when
+/// none was needed); the last error when every try fails or `a` is not finite. Uses the
+/// vectorised [`dot`], so its rounding differs slightly from [`cholesky`].
+pub fn cholesky_jittered(a: &[f64], n: usize, tries: usize) -> Result<(Vec<f64>, f64), Error> {
+    check_square("cholesky_jittered: matrix", a, n)?;
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::NotFinite {
+            what: "cholesky_jittered: matrix",
+        });
+    }
+    let mean_diag = if n == 0 {
+        1.0
+    } else {
+        (0..n).map(|i| a[i * n + i].abs()).sum::<f64>() / n as f64
+    };
+    let base = if mean_diag > 0.0 { mean_diag } else { 1.0 };
+    let mut l = vec![0.0; n * n];
+    let mut last = Error::NotPositiveDefinite {
+        pivot: 0,
+        value: f64::NAN,
+    };
+    for attempt in 0..tries.max(1) {
+        let jitter = if attempt == 0 {
+            0.0
+        } else {
+            base * 1e-10 * 10f64.powi(attempt as i32 - 1)
+        };
+        match factor_into(a, n, jitter, &mut l) {
+            Ok(()) => return Ok((l, jitter)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Cholesky of `a + jitter I` into `l` (which must hold `n * n` values); rows of `l` are
+/// written left to right so each pivot's dot products read contiguous memory.
+fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> Result<(), Error> {
+    l.iter_mut().for_each(|v| *v = 0.0);
+    for i in 0..n {
+        for j in 0..=i {
+            let (row_i, row_j) = (&l[i * n..i * n + j], &l[j * n..j * n + j]);
+            let sum = a[i * n + j] - dot(row_i, row_j);
+            if i == j {
+                let d = sum + jitter;
+                if !(d > 0.0 && d.is_finite()) {
+                    return Err(Error::NotPositiveDefinite { pivot: i, value: d });
+                }
+                l[i * n + i] = d.sqrt();
+            } else {
+                l[i * n + j] = sum / l[j * n + j];
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The inverse of the lower-triangular `l` (`n x n`, row-major, non-zero diagonal), itself
+/// lower triangular. Row `i` is built as a combination of the rows before it, so the inner
+/// loops run over contiguous memory.
+pub fn lower_inverse(l: &[f64], n: usize) -> Result<Vec<f64>, Error> {
+    check_square("lower_inverse: matrix", l, n)?;
+    let mut inv = vec![0.0; n * n];
+    for i in 0..n {
+        let d = l[i * n + i];
+        if !(d != 0.0 && d.is_finite()) {
+            return Err(Error::NotPositiveDefinite { pivot: i, value: d });
+        }
+        let (done, rest) = inv.split_at_mut(i * n);
+        let row = &mut rest[..n];
+        for k in 0..i {
+            let c = l[i * n + k];
+            if c != 0.0 {
+                let prev = &done[k * n..k * n + k + 1];
+                for (r, p) in row[..=k].iter_mut().zip(prev) {
+                    *r -= c * p;
+                }
+            }
+        }
+        for r in row[..i].iter_mut() {
+            *r /= d;
+        }
+        row[i] = 1.0 / d;
+    }
+    Ok(inv)
+}
+
+/// `A^-1 = L^-T L^-1` (full and symmetric, `n x n`) from `l_inv`, the inverse of the
+/// Cholesky factor of `A` ([`lower_inverse`] of [`cholesky`]), by rank-one updates along
+/// the rows of `l_inv`.
+pub fn inverse_from_lower_inverse(l_inv: &[f64], n: usize) -> Result<Vec<f64>, Error> {
+    check_square("inverse_from_lower_inverse: matrix", l_inv, n)?;
+    let mut out = vec![0.0; n * n];
+    for k in 0..n {
+        let row = &l_inv[k * n..k * n + k + 1];
+        for (i, &ri) in row.iter().enumerate() {
+            if ri != 0.0 {
+                let dst = &mut out[i * n..i * n + i + 1];
+                for (o, &rj) in dst.iter_mut().zip(row) {
+                    *o += ri * rj;
+                }
+            }
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            out[j * n + i] = out[i * n + j];
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,5 +543,81 @@ mod tests {
             })
         ));
         assert_eq!(cholesky_solve(&l, 2, &[4.0, 9.0]).unwrap(), vec![1.0, 1.0]);
+    }
+    #[test]
+    fn dot_matches_the_plain_sum() {
+        let a: Vec<f64> = (0..11).map(|i| i as f64 * 0.5 - 2.0).collect();
+        let b: Vec<f64> = (0..11).map(|i| 1.0 / (i as f64 + 1.0)).collect();
+        let want: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - want).abs() < 1e-14);
+        assert_eq!(
+            dot(&a[..3], &b),
+            a[..3].iter().zip(&b).map(|(x, y)| x * y).sum::<f64>()
+        );
+        assert_eq!(dot(&[], &[1.0]), 0.0);
+    }
+
+    #[test]
+    fn jittered_cholesky_recovers_singular_matrices() {
+        let mut rng = Rng::seed_from_u64(5);
+        // A positive definite matrix needs no jitter and matches the plain factor.
+        let a = random_spd(6, &mut rng);
+        let (l, jitter) = cholesky_jittered(&a, 6, 5).unwrap();
+        assert_eq!(jitter, 0.0);
+        assert!(max_abs_diff(&l, &cholesky(&a, 6).unwrap()) < 1e-12);
+        // All-ones (rank one: identical points of a kernel) fails plainly, then succeeds.
+        let n = 5;
+        let ones = vec![1.0; n * n];
+        assert!(cholesky(&ones, n).is_err());
+        let (l, jitter) = cholesky_jittered(&ones, n, 8).unwrap();
+        assert!(jitter > 0.0 && jitter <= 1e-3, "jitter {jitter}");
+        let mut llt = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                llt[i * n + j] = (0..n).map(|k| l[i * n + k] * l[j * n + k]).sum();
+            }
+        }
+        assert!(max_abs_diff(&llt, &ones) <= 2.0 * jitter);
+        // Hopeless input (negative definite) errors after the retries, never panics.
+        assert!(matches!(
+            cholesky_jittered(&[-1.0, 0.0, 0.0, -1.0], 2, 4),
+            Err(Error::NotPositiveDefinite { .. })
+        ));
+        assert!(matches!(
+            cholesky_jittered(&[f64::NAN], 1, 4),
+            Err(Error::NotFinite { .. })
+        ));
+    }
+
+    #[test]
+    fn inverses_from_the_cholesky_factor() {
+        let mut rng = Rng::seed_from_u64(8);
+        for n in [1, 3, 9, 20] {
+            let a = random_spd(n, &mut rng);
+            let l = cholesky(&a, n).unwrap();
+            let l_inv = lower_inverse(&l, n).unwrap();
+            for i in 0..n {
+                for j in 0..n {
+                    let v: f64 = (0..n).map(|k| l[i * n + k] * l_inv[k * n + j]).sum();
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((v - want).abs() < 1e-12, "n {n}: L L^-1 at {i},{j} is {v}");
+                    if j > i {
+                        assert_eq!(l_inv[i * n + j], 0.0);
+                    }
+                }
+            }
+            let inv = inverse_from_lower_inverse(&l_inv, n).unwrap();
+            for i in 0..n {
+                for j in 0..n {
+                    let v: f64 = (0..n).map(|k| a[i * n + k] * inv[k * n + j]).sum();
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((v - want).abs() < 1e-10, "n {n}: A A^-1 at {i},{j} is {v}");
+                }
+            }
+        }
+        assert!(matches!(
+            lower_inverse(&[1.0, 0.0, 2.0, 0.0], 2),
+            Err(Error::NotPositiveDefinite { pivot: 1, .. })
+        ));
     }
 }

@@ -5,7 +5,8 @@
 //! continues with identical draws after a round trip. The samplers ([`Normal`], [`Gamma`],
 //! [`Beta`], [`StudentT`], [`NormalInverseGamma`], [`Uniform`]) take their parameters through
 //! checked constructors and draw from an `&mut Rng`. [`linalg`] holds the dense linear
-//! algebra the samplers share (symmetric eigendecomposition, Cholesky).
+//! algebra the samplers share (symmetric eigendecomposition, Cholesky with jitter retries,
+//! triangular and SPD inverses).
 
 mod dist;
 pub mod linalg;

@@ -2,12 +2,13 @@
 //!
 //! [`bandit`]: Thompson-sampling multi-armed bandits for choosing among named options (which
 //! LLM, which prompt template). [`study`]: ask/tell black-box optimisation over a [`space`],
-//! with the samplers random, [`sobol`] (QMC), [`grid`], [`tpe`] and [`cmaes`], named
-//! constraints, parameter [`importance`], and storage in memory or in a [`journal`] file that
-//! processes share. A GP sampler will implement the same [`Sampler`] trait.
+//! with the samplers random, [`sobol`] (QMC), [`grid`], [`tpe`], [`cmaes`] and [`gp`]
+//! (Gaussian-process Bayesian optimisation), named constraints, parameter [`importance`], and
+//! storage in memory or in a [`journal`] file that processes share.
 
 pub mod bandit;
 pub mod cmaes;
+pub mod gp;
 pub mod grid;
 pub mod importance;
 pub mod journal;
@@ -21,6 +22,7 @@ pub mod tpe;
 
 pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
 pub use cmaes::{CmaesConfig, CmaesSampler, RestartStrategy};
+pub use gp::{GpConfig, GpSampler};
 pub use journal::{JournalConfig, StorageConfig, SyncMode};
 pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};

@@ -3,12 +3,13 @@
 //! A [`Sampler`] sees the space, every trial so far (running ones included, so it can
 //! treat pending work as it sees fit) and the direction, and returns one internal value per
 //! parameter (`None` for parameters inactive under their condition). The samplers: random,
-//! [`super::tpe`], [`super::cmaes`], [`super::sobol`] and [`super::grid`]; a GP sampler will
-//! implement the same trait.
+//! [`super::tpe`], [`super::cmaes`], [`super::gp`] (Gaussian-process Bayesian optimisation),
+//! [`super::sobol`] and [`super::grid`].
 
 use serde::{Deserialize, Serialize};
 
 use super::cmaes::{CmaesConfig, CmaesSampler};
+use super::gp::{GpConfig, GpSampler};
 use super::grid::{GridConfig, GridSampler};
 use super::sobol::{SobolConfig, SobolSampler};
 use super::study::{Direction, Trial};
@@ -30,7 +31,8 @@ pub trait Sampler: std::fmt::Debug + Send + Sync {
 
 /// The sampler named in a study's configuration: `{"type": "random"}`,
 /// `{"type": "tpe", ...}` with any [`TpeConfig`] field, `{"type": "cmaes", ...}` with any
-/// [`CmaesConfig`] field, `{"type": "sobol", "seed": 7}` (see [`SobolConfig`]) or
+/// [`CmaesConfig`] field, `{"type": "gp", ...}` with any [`GpConfig`] field,
+/// `{"type": "sobol", "seed": 7}` (see [`SobolConfig`]) or
 /// `{"type": "grid", "grid": {"x": [0, 1], ...}}` (see [`GridConfig`]).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -42,6 +44,8 @@ pub enum SamplerConfig {
     Tpe(TpeConfig),
     /// CMA-ES with Optuna's defaults, margin for integers, IPOP restarts and warm start.
     Cmaes(CmaesConfig),
+    /// Gaussian-process Bayesian optimisation (Matern-5/2, log EI) after Optuna's GPSampler.
+    Gp(GpConfig),
     /// Owen-scrambled Sobol' points (quasi-Monte Carlo).
     Sobol(SobolConfig),
     /// Every combination of the listed values, in random order.
@@ -77,6 +81,10 @@ impl SamplerConfig {
             SamplerConfig::Cmaes(cfg) => {
                 cfg.validate()?;
                 Ok(Box::new(CmaesSampler::new(*cfg, space)))
+            }
+            SamplerConfig::Gp(cfg) => {
+                cfg.validate()?;
+                Ok(Box::new(GpSampler::new(*cfg)))
             }
         }
     }
