@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Gaia's build, demo and tests need, and only what is missing (idempotent):
 # Debian packages (PHP CLI + dev headers with FFI, PHPUnit, clang/libclang for the PHP
-# extension, valgrind, pkg-config), Go where absent, and the pinned cbindgen.
+# extension, valgrind, pkg-config, python3-venv), Go where absent, and the pinned cbindgen.
 set -euo pipefail
 CBINDGEN_VERSION=0.29.0
 export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
@@ -26,6 +26,8 @@ for pkg in "${!want[@]}"; do
   fi
 done
 if ! command -v go >/dev/null 2>&1; then missing+=(golang-go); fi
+# Python venvs (Optuna for the shared-study test, scripts/optuna-venv.sh) need ensurepip.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
