@@ -343,6 +343,12 @@ void gaia_string_free(char *s);
  * Only `arms` is required. `model` is `"beta"` (rewards in [0, 1]) or `"gaussian"` (any
  * finite reward; prior fields `mu`, `kappa`, `alpha`, `beta`). Without `seed` the generator
  * is seeded randomly. `discount` in (0, 1] fades old evidence on every update.
+ * `policy` is `"thompson"` (Thompson sampling, the default), `"ucb1"` (every arm once, then
+ * the largest `mean + ucb_c * sqrt(2 ln n / n_i)`; `ucb_c` >= 0, default 1, assumes rewards
+ * in [0, 1]: scale it to the rewards' range for the gaussian model) or `"exp3"` (exponential
+ * weights, beta model only; `gamma` in (0, 1], default 0.1, is the exploration rate).
+ * `window` (an integer >= 1) keeps only the last `window` rewards over all arms (sliding
+ * window); it cannot be combined with a `discount` below 1.
  *
  * Errors: `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_UTF8`, `GAIA_ERR_INVALID_JSON`
  * (malformed, unknown field, wrong type), `GAIA_ERR_INVALID_CONFIG` (the message names the

@@ -13,8 +13,8 @@ import (
 	"unsafe"
 )
 
-// Bandit is a Thompson-sampling multi-armed bandit over named arms (gaia_bandit): it
-// chooses which arm to try and learns from rewards which one pays best.
+// Bandit is a multi-armed bandit over named arms (gaia_bandit; Thompson sampling, UCB1 or
+// EXP3): it chooses which arm to try and learns from rewards which one pays best.
 //
 // A Bandit is safe for concurrent use by many goroutines. Close releases it.
 type Bandit struct {
@@ -23,7 +23,10 @@ type Bandit struct {
 	names []string // arm names by index, refreshed whenever arms change
 }
 
-// BanditConfig is the typed form of the JSON configuration accepted by NewBandit.
+// BanditConfig is the typed form of the JSON configuration accepted by NewBandit. The
+// fields "policy" ("thompson", the default; "ucb1" with "ucb_c" >= 0, default 1; "exp3",
+// beta model only, with "gamma" in (0, 1], default 0.1) and "window" (only the last N
+// rewards count; not with a discount below 1) are set through NewBandit's JSON.
 type BanditConfig struct {
 	// Arms are the names of the options, unique, 1 to 256 bytes.
 	Arms []string `json:"arms"`
@@ -67,7 +70,9 @@ type BanditStats struct {
 }
 
 // NewBandit creates a bandit from a JSON configuration such as
-// {"arms": ["gpt", "claude"], "model": "beta", "seed": 42}. Errors: ErrInvalidJSON,
+// {"arms": ["gpt", "claude"], "model": "beta", "seed": 42} or
+// {"arms": ["a", "b"], "policy": "ucb1", "window": 500}; fields: arms, model, seed, discount,
+// prior, policy ("thompson", "ucb1" with ucb_c, "exp3" with gamma) and window. Errors: ErrInvalidJSON,
 // ErrInvalidConfig (the message names the field), ErrInvalidUTF8.
 func NewBandit(configJSON string) (*Bandit, error) {
 	return open(configJSON, "config_json", false)

@@ -196,6 +196,69 @@ fn generate() -> Value {
     rec.stats();
     cases.push(json!({"name": "arms_change_and_errors", "config": config, "steps": rec.steps}));
 
+    // The policies beside Thompson sampling, and the sliding window.
+    let config = json!({"arms": ["claude", "gpt", "llama"], "policy": "ucb1", "window": 12});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1005);
+    run(&mut rec, 20, &mut env, bernoulli);
+    rec.stats();
+    rec.save_load();
+    rec.update("gpt", -0.5);
+    rec.remove_arm("claude");
+    run(&mut rec, 15, &mut env, bernoulli);
+    rec.stats();
+    cases.push(json!({"name": "ucb1_windowed", "config": config, "steps": rec.steps}));
+
+    let config = json!({
+        "arms": ["t0.2", "t0.7"], "model": "gaussian", "policy": "ucb1", "ucb_c": 0.5,
+        "discount": 0.9, "seed": 6
+    });
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1006);
+    run(&mut rec, 20, &mut env, gauss);
+    rec.save_load();
+    run(&mut rec, 10, &mut env, gauss);
+    rec.stats();
+    cases.push(json!({"name": "ucb1_gaussian_discounted", "config": config, "steps": rec.steps}));
+
+    let config =
+        json!({"arms": ["claude", "gpt", "llama"], "policy": "exp3", "gamma": 0.2, "seed": 7});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1007);
+    run(&mut rec, 25, &mut env, bernoulli);
+    rec.stats();
+    rec.update("claude", 0.75);
+    rec.update("gpt", 1.5);
+    rec.add_arm("mistral");
+    rec.save_load();
+    run(&mut rec, 25, &mut env, bernoulli);
+    rec.stats();
+    cases.push(json!({"name": "exp3", "config": config, "steps": rec.steps}));
+
+    let config = json!({
+        "arms": ["short", "long"], "policy": "exp3", "window": 8, "seed": 8,
+        "prior": {"alpha": 2.0, "beta": 5.0}
+    });
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1008);
+    run(&mut rec, 12, &mut env, frac);
+    rec.save_load();
+    run(&mut rec, 12, &mut env, frac);
+    rec.stats();
+    cases.push(json!({"name": "exp3_windowed_fractional", "config": config, "steps": rec.steps}));
+
+    let config = json!({"arms": ["a", "b"], "policy": "thompson", "window": 5, "seed": 9});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1009);
+    run(&mut rec, 10, &mut env, |arm, env| {
+        f64::from(u8::from(
+            env.next_f64() < if arm == "b" { 0.8 } else { 0.3 },
+        ))
+    });
+    rec.save_load();
+    rec.stats();
+    cases.push(json!({"name": "thompson_windowed", "config": config, "steps": rec.steps}));
+
     json!({"format": "gaia.vectors.bandit", "version": 1, "cases": cases})
 }
 

@@ -21,7 +21,10 @@ final class Bandit
      * Creates a bandit.
      *
      * @param array<string, mixed>|string $config e.g. ['arms' => ['a', 'b'], 'model' => 'beta',
-     *        'seed' => 42, 'discount' => 1.0, 'prior' => ['alpha' => 1, 'beta' => 1]], or that as JSON
+     *        'seed' => 42, 'discount' => 1.0, 'prior' => ['alpha' => 1, 'beta' => 1]], or that as JSON.
+     *        Also 'policy' => 'thompson' (default) | 'ucb1' (with 'ucb_c' >= 0, default 1) | 'exp3'
+     *        (beta model only, with 'gamma' in (0, 1], default 0.1), and 'window' => N (only the
+     *        last N rewards count; not with a discount below 1)
      * @throws InvalidArgumentException malformed JSON (code 7) or a bad field (code 8; the message names it)
      */
     public function __construct(array|string $config)
@@ -169,7 +172,8 @@ final class Bandit
 
     /**
      * Statistics: ['model' => ..., 'discount' => ..., 'total_pulls' => ..., 'arms' => [['name',
-     * 'pulls', 'chosen', 'weight', 'mean', 'alpha', 'beta' (, 'kappa')], ...]].
+     * 'pulls', 'chosen', 'weight', 'mean', 'alpha', 'beta' (, 'kappa') (, 'probability' under
+     * exp3)], ...]], plus 'policy', 'ucb_c', 'gamma' and 'window' when they apply.
      *
      * @return array<string, mixed>
      */
