@@ -205,7 +205,7 @@ func TestCorruptSaves(t *testing.T) {
 		target error
 	}{
 		{good[:len(good)/2], ErrCorruptState},
-		{strings.Replace(good, `"version":1`, `"version":2`, 1), ErrUnsupportedVersion},
+		{strings.Replace(good, `"version":1`, `"version":9`, 1), ErrUnsupportedVersion},
 		{strings.Replace(good, `"weight":1.0`, `"weight":-1.0`, 1), ErrCorruptState},
 		{strings.Replace(good, `"name":"b"`, `"name":"a"`, 1), ErrCorruptState},
 		{"", ErrCorruptState},

@@ -220,7 +220,7 @@ final class BanditTest extends TestCase
             [substr($good, 0, intdiv(strlen($good), 2)), 13],
             [str_replace('"weight":1.0', '"weight":-1.0', $good), 13],
             [str_replace('"name":"b"', '"name":"a"', $good), 13],
-            [str_replace('"version":1', '"version":2', $good), 14],
+            [str_replace('"version":1', '"version":9', $good), 14],
             ['', 13],
             ["\xff", 2],
         ];
