@@ -520,7 +520,7 @@ impl Study {
                 value: None,
                 constraints: Vec::new(),
             });
-            let told = db.tell(number, "FAIL", None, None, op)?;
+            let told = db.tell(number, optuna_state(TrialState::Failed), None, None, op)?;
             self.apply_rows(db, told.log)?;
             self.catch_up(db, told.seq)?;
             if told.status == 0 {
@@ -576,11 +576,7 @@ impl Study {
             value,
             constraints: constraints.clone(),
         });
-        let optuna_state = match state {
-            TrialState::Complete => "COMPLETE",
-            TrialState::Pruned => "PRUNED",
-            _ => "FAIL",
-        };
+        let optuna_state = optuna_state(state);
         let cjson = (!constraints.is_empty())
             .then(|| serde_json::to_string(&constraints).unwrap_or_default());
         let told = db.tell(id as i64, optuna_state, value, cjson, op)?;
@@ -845,20 +841,7 @@ impl Study {
     ) -> Result<TrialState, Error> {
         #[cfg(feature = "tune-mysql")]
         if self.db.is_some() {
-            let (state, value) = match state {
-                TrialState::Running => return Err(Error::TrialStillRunning { id }),
-                TrialState::Complete if !value.is_finite() => {
-                    log::warn!("trial {id}: value {value} is not finite: recorded as failed");
-                    (TrialState::Failed, None)
-                }
-                TrialState::Complete => (TrialState::Complete, Some(value)),
-                other => (other, None),
-            };
-            let constraints = if state == TrialState::Complete {
-                self.check_constraints(id, constraints)?
-            } else {
-                Vec::new()
-            };
+            let (state, value, constraints) = self.recorded(id, value, state, constraints)?;
             if let Some(r) = self.with_db(|s, db| s.tell_db(db, id, state, value, constraints)) {
                 return r;
             }
@@ -877,20 +860,7 @@ impl Study {
                     state: trial.state,
                 });
             }
-            let (state, value) = match state {
-                TrialState::Running => return Err(Error::TrialStillRunning { id }),
-                TrialState::Complete if !value.is_finite() => {
-                    log::warn!("trial {id}: value {value} is not finite: recorded as failed");
-                    (TrialState::Failed, None)
-                }
-                TrialState::Complete => (TrialState::Complete, Some(value)),
-                other => (other, None),
-            };
-            let constraints = if state == TrialState::Complete {
-                s.check_constraints(id, constraints)?
-            } else {
-                Vec::new()
-            };
+            let (state, value, constraints) = s.recorded(id, value, state, constraints)?;
             Ok((
                 Op::Tell {
                     id,
@@ -901,6 +871,32 @@ impl Study {
                 state,
             ))
         })
+    }
+
+    /// What a tell records: the state (a complete trial with a NaN or infinite value becomes
+    /// failed), the value (complete trials only) and the checked constraint values.
+    fn recorded(
+        &self,
+        id: u64,
+        value: f64,
+        state: TrialState,
+        constraints: &[f64],
+    ) -> Result<(TrialState, Option<f64>, Vec<f64>), Error> {
+        let (state, value) = match state {
+            TrialState::Running => return Err(Error::TrialStillRunning { id }),
+            TrialState::Complete if !value.is_finite() => {
+                log::warn!("trial {id}: value {value} is not finite: recorded as failed");
+                (TrialState::Failed, None)
+            }
+            TrialState::Complete => (TrialState::Complete, Some(value)),
+            other => (other, None),
+        };
+        let constraints = if state == TrialState::Complete {
+            self.check_constraints(id, constraints)?
+        } else {
+            Vec::new()
+        };
+        Ok((state, value, constraints))
     }
 
     fn check_constraints(&self, id: u64, values: &[f64]) -> Result<Vec<f64>, Error> {
@@ -1029,11 +1025,7 @@ impl Study {
             } else {
                 Vec::new()
             };
-            let optuna_state = match state {
-                TrialState::Complete => "COMPLETE",
-                TrialState::Pruned => "PRUNED",
-                _ => "FAIL",
-            };
+            let optuna_state = optuna_state(state);
             let value = complete.then_some(value);
             let internal = internal.clone();
             let build = Box::new(move |number: u64| {
@@ -1308,6 +1300,17 @@ impl Study {
     /// The parameters of a trial as JSON values (active parameters only).
     pub fn params_of(&self, trial: &Trial) -> Map<String, Value> {
         self.external(&trial.internal)
+    }
+}
+
+/// Optuna's name for a finished trial's state (its `trials.state` enum).
+#[cfg(feature = "tune-mysql")]
+fn optuna_state(state: TrialState) -> &'static str {
+    match state {
+        TrialState::Complete => "COMPLETE",
+        TrialState::Pruned => "PRUNED",
+        TrialState::Running => "RUNNING",
+        TrialState::Failed => "FAIL",
     }
 }
 
