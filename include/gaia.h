@@ -214,12 +214,13 @@ typedef int32_t gaia_trial_state;
 #endif // __cplusplus
 
 /**
- * A Thompson-sampling multi-armed bandit: chooses among named arms and learns from rewards
- * which pays best. Created by `gaia_bandit_new` or `gaia_bandit_load`, freed by
- * `gaia_bandit_free`.
+ * A multi-armed bandit: chooses among named arms and learns from rewards which pays best
+ * (Thompson sampling, UCB1, EXP3, or contextual linear Thompson sampling). Created by
+ * `gaia_bandit_new` or `gaia_bandit_load`, freed by `gaia_bandit_free`.
  *
  * Thread safety: a handle may be used from several threads at once; calls on one handle are
- * serialised by an internal lock (`choose` advances the shared random generator).
+ * serialised by an internal lock (`choose` and `ask` advance the shared random generator).
+ * A ticket from `gaia_bandit_ask` may be told from any thread.
  */
 typedef struct gaia_bandit gaia_bandit;
 
@@ -349,6 +350,14 @@ void gaia_string_free(char *s);
  * weights, beta model only; `gamma` in (0, 1], default 0.1, is the exploration rate).
  * `window` (an integer >= 1) keeps only the last `window` rewards over all arms (sliding
  * window); it cannot be combined with a `discount` below 1.
+ * `"policy": "lints"` is contextual linear Thompson sampling: every `gaia_bandit_ask` gives
+ * a context of `features` numbers (required, 1 to 1024); `lambda` (ridge precision, in
+ * [1e-6, 1e6], default 1) and `v` (posterior scale, > 0, default 1: about the rewards' noise
+ * standard deviation) tune it; rewards are real numbers (`model` is `"gaussian"`; `"beta"`,
+ * a discount below 1, `window` and `prior` are refused for it).
+ * Tickets (every policy): `pending_ttl_s` (> 0, default 3600) is how long an ask waits for
+ * its `gaia_bandit_tell`; `expired_reward` (default none: an expired ask is dropped) is the
+ * reward an expired ask counts as, e.g. 0 for "the call timed out".
  *
  * Errors: `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_UTF8`, `GAIA_ERR_INVALID_JSON`
  * (malformed, unknown field, wrong type), `GAIA_ERR_INVALID_CONFIG` (the message names the
@@ -366,11 +375,12 @@ gaia_status gaia_bandit_new(const char *config_json, gaia_bandit **out);
 void gaia_bandit_free(gaia_bandit *bandit);
 
 /**
- * Chooses an arm by Thompson sampling and writes its index (0-based, in the order of
+ * Chooses an arm by the bandit's policy and writes its index (0-based, in the order of
  * `gaia_bandit_arm_name`) to `*out_index`. Counts the arm as chosen.
  *
  * Errors: `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_HANDLE`, `GAIA_ERR_INVALID_STATE`
- * when the bandit has no arms.
+ * when the bandit has no arms, or has policy `"lints"` (it needs a context: use
+ * `gaia_bandit_ask`).
  *
  * Thread safety: locks the handle. An index is only meaningful until arms are added or
  * removed; hosts that change arms concurrently should use `gaia_bandit_choose_name`.
@@ -390,7 +400,8 @@ gaia_status gaia_bandit_choose_name(gaia_bandit *bandit, char **out_name);
  *
  * Errors: `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_UTF8`, `GAIA_ERR_INVALID_HANDLE`,
  * `GAIA_ERR_NOT_FOUND` (unknown arm), `GAIA_ERR_INVALID_ARGUMENT` (NaN, infinite, out of
- * range). On error the bandit is unchanged.
+ * range), `GAIA_ERR_INVALID_STATE` for policy `"lints"` (a reward needs its context: use
+ * `gaia_bandit_ask` and `gaia_bandit_tell`). On error the bandit is unchanged.
  *
  * Ownership: does not take ownership of `arm`.
  */
@@ -424,25 +435,33 @@ gaia_status gaia_bandit_arm_name(const gaia_bandit *bandit, size_t index, char *
 gaia_status gaia_bandit_add_arm(gaia_bandit *bandit, const char *name);
 
 /**
- * Removes an arm and its evidence; later arms move down one index.
+ * Removes an arm and its evidence; later arms move down one index. Its pending asks are
+ * dropped (`gaia_bandit_tell` of their tickets is then `GAIA_ERR_INVALID_STATE`, "ticket 7
+ * was dropped when its arm "gpt" was removed").
  * `GAIA_ERR_NOT_FOUND` for an unknown name. Ownership: does not take `name`.
  */
 gaia_status gaia_bandit_remove_arm(gaia_bandit *bandit, const char *name);
 
 /**
- * Writes the bandit's statistics as JSON:
- * `{"model":"beta","discount":1.0,"total_pulls":3,"arms":[{"name":"a","pulls":2,
- *   "chosen":2,"weight":2.0,"mean":0.75,"alpha":3.0,"beta":1.0}, ...]}`
- * (`mean` is the posterior mean reward; gaussian arms also carry `kappa`).
+ * Writes the bandit's statistics as JSON, after expiring the asks past their ttl:
+ * `{"model":"beta","discount":1.0,"total_pulls":3,"pending":1,"expired":0,
+ *   "arms":[{"name":"a","pulls":2,"chosen":2,"weight":2.0,"mean":0.75,"alpha":3.0,
+ *   "beta":1.0}, ...]}`
+ * (`mean` is the posterior mean reward; gaussian arms also carry `kappa`; `pending` counts
+ * the asks waiting for their tell, `expired` those that expired). Policy fields appear when
+ * they apply (`policy`, `ucb_c`, `gamma`, `window`, `expired_reward`; for `"lints"`
+ * `features`, `lambda`, `v`, and per arm `theta`, the posterior mean coefficients, while
+ * `mean` is then the mean of the arm's rewards and `alpha`/`beta` are absent).
  *
  * Ownership: on success `*out_json` is owned by the caller; free it with `gaia_string_free`.
  */
 gaia_status gaia_bandit_stats_json(const gaia_bandit *bandit, char **out_json);
 
 /**
- * Serialises the whole bandit (configuration, evidence, generator state) as versioned JSON
- * that `gaia_bandit_load` restores, in this or another process, to a bandit that makes the
- * same draws.
+ * Serialises the whole bandit (configuration, evidence, generator state, pending tickets
+ * with their contexts) as versioned JSON that `gaia_bandit_load` restores, in this or
+ * another process, to a bandit that makes the same draws and accepts the same tickets (format
+ * version 1, 2 or 3: the lowest that holds the bandit).
  *
  * Ownership: on success `*out_json` is owned by the caller; free it with `gaia_string_free`.
  */
@@ -452,13 +471,53 @@ gaia_status gaia_bandit_save(const gaia_bandit *bandit, char **out_json);
  * Restores a bandit saved by `gaia_bandit_save`, checking every field.
  *
  * Errors: `GAIA_ERR_CORRUPT_STATE` (not JSON, edited, inconsistent),
- * `GAIA_ERR_UNSUPPORTED_VERSION` (written by a newer libgaia), plus the pointer and UTF-8
- * errors.
+ * `GAIA_ERR_UNSUPPORTED_VERSION` (written by a newer libgaia: this one reads versions 1 to
+ * 3), plus the pointer and UTF-8 errors.
  *
  * Ownership: does not take `saved_json`. On success `*out` is a new handle owned by the
  * caller, to be freed with `gaia_bandit_free`.
  */
 gaia_status gaia_bandit_load(const char *saved_json, gaia_bandit **out);
+
+/**
+ * Chooses an arm for a reward that will come later: writes a ticket for `gaia_bandit_tell`
+ * to `*out_ticket` (ids count up from 1 over the bandit's life, saves included) and the
+ * arm's index (the order of `gaia_bandit_arm_name`) to `*out_arm`, and counts the arm as
+ * chosen. The ask waits, with its time (the system clock), its arm and its context, until
+ * it is told or expires after `pending_ttl_s`; asks past their ttl expire first.
+ *
+ * `context` points to `context_len` doubles: the `features` numbers (finite, at most 1e9 in
+ * magnitude) for policy `"lints"`; for the other policies pass NULL and 0 (they take no
+ * context).
+ *
+ * Errors: `GAIA_ERR_NULL_POINTER` (`out_ticket`, `out_arm`, or `context` with a
+ * `context_len` above 0), `GAIA_ERR_INVALID_HANDLE`, `GAIA_ERR_INVALID_ARGUMENT` (a context
+ * of the wrong length, NaN or infinite values, a context for a policy without one, none for
+ * `"lints"`; the message says which), `GAIA_ERR_INVALID_STATE` (no arms). On error the
+ * bandit is unchanged.
+ *
+ * Ownership: does not take `context` (read during the call only).
+ * Thread safety: locks the handle. The index is only meaningful until arms are added or
+ * removed; the ticket stays valid (removing its arm drops it, and telling it then says so).
+ */
+gaia_status gaia_bandit_ask(gaia_bandit *bandit, const double *context, size_t context_len, uint64_t *out_ticket, size_t *out_arm);
+
+/**
+ * Records `reward` for the ask that returned `ticket`: any order, any thread, minutes
+ * later (until `pending_ttl_s` after the ask). The reward must suit the model as for
+ * `gaia_bandit_update` (beta: [0, 1]; gaussian: finite; `"lints"`: finite, at most 1e12 in
+ * magnitude). Asks past their ttl expire first.
+ *
+ * Errors: `GAIA_ERR_NOT_FOUND` for a ticket no ask returned ("unknown ticket 99: the asks
+ * so far returned tickets 1 to 41"); `GAIA_ERR_INVALID_STATE` for a ticket told already,
+ * expired ("ticket 17 expired after 600 s"), or dropped when its arm was removed;
+ * `GAIA_ERR_INVALID_ARGUMENT` for a NaN, infinite or out-of-range reward (the ticket stays
+ * pending); `GAIA_ERR_NULL_POINTER`, `GAIA_ERR_INVALID_HANDLE`. Apart from the expiry,
+ * nothing changes on error.
+ *
+ * Thread safety: locks the handle.
+ */
+gaia_status gaia_bandit_tell(gaia_bandit *bandit, uint64_t ticket, double reward);
 
 /**
  * Opens the sentence-transformers model in the folder `model_dir` (`config.json`,
@@ -821,6 +880,39 @@ gaia_status gaia_study_tell(gaia_study *study, uint64_t trial_id, double value, 
 gaia_status gaia_study_tell_constraints(gaia_study *study, uint64_t trial_id, double value, int32_t state, const char *constraints_json);
 
 /**
+ * Finishes a trial of a study with several objectives (`"directions"` in its
+ * configuration): `values` points to `n_values` doubles, one per objective in the order of
+ * the directions (NULL with 0 for a failed or pruned trial). A complete trial with any NaN
+ * or infinite value is recorded as failed. `constraints_json` as for
+ * `gaia_study_tell_constraints` (NULL without constraints). Works for single-objective
+ * studies too, with one value. Errors as for `gaia_study_tell_constraints`, plus
+ * `GAIA_ERR_INVALID_ARGUMENT` when `n_values` is not the number of objectives of a
+ * complete trial, and `GAIA_ERR_NULL_POINTER` for NULL `values` with `n_values` > 0.
+ * Ownership: borrows `values` and `constraints_json` for the call.
+ */
+gaia_status gaia_study_tell_values(gaia_study *study, uint64_t trial_id, const double *values, size_t n_values, int32_t state, const char *constraints_json);
+
+/**
+ * Records an intermediate value of a running trial at `step` (0 to 2^31 - 1: an epoch,
+ * the number of evaluation samples so far) for the study's pruner (`"pruner"` in the
+ * configuration); a step reported twice keeps its first value. Errors:
+ * `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (the trial is finished, or
+ * the study has several objectives), `GAIA_ERR_INVALID_ARGUMENT` (NaN or infinite
+ * `value`, step too large), `GAIA_ERR_IO` (journal or database storage); nothing is
+ * recorded on error.
+ */
+gaia_status gaia_study_report(gaia_study *study, uint64_t trial_id, uint64_t step, double value);
+
+/**
+ * Writes to `*out_prune` whether the running trial should stop now (then tell it with
+ * `GAIA_TRIAL_PRUNED`), by the study's pruner from the intermediate values every trial
+ * reported: `"median"`, `"percentile"` or `"successive_halving"`; always false without a
+ * pruner. Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (the trial
+ * is finished), `GAIA_ERR_IO` (journal or database storage).
+ */
+gaia_status gaia_study_should_prune(gaia_study *study, uint64_t trial_id, bool *out_prune);
+
+/**
  * Queues parameters (a JSON object of every active parameter) for the next ask.
  * Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (a value outside its
  * parameter, a missing or inactive parameter). Ownership: does not take `params_json`.
@@ -829,14 +921,23 @@ gaia_status gaia_study_enqueue(gaia_study *study, const char *params_json);
 
 /**
  * Records a trial evaluated elsewhere and writes its id to `*out_trial_id`. Errors as for
- * `gaia_study_enqueue` and `gaia_study_tell`.
+ * `gaia_study_enqueue` and `gaia_study_tell`. For a study with several objectives, see
+ * `gaia_study_add_trial_values`.
  */
 gaia_status gaia_study_add_trial(gaia_study *study, const char *params_json, double value, int32_t state, uint64_t *out_trial_id);
 
 /**
- * Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`.
- * `GAIA_ERR_INVALID_STATE` while no trial is complete. Ownership: `*out_json` is the
- * caller's; free it with `gaia_string_free`.
+ * `gaia_study_add_trial` with one value per objective (`values`, `n_values`, as for
+ * `gaia_study_tell_values`): every value of a complete trial must be finite.
+ */
+gaia_status gaia_study_add_trial_values(gaia_study *study, const char *params_json, const double *values, size_t n_values, int32_t state, uint64_t *out_trial_id);
+
+/**
+ * Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`;
+ * for a study with several objectives, the Pareto front: a JSON array of the feasible
+ * complete trials no other one dominates, each with `"values"` instead of `"value"`.
+ * `GAIA_ERR_INVALID_STATE` while no trial is complete (or feasible). Ownership:
+ * `*out_json` is the caller's; free it with `gaia_string_free`.
  */
 gaia_status gaia_study_best_json(const gaia_study *study, char **out_json);
 

@@ -31,11 +31,20 @@ php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/bandi
 banner "Go (cgo, static libgaia.a): examples/go/bandit"
 (cd "$ROOT/examples/go" && go run ./bandit)
 
+banner "Go: examples/go/lints (a contextual bandit picks the LLM per request; delayed rewards, expiry)"
+(cd "$ROOT/examples/go" && go run ./lints)
+
 banner "PHP over FFI: examples/php/study.php (TPE across requests)"
 php "$ROOT/examples/php/study.php"
 
 banner "PHP with the native extension: examples/php/study.php"
 php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/study.php"
+
+banner "PHP over FFI: examples/php/multi_objective.php (quality against cost: the Pareto front)"
+php "$ROOT/examples/php/multi_objective.php"
+
+banner "PHP with the native extension: examples/php/multi_objective.php"
+php -d extension="$ROOT/target/release/libgaia_php.so" "$ROOT/examples/php/multi_objective.php"
 
 banner "Go: examples/go/study (TPE with concurrent trials)"
 (cd "$ROOT/examples/go" && go run ./study)

@@ -14,12 +14,27 @@ Both sides define the same tasks and print the same JSON lines, one per line on 
   optuna_suite.py check
       each task's objective at its known minimiser and at a fixed probe point, so report.py
       can confirm both sides compute the same functions.
+  optuna_suite.py multi [--seeds 10] [--trials 300] [--sampler nsga2|tpe|random]
+                        [--tasks zdt1,dtlz2,osy]
+      the multi-objective tasks (Gaia's half: crates/gaia-core/examples/tune_multi_suite.rs):
+      one line per task and seed with every trial's objective values and feasibility (so
+      report.py computes all hypervolumes with one implementation) and the microseconds per
+      ask + tell (set_constraint counted with the tell; the objective not timed).
+  optuna_suite.py multi_check
+      the multi-objective tasks at a fixed probe point, and Optuna's hypervolume of fixed
+      point sets (Gaia prints its own for the same sets).
 
 TPE is TPESampler(seed=s, multivariate=True, constant_liar=True), Gaia's {"type": "tpe"}
 defaults; CMA-ES is CmaEsSampler(seed=s) with its defaults (warn_independent_sampling=False
 only silences the log line for the mixed task's categorical), beside Gaia's {"type": "cmaes"}
 (cmaes==0.13.1 is its backend). Parameters are declared through study.ask(fixed_distributions=...), so all sampling
 happens inside ask() as it does in Gaia.
+
+Several objectives: NSGA-II is NSGAIISampler(seed=s) with its defaults (population 50,
+uniform crossover, crossover_prob 0.9, swapping_prob 0.5, mutation 1/n), beside Gaia's
+{"type": "nsga2"}; TPE is TPESampler(seed=s, multivariate=True, constant_liar=True) as above
+(Optuna 5's own multi-objective default is multivariate=False), beside Gaia's {"type": "tpe"}.
+Constraints are set with trial.set_constraint, which both samplers read.
 """
 
 from __future__ import annotations
@@ -256,6 +271,139 @@ def overhead(max_trials, window, samplers=SAMPLERS, dims=5):
             print(json.dumps(line), flush=True)
 
 
+# Multi-objective tasks, every objective minimised; keep identical to tune_multi_suite.rs.
+def zdt1(x):
+    g = 1.0 + 9.0 * sum(x[1:]) / (len(x) - 1)
+    return [x[0], g * (1.0 - math.sqrt(x[0] / g))], []
+
+
+def dtlz2(x):
+    g = sum((v - 0.5) ** 2 for v in x[2:])
+    a, b = x[0] * math.pi / 2.0, x[1] * math.pi / 2.0
+    return [
+        (1.0 + g) * math.cos(a) * math.cos(b),
+        (1.0 + g) * math.cos(a) * math.sin(b),
+        (1.0 + g) * math.sin(a),
+    ], []
+
+
+def osy(x):
+    """Osyczka and Kundu (1995), as in the NSGA-II paper; g(x) >= 0 reported as -g(x) <= 0."""
+    f1 = -(
+        25.0 * (x[0] - 2.0) ** 2
+        + (x[1] - 2.0) ** 2
+        + (x[2] - 1.0) ** 2
+        + (x[3] - 4.0) ** 2
+        + (x[4] - 1.0) ** 2
+    )
+    f2 = sum(v * v for v in x)
+    g = [
+        x[0] + x[1] - 2.0,
+        6.0 - x[0] - x[1],
+        2.0 - x[1] + x[0],
+        2.0 - x[0] + 3.0 * x[1],
+        4.0 - (x[2] - 3.0) ** 2 - x[3],
+        (x[4] - 3.0) ** 2 + x[5] - 4.0,
+    ]
+    return [f1, f2], [-v for v in g]
+
+
+def osy_bounds(i):
+    return (1.0, 5.0) if i in (2, 4) else (0.0, 6.0) if i == 3 else (0.0, 10.0)
+
+
+# name -> (dims, objectives, constraints, bounds of x_{i+1}, function)
+MULTI_TASKS = {
+    "zdt1": (10, 2, 0, lambda i: (0.0, 1.0), zdt1),
+    "dtlz2": (7, 3, 0, lambda i: (0.0, 1.0), dtlz2),
+    "osy": (6, 2, 6, osy_bounds, osy),
+}
+MULTI_SAMPLERS = ("nsga2", "tpe", "random")
+
+
+def make_multi_study(sampler, seed, n_objectives):
+    if sampler == "nsga2":
+        s = optuna.samplers.NSGAIISampler(seed=seed)
+    elif sampler == "tpe":
+        s = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    else:
+        s = optuna.samplers.RandomSampler(seed=seed)
+    return optuna.create_study(directions=["minimize"] * n_objectives, sampler=s)
+
+
+def multi_run(task, seed, trials, sampler):
+    quiet()
+    dims, n_objectives, _, bounds, evaluate = MULTI_TASKS[task]
+    dists = {f"x{i + 1}": FloatDistribution(*bounds(i)) for i in range(dims)}
+    study = make_multi_study(sampler, seed, n_objectives)
+    values, feasible, spent = [], [], 0.0
+    for _ in range(trials):
+        t0 = time.perf_counter()
+        trial = study.ask(fixed_distributions=dists)
+        spent += time.perf_counter() - t0
+        v, c = evaluate([trial.params[f"x{i + 1}"] for i in range(dims)])
+        t1 = time.perf_counter()
+        for k, ck in enumerate(c):
+            trial.set_constraint(f"c{k + 1}", ck)
+        study.tell(trial, v)
+        spent += time.perf_counter() - t1
+        values.append(v)
+        feasible.append(all(ck <= 0.0 for ck in c))
+    return {
+        "side": "optuna", "mode": "multi", "task": task, "sampler": sampler, "seed": seed,
+        "trials": trials, "n_objectives": n_objectives, "values": values, "feasible": feasible,
+        "us_per_trial": spent * 1e6 / trials,
+    }
+
+
+def multi(seeds, trials, jobs, sampler, tasks):
+    runs = [(task, seed) for task in tasks for seed in range(seeds)]
+    if jobs <= 1:
+        for t, s in runs:
+            print(json.dumps(multi_run(t, s, trials, sampler)), flush=True)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(multi_run, t, s, trials, sampler) for t, s in runs]
+        for f in futures:
+            print(json.dumps(f.result()), flush=True)
+
+
+def hv_sets():
+    """Point sets whose hypervolumes both sides compute (hv_sets in tune_multi_suite.rs)."""
+    sets = []
+    for m, n in ((2, 30), (3, 40), (4, 12)):
+        points = [[math.modf(0.61 * (i * m + d + 1))[0] for d in range(m)] for i in range(n)]
+        sets.append((points, [1.1] * m))
+    return sets
+
+
+def multi_check():
+    import numpy as np
+    from optuna._hypervolume import compute_hypervolume
+
+    for task, (dims, _, _, bounds, evaluate) in MULTI_TASKS.items():
+        x = []
+        for k in range(dims):
+            low, high = bounds(k)
+            x.append(low + (high - low) * math.modf(0.37 * (k + 1))[0])
+        values, constraints = evaluate(x)
+        line = {"side": "optuna", "mode": "multi_check", "task": task, "at_probe": values,
+                "constraints_at_probe": constraints}
+        print(json.dumps(line), flush=True)
+    for k, (points, reference) in enumerate(hv_sets()):
+        hv = compute_hypervolume(np.array(points), np.array(reference))
+        print(json.dumps({"side": "optuna", "mode": "hv_check", "set": k,
+                          "hypervolume": float(hv)}), flush=True)
+
+
+def tasks_arg(text):
+    names = tuple(t for t in text.split(",") if t)
+    unknown = [n for n in names if n not in MULTI_TASKS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown tasks {unknown} (known: {list(MULTI_TASKS)})")
+    return names
+
+
 def samplers_arg(text):
     names = tuple(text.split(","))
     unknown = [n for n in names if n not in SAMPLERS]
@@ -278,11 +426,22 @@ def main():
     o.add_argument("--samplers", type=samplers_arg, default=SAMPLERS)
     o.add_argument("--dims", type=int, default=5)
     sub.add_parser("check")
+    mo = sub.add_parser("multi")
+    mo.add_argument("--seeds", type=int, default=10)
+    mo.add_argument("--trials", type=int, default=300)
+    mo.add_argument("--jobs", type=int, default=1)
+    mo.add_argument("--sampler", choices=MULTI_SAMPLERS, default="nsga2")
+    mo.add_argument("--tasks", type=tasks_arg, default=tuple(MULTI_TASKS))
+    sub.add_parser("multi_check")
     args = ap.parse_args()
     if args.mode == "quality":
         quality(args.seeds, args.trials, args.jobs, args.sampler)
     elif args.mode == "check":
         check()
+    elif args.mode == "multi":
+        multi(args.seeds, args.trials, args.jobs, args.sampler, args.tasks)
+    elif args.mode == "multi_check":
+        multi_check()
     else:
         overhead(args.max, args.window, args.samplers, args.dims)
     return 0

@@ -112,6 +112,18 @@ static inline gaia_status go_bandit_save(gaia_bandit *b, char **out, char **err)
 	*err = go_gaia_error(st);
 	return st;
 }
+
+static inline gaia_status go_bandit_ask(gaia_bandit *b, const double *x, size_t n, uint64_t *ticket, size_t *arm, char **err) {
+	gaia_status st = gaia_bandit_ask(b, x, n, ticket, arm);
+	*err = go_gaia_error(st);
+	return st;
+}
+
+static inline gaia_status go_bandit_tell(gaia_bandit *b, uint64_t ticket, double r, char **err) {
+	gaia_status st = gaia_bandit_tell(b, ticket, r);
+	*err = go_gaia_error(st);
+	return st;
+}
 static inline gaia_status go_study_new(const char *json, gaia_study **out, char **err) {
 	gaia_status st = gaia_study_new(json, out);
 	*err = go_gaia_error(st);
@@ -154,6 +166,26 @@ static inline gaia_status go_study_tell_constraints(gaia_study *s, uint64_t id, 
 	return st;
 }
 
+static inline gaia_status go_study_tell_values(gaia_study *s, uint64_t id, const double *values, size_t n, int32_t state, const char *constraints, char **err) {
+	gaia_status st = gaia_study_tell_values(s, id, values, n, state, constraints);
+	*err = go_gaia_error(st);
+	return st;
+}
+static inline gaia_status go_study_add_trial_values(gaia_study *s, const char *params, const double *values, size_t n, int32_t state, uint64_t *id, char **err) {
+	gaia_status st = gaia_study_add_trial_values(s, params, values, n, state, id);
+	*err = go_gaia_error(st);
+	return st;
+}
+static inline gaia_status go_study_report(gaia_study *s, uint64_t id, uint64_t step, double value, char **err) {
+	gaia_status st = gaia_study_report(s, id, step, value);
+	*err = go_gaia_error(st);
+	return st;
+}
+static inline gaia_status go_study_should_prune(gaia_study *s, uint64_t id, bool *out, char **err) {
+	gaia_status st = gaia_study_should_prune(s, id, out);
+	*err = go_gaia_error(st);
+	return st;
+}
 static inline gaia_status go_study_flush(gaia_study *s, char **err) {
 	gaia_status st = gaia_study_flush(s);
 	*err = go_gaia_error(st);

@@ -33,13 +33,18 @@ type Study struct {
 
 // Trial is one trial as the library reports it. Constraints (by name) and Feasible are
 // set only in studies that declare constraints (Constraints only for complete trials).
+// Value is set for complete trials of a single-objective study, Values (one per
+// objective) for those of a study with several. Intermediate holds the reported
+// (step, value) pairs, by step.
 type Trial struct {
-	ID          uint64             `json:"id"`
-	State       string             `json:"state"`
-	Value       *float64           `json:"value"`
-	Params      map[string]any     `json:"params"`
-	Constraints map[string]float64 `json:"constraints,omitempty"`
-	Feasible    *bool              `json:"feasible,omitempty"`
+	ID           uint64             `json:"id"`
+	State        string             `json:"state"`
+	Value        *float64           `json:"value"`
+	Values       []float64          `json:"values,omitempty"`
+	Params       map[string]any     `json:"params"`
+	Constraints  map[string]float64 `json:"constraints,omitempty"`
+	Feasible     *bool              `json:"feasible,omitempty"`
+	Intermediate [][2]float64       `json:"intermediate,omitempty"`
 }
 
 // Importance is one parameter's share of what drives good values (see Study.Importance).
@@ -258,11 +263,129 @@ func (s *Study) text(what C.int) (string, error) {
 	return takeString(out), nil
 }
 
+// TellValues finishes a trial of a study with several objectives ("directions" in its
+// configuration) with one value per objective; a complete trial with any NaN or infinite
+// value is recorded as failed. constraints may be nil (see TellConstraints). Errors as
+// for TellConstraints, plus ErrInvalidArgument for the wrong number of values.
+func (s *Study) TellValues(id uint64, values []float64, state TrialState, constraints map[string]float64) error {
+	var cc *C.char
+	if constraints != nil {
+		b, err := json.Marshal(constraints)
+		if err != nil {
+			return &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("trial %d: constraints: %v", id, err)}
+		}
+		cc = C.CString(string(b))
+		defer C.free(unsafe.Pointer(cc))
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_tell_values(s.ptr, C.uint64_t(id), doubles(values), C.size_t(len(values)), C.int32_t(state), cc, &msg)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(values)
+	return fail(st, msg)
+}
+
+// doubles points C at a []float64 (nil for an empty one); the slice holds no Go pointers,
+// so cgo lets C read it for the call.
+func doubles(v []float64) *C.double {
+	if len(v) == 0 {
+		return nil
+	}
+	return (*C.double)(unsafe.Pointer(&v[0]))
+}
+
+// AddTrialValues records a trial evaluated elsewhere in a study with several objectives
+// (every value finite when complete) and returns its id.
+func (s *Study) AddTrialValues(params map[string]any, values []float64, state TrialState) (uint64, error) {
+	cp, err := marshalParams(params)
+	if err != nil {
+		return 0, err
+	}
+	defer C.free(unsafe.Pointer(cp))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return 0, err
+	}
+	var id C.uint64_t
+	var msg *C.char
+	st := C.go_study_add_trial_values(s.ptr, cp, doubles(values), C.size_t(len(values)), C.int32_t(state), &id, &msg)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(values)
+	return uint64(id), fail(st, msg)
+}
+
+// Report records an intermediate value of a running trial at step (an epoch, the number
+// of evaluation samples so far) for the study's pruner ("pruner" in its configuration); a
+// step reported twice keeps its first value. Errors: ErrNotFound, ErrInvalidState (the
+// trial is finished, or the study has several objectives), ErrInvalidArgument (NaN or
+// infinite value, step above 2^31-1).
+func (s *Study) Report(id, step uint64, value float64) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return err
+	}
+	var msg *C.char
+	st := C.go_study_report(s.ptr, C.uint64_t(id), C.uint64_t(step), C.double(value), &msg)
+	runtime.KeepAlive(s)
+	return fail(st, msg)
+}
+
+// ShouldPrune reports whether the running trial should stop now (then Tell it
+// TrialPruned), by the study's pruner from every trial's reports; always false without a
+// pruner.
+func (s *Study) ShouldPrune(id uint64) (bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.live(); err != nil {
+		return false, err
+	}
+	var out C.bool
+	var msg *C.char
+	st := C.go_study_should_prune(s.ptr, C.uint64_t(id), &out, &msg)
+	runtime.KeepAlive(s)
+	if err := fail(st, msg); err != nil {
+		return false, err
+	}
+	return bool(out), nil
+}
+
+// BestTrials returns the best trials: the best (feasible) complete trial of a
+// single-objective study, or the Pareto front of a study with several objectives (every
+// feasible complete trial that no other dominates). ErrInvalidState while there is none.
+func (s *Study) BestTrials() ([]Trial, error) {
+	text, err := s.text(0)
+	if err != nil {
+		return nil, err
+	}
+	var ts []Trial
+	if len(text) > 0 && text[0] == '{' {
+		var t Trial
+		err = json.Unmarshal([]byte(text), &t)
+		ts = []Trial{t}
+	} else {
+		err = json.Unmarshal([]byte(text), &ts)
+	}
+	if err != nil {
+		return nil, &Error{Code: StatusCorruptState, Msg: "best: " + err.Error()}
+	}
+	return ts, nil
+}
+
 // Best returns the best (feasible) complete trial; ErrInvalidState while there is none.
+// For a study with several objectives use BestTrials (the Pareto front).
 func (s *Study) Best() (*Trial, error) {
 	text, err := s.text(0)
 	if err != nil {
 		return nil, err
+	}
+	if len(text) > 0 && text[0] == '[' {
+		return nil, &Error{Code: StatusInvalidState, Msg: "best: the study has several objectives: use BestTrials for its Pareto front"}
 	}
 	var t Trial
 	if err := json.Unmarshal([]byte(text), &t); err != nil {

@@ -3,6 +3,7 @@ package gaia
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -113,6 +114,20 @@ func TestStudyBadInput(t *testing.T) {
 	}
 }
 
+// vnum is a number of the vectors, where the string "NaN" stands for NaN (JSON has none).
+type vnum float64
+
+func (v *vnum) UnmarshalJSON(b []byte) error {
+	if string(b) == `"NaN"` {
+		*v = vnum(math.NaN())
+		return nil
+	}
+	var f float64
+	err := json.Unmarshal(b, &f)
+	*v = vnum(f)
+	return err
+}
+
 func TestStudyVectors(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "tests", "vectors", "tune_study.json"))
 	if err != nil {
@@ -123,15 +138,18 @@ func TestStudyVectors(t *testing.T) {
 			Name   string          `json:"name"`
 			Config json.RawMessage `json:"config"`
 			Steps  []struct {
-				Op       string          `json:"op"`
-				Params   map[string]any  `json:"params"`
-				ExpectID uint64          `json:"expect_id"`
-				Expect   json.RawMessage `json:"expect"`
-				ID       uint64          `json:"id"`
-				Value    float64         `json:"value"`
-				Cons     json.RawMessage `json:"constraints"`
-				State    string          `json:"state"`
-				Code     int32           `json:"code"`
+				Op         string          `json:"op"`
+				Params     map[string]any  `json:"params"`
+				ExpectID   uint64          `json:"expect_id"`
+				Expect     json.RawMessage `json:"expect"`
+				ID         uint64          `json:"id"`
+				Value      vnum            `json:"value"`
+				Values     []vnum          `json:"values"`
+				Step       uint64          `json:"step"`
+				ExpectJSON string          `json:"expect_json"`
+				Cons       json.RawMessage `json:"constraints"`
+				State      string          `json:"state"`
+				Code       int32           `json:"code"`
 			} `json:"steps"`
 		} `json:"cases"`
 	}
@@ -159,12 +177,26 @@ func TestStudyVectors(t *testing.T) {
 					t.Fatalf("%s step %d: asked %d %v, want %d %v", c.Name, i, id, p, st.ExpectID, want)
 				}
 			case "tell":
-				if len(st.Cons) > 0 {
+				if st.Values != nil {
+					vs := make([]float64, len(st.Values))
+					for k, x := range st.Values {
+						vs[k] = float64(x)
+					}
+					got = s.TellValues(st.ID, vs, states[st.State], nil)
+				} else if len(st.Cons) > 0 {
 					var m map[string]float64
 					_ = json.Unmarshal(st.Cons, &m)
-					got = s.TellConstraints(st.ID, st.Value, states[st.State], m)
+					got = s.TellConstraints(st.ID, float64(st.Value), states[st.State], m)
 				} else {
-					got = s.Tell(st.ID, st.Value, states[st.State])
+					got = s.Tell(st.ID, float64(st.Value), states[st.State])
+				}
+			case "report":
+				got = s.Report(st.ID, st.Step, float64(st.Value))
+			case "should_prune":
+				var prune bool
+				prune, got = s.ShouldPrune(st.ID)
+				if fmt.Sprint(prune) != st.ExpectJSON {
+					t.Fatalf("%s step %d: should_prune %v, want %s", c.Name, i, prune, st.ExpectJSON)
 				}
 			case "importance", "trials":
 				text, err := s.text(3)
@@ -183,7 +215,7 @@ func TestStudyVectors(t *testing.T) {
 				s, got = LoadStudy(saved)
 			case "best":
 				text, err := s.text(0)
-				var a, e map[string]any
+				var a, e any
 				_ = json.Unmarshal([]byte(text), &a)
 				_ = json.Unmarshal(st.Expect, &e)
 				if err != nil || !reflect.DeepEqual(a, e) {
@@ -273,5 +305,125 @@ func TestStudyConstraintsImportanceAndJournal(t *testing.T) {
 	}
 	if _, err := NewStudy(`{"space": {"params": []}, "storage": "journal:/nonexistent-dir/x"}`); !errors.Is(err, ErrIO) {
 		t.Fatalf("unopenable journal: %v", err)
+	}
+}
+
+func TestStudySeveralObjectivesFromGoroutines(t *testing.T) {
+	s, err := NewStudy(`{"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 2}]},
+		"directions": ["maximize", "minimize"], "sampler": {"type": "tpe"}, "seed": 9}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				id, p, err := s.Ask()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				x := p["x"].(float64)
+				if err := s.TellValues(id, []float64{x, x * x}, TrialComplete, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	front, err := s.BestTrials()
+	if err != nil || len(front) == 0 {
+		t.Fatalf("front %v, %v", front, err)
+	}
+	for _, f := range front {
+		if len(f.Values) != 2 || f.Value != nil {
+			t.Fatalf("front trial %+v", f)
+		}
+	}
+	if _, err := s.Best(); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("Best on two objectives: %v", err)
+	}
+	dominated, err := s.AddTrialValues(map[string]any{"x": 1.0}, []float64{-1, 10}, TrialComplete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front, _ = s.BestTrials()
+	for _, f := range front {
+		if f.ID == dominated {
+			t.Fatal("a dominated trial is on the front")
+		}
+	}
+	id, _, _ := s.Ask()
+	if err := s.TellValues(id, []float64{1}, TrialComplete, nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("one value for two objectives: %v", err)
+	}
+	if err := s.Report(id, 0, 1); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("report with two objectives: %v", err)
+	}
+	if err := s.TellValues(id, []float64{math.NaN(), 1}, TrialComplete, nil); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := s.Trials()
+	if ts[id].State != "failed" {
+		t.Fatalf("NaN trial is %s", ts[id].State)
+	}
+}
+
+func TestStudyPruning(t *testing.T) {
+	s, err := NewStudy(`{"space": {"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]},
+		"pruner": {"type": "successive_halving", "min_resource": 1, "reduction_factor": 2}, "seed": 1}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run := func(level float64) bool {
+		id, _, err := s.Ask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := uint64(1); step <= 8; step++ {
+			if err := s.Report(id, step, level/float64(step)); err != nil {
+				t.Fatal(err)
+			}
+			prune, err := s.ShouldPrune(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prune {
+				if err := s.Tell(id, 0, TrialPruned); err != nil {
+					t.Fatal(err)
+				}
+				return true
+			}
+		}
+		if err := s.Tell(id, level/8, TrialComplete); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	// The first is promoted alone; then each rung keeps the better half.
+	got := []bool{run(1), run(0.5), run(4), run(0.25)}
+	if !reflect.DeepEqual(got, []bool{false, false, true, false}) {
+		t.Fatalf("pruned %v", got)
+	}
+	ts, _ := s.Trials()
+	if len(ts[2].Intermediate) != 1 || ts[2].Intermediate[0] != [2]float64{1, 4} {
+		t.Fatalf("intermediate %v", ts[2].Intermediate)
+	}
+	id, _, _ := s.Ask()
+	if err := s.Report(id, 1, math.Inf(1)); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("infinite report: %v", err)
+	}
+	if _, err := s.ShouldPrune(1 << 40); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown trial: %v", err)
+	}
+	if err := s.Tell(id, 1, TrialComplete); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Report(id, 2, 1); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("report after tell: %v", err)
 	}
 }

@@ -18,6 +18,8 @@ type vectorStep struct {
 	ExpectJSON string          `json:"expect_json"`
 	Error      string          `json:"error"`
 	Code       int32           `json:"code"`
+	Context    []float64       `json:"context"`
+	Ticket     uint64          `json:"ticket"`
 }
 
 type vectorFile struct {
@@ -58,6 +60,15 @@ func TestSharedVectors(t *testing.T) {
 				if got == nil && `"`+arm+`"` != string(s.Expect) {
 					t.Fatalf("%s step %d: chose %q, want %s", c.Name, i, arm, s.Expect)
 				}
+			case "ask":
+				var ticket uint64
+				var arm string
+				ticket, arm, got = b.Ask(s.Context)
+				if got == nil && (`"`+arm+`"` != string(s.Expect) || ticket != s.Ticket) {
+					t.Fatalf("%s step %d: asked %d %q, want %d %s", c.Name, i, ticket, arm, s.Ticket, s.Expect)
+				}
+			case "tell":
+				got = b.Tell(s.Ticket, s.Reward)
 			case "update":
 				got = b.Update(s.Arm, s.Reward)
 			case "add_arm":

@@ -23,9 +23,10 @@ use ext_php_rs::types::{ZendCallable, Zval};
 use ext_php_rs::zend::{ce, ClassEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 use gaia_core::mcts::{Payload, Search as CoreSearch};
-use gaia_core::tune::{Bandit as CoreBandit, Study as CoreStudy, TrialState};
+use gaia_core::tune::{Study as CoreStudy, TrialState};
 use gaia_core::{Error, ErrorKind};
 
+mod bandit;
 mod infer;
 mod sync;
 
@@ -194,95 +195,6 @@ impl Library {
     }
 }
 
-/// A Thompson-sampling multi-armed bandit over named arms: chooses which arm to try and
-/// learns from rewards which pays best. save()/load() carry it across requests.
-#[php_class]
-#[php(name = "Gaia\\Bandit")]
-#[php(flags = ext_php_rs::flags::ClassFlags::Final)]
-#[derive(Debug)]
-pub struct Bandit {
-    inner: CoreBandit,
-}
-
-#[php_impl]
-impl Bandit {
-    /// Creates a bandit from a configuration array, or the same as a JSON string.
-    pub fn __construct(config: &Zval) -> PhpResult<Self> {
-        let text = config_text(config, "bandit config")?;
-        Ok(Bandit {
-            inner: CoreBandit::from_json(&text).map_err(fail)?,
-        })
-    }
-
-    /// Restores a bandit saved by save().
-    pub fn load(saved: &Zval) -> PhpResult<Self> {
-        let text = text(saved, "saved_json")?;
-        Ok(Bandit {
-            inner: CoreBandit::load_json(text).map_err(fail)?,
-        })
-    }
-
-    /// Chooses an arm by Thompson sampling and returns its name.
-    pub fn choose(&mut self) -> PhpResult<String> {
-        self.inner.choose().map(str::to_owned).map_err(fail)
-    }
-
-    /// Chooses an arm and returns its index in arms().
-    pub fn choose_index(&mut self) -> PhpResult<i64> {
-        let i = self.inner.choose_index().map_err(fail)?;
-        Ok(i64::try_from(i).unwrap_or(i64::MAX))
-    }
-
-    /// Records a reward for an arm; on error nothing changes.
-    pub fn update(&mut self, arm: &Zval, reward: f64) -> PhpResult<()> {
-        let arm = text(arm, "arm")?;
-        self.inner.update(arm, reward).map_err(fail)
-    }
-
-    /// Records a reward for the arm at `index`.
-    pub fn update_index(&mut self, index: i64, reward: f64) -> PhpResult<()> {
-        let Ok(i) = usize::try_from(index) else {
-            return Err(exception(
-                format!(
-                    "arm index {index} is out of range: the bandit has {} arms",
-                    self.inner.arm_count()
-                ),
-                10,
-            ));
-        };
-        self.inner.update_index(i, reward).map_err(fail)
-    }
-
-    /// Adds an arm with only its prior as evidence.
-    pub fn add_arm(&mut self, name: &Zval) -> PhpResult<()> {
-        let name = text(name, "name")?;
-        self.inner.add_arm(name).map_err(fail)
-    }
-
-    /// Removes an arm and its evidence.
-    pub fn remove_arm(&mut self, name: &Zval) -> PhpResult<()> {
-        let name = text(name, "name")?;
-        self.inner.remove_arm(name).map_err(fail)
-    }
-
-    /// The arm names, in index order.
-    pub fn arms(&self) -> Vec<String> {
-        self.inner.arm_names().map(str::to_owned).collect()
-    }
-
-    /// Statistics, as an array (json_decode of the library's stats JSON).
-    pub fn stats(&self) -> PhpResult<Zval> {
-        let json = self.inner.stats_json();
-        let assoc = true;
-        call("json_decode", vec![&json, &assoc])
-    }
-
-    /// The whole bandit as versioned JSON for load().
-    pub fn save(&self) -> String {
-        self.inner.save_json()
-    }
-}
-
 /// `JSON_FORCE_OBJECT`, added for trial parameters as the FFI binding does.
 const JSON_FORCE_OBJECT: i64 = 16;
 
@@ -329,7 +241,35 @@ fn trial_id(id: i64) -> PhpResult<u64> {
     u64::try_from(id).map_err(|_| fail(gaia_core::tune::Error::NegativeTrialId(id)))
 }
 
-/// An ask/tell optimisation study (random or TPE); save()/load() carry it across requests.
+/// A number, or a list of numbers (one per objective), as objective values.
+fn objective_values(value: &Zval, what: &str) -> PhpResult<Vec<f64>> {
+    let number = |v: &Zval| v.double().or_else(|| v.long().map(|n| n as f64));
+    if let Some(x) = number(value) {
+        return Ok(vec![x]);
+    }
+    let Some(items) = value.array() else {
+        return Err(exception(
+            format!("{what}: value must be a number or a list of numbers"),
+            9,
+        ));
+    };
+    if call("array_is_list", vec![value])?.bool() != Some(true) {
+        return Err(exception(
+            format!("{what}: values must be a list, one per objective"),
+            9,
+        ));
+    }
+    items
+        .values()
+        .enumerate()
+        .map(|(k, v)| {
+            number(v).ok_or_else(|| exception(format!("{what}: value #{k} is not a number"), 9))
+        })
+        .collect()
+}
+
+/// An ask/tell optimisation study (random, Sobol, grid, TPE, CMA-ES, GP, NSGA-II; one
+/// objective or several; pruning); save()/load() carry it across requests.
 #[php_class]
 #[php(name = "Gaia\\Study")]
 #[php(flags = ext_php_rs::flags::ClassFlags::Final)]
@@ -371,16 +311,19 @@ impl Study {
     }
 
     /// Finishes a trial (state: COMPLETE, FAILED or PRUNED); NaN or infinity is recorded as
-    /// FAILED. `constraints`: a map by name or a list in declaration order (feasible <= 0).
+    /// FAILED. `value`: a number, or a list of numbers (one per objective) for a study with
+    /// several objectives. `constraints`: a map by name or a list in declaration order
+    /// (feasible <= 0).
     #[php(defaults(state = 1))]
     pub fn tell(
         &mut self,
         id: i64,
-        value: f64,
+        value: &Zval,
         state: i64,
         constraints: Option<&Zval>,
     ) -> PhpResult<()> {
         let id = trial_id(id)?;
+        let objectives = objective_values(value, &format!("trial {id}"))?;
         let state = TrialState::from_code(state).map_err(fail)?;
         let values = match constraints.filter(|c| !c.is_null()) {
             None => Vec::new(),
@@ -402,9 +345,29 @@ impl Study {
             }
         };
         self.inner
-            .tell_with(id, value, state, &values)
+            .tell_values(id, &objectives, state, &values)
             .map(|_| ())
             .map_err(fail)
+    }
+
+    /// Reports an intermediate value of a running trial at `step` for the study's pruner; a
+    /// step reported twice keeps its first value.
+    pub fn report(&mut self, id: i64, step: i64, value: f64) -> PhpResult<()> {
+        let id = trial_id(id)?;
+        let step = u64::try_from(step).map_err(|_| {
+            exception(
+                format!("trial {id}: step must not be negative, got {step}"),
+                9,
+            )
+        })?;
+        self.inner.report(id, step, value).map_err(fail)
+    }
+
+    /// Whether the running trial should stop now (then tell it PRUNED); always false
+    /// without a pruner.
+    pub fn should_prune(&mut self, id: i64) -> PhpResult<bool> {
+        let id = trial_id(id)?;
+        self.inner.should_prune(id).map_err(fail)
     }
 
     /// How much each parameter matters (PED-ANOVA): name => share, largest first.
@@ -439,9 +402,11 @@ impl Study {
         self.inner.enqueue(&params).map_err(fail)
     }
 
-    /// Records a trial evaluated elsewhere and returns its id.
+    /// Records a trial evaluated elsewhere and returns its id (`value`: a list of numbers
+    /// for a study with several objectives).
     #[php(defaults(state = 1))]
-    pub fn add_trial(&mut self, params: &Zval, value: f64, state: i64) -> PhpResult<i64> {
+    pub fn add_trial(&mut self, params: &Zval, value: &Zval, state: i64) -> PhpResult<i64> {
+        let values = objective_values(value, "added trial")?;
         let json = encode(
             params,
             JSON_ENCODE_FLAGS | JSON_FORCE_OBJECT,
@@ -449,7 +414,10 @@ impl Study {
         )?;
         let params = CoreStudy::parse_params(&json).map_err(fail)?;
         let state = TrialState::from_code(state).map_err(fail)?;
-        let id = self.inner.add_trial(&params, value, state).map_err(fail)?;
+        let id = self
+            .inner
+            .add_trial_values(&params, &values, state, &[])
+            .map_err(fail)?;
         Ok(i64::try_from(id).unwrap_or(i64::MAX))
     }
 
@@ -619,7 +587,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("gaia")
         .startup_function(register_exceptions)
         .class::<Library>()
-        .class::<Bandit>()
+        .class::<bandit::Bandit>()
         .class::<Study>()
         .class::<Mcts>()
         .class::<infer::Embedder>()

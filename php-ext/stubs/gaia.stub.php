@@ -31,6 +31,17 @@ final class Bandit
 
     public function chooseIndex(): int {}
 
+    /**
+     * Chooses an arm for a reward told later with tell().
+     *
+     * @param list<int|float>|null $context the 'lints' context; null or [] otherwise
+     * @return array{ticket: int, arm: string, index: int}
+     */
+    public function ask(?array $context = null): array {}
+
+    /** Records the reward of an ask, in any order, until 'pending_ttl_s' after it. */
+    public function tell(int $ticket, float $reward): void {}
+
     public function update(string $arm, float $reward): void {}
 
     public function updateIndex(int $index, float $reward): void {}
@@ -62,7 +73,17 @@ final class Study
     /** @return array{id: int, params: array<string, mixed>} */
     public function ask(): array {}
 
-    public function tell(int $id, float $value, int $state = Study::COMPLETE, ?array $constraints = null): void {}
+    /**
+     * @param float|list<float|int> $value one number, or one per objective ('directions')
+     * @param array<string|int, float|int>|null $constraints
+     */
+    public function tell(int $id, float|array $value, int $state = Study::COMPLETE, ?array $constraints = null): void {}
+
+    /** Reports an intermediate value at $step for the study's pruner. */
+    public function report(int $id, int $step, float $value): void {}
+
+    /** Whether the running trial should stop now (then tell it PRUNED). */
+    public function shouldPrune(int $id): bool {}
 
     /** How much each parameter matters (PED-ANOVA): name => share, largest first. */
     public function importance(): array {}
@@ -73,10 +94,13 @@ final class Study
     /** @param array<string, mixed> $params */
     public function enqueue(array $params): void {}
 
-    /** @param array<string, mixed> $params */
-    public function addTrial(array $params, float $value, int $state = Study::COMPLETE): int {}
+    /**
+     * @param array<string, mixed> $params
+     * @param float|list<float|int> $value
+     */
+    public function addTrial(array $params, float|array $value, int $state = Study::COMPLETE): int {}
 
-    /** @return array<string, mixed> */
+    /** @return array<string, mixed>|list<array<string, mixed>> the best trial; several objectives: the Pareto front */
     public function best(): array {}
 
     /** @return list<array<string, mixed>> */

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "gaia.h"
 #include "check.h"
@@ -203,6 +204,180 @@ static void test_threads(void) {
   gaia_bandit_free(b);
 }
 
+/* Delayed feedback and contextual LinTS: gaia_bandit_ask / gaia_bandit_tell. */
+static void test_ask_tell_lints(void) {
+  gaia_bandit *b = make("{\"arms\":[\"small\",\"large\"],\"policy\":\"lints\",\"features\":3,"
+                        "\"seed\":5,\"v\":0.5}");
+  uint64_t rng = 88172645463325252ull;
+  int best_late = 0;
+  for (int round = 0; round < 1500; round++) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    double u = (double)(rng >> 11) / 9007199254740992.0;
+    int hard = u < 0.5;
+    /* bias, task is hard, prompt length: large pays on hard tasks, small on easy ones. */
+    double x[3] = {1.0, hard ? 1.0 : 0.0, u};
+    uint64_t ticket = 0;
+    size_t arm = 99;
+    CHECK_STATUS(gaia_bandit_ask(b, x, 3, &ticket, &arm), GAIA_OK);
+    CHECK(ticket == (uint64_t)round + 1, "ticket %llu at round %d", (unsigned long long)ticket, round);
+    size_t best = hard ? 1 : 0;
+    if (round >= 1000 && arm == best) best_late++;
+    double reward = (arm == best ? 0.8 : 0.3) + 0.1 * (u - 0.5);
+    CHECK_STATUS(gaia_bandit_tell(b, ticket, reward), GAIA_OK);
+  }
+  CHECK(best_late > 450, "best arm %d/500 late", best_late);
+  char *stats = NULL;
+  CHECK_STATUS(gaia_bandit_stats_json(b, &stats), GAIA_OK);
+  CHECK(stats && strstr(stats, "\"policy\":\"lints\"") && strstr(stats, "\"pending\":0") &&
+        strstr(stats, "\"theta\":["), "%s", stats);
+  gaia_string_free(stats);
+
+  /* Bad input: each one fails with its code and message and changes nothing. */
+  double x[3] = {1.0, 0.0, 0.5};
+  double nan_x[3] = {1.0, NAN, 0.5};
+  double inf_x[3] = {INFINITY, 0.0, 0.5};
+  uint64_t ticket = 7;
+  size_t arm = 7;
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, NULL, 3, &ticket, &arm), GAIA_ERR_NULL_POINTER,
+                      "context is NULL but context_len is 3");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, NULL, 0, &ticket, &arm), GAIA_ERR_INVALID_ARGUMENT,
+                      "needs a context of 3 features");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, x, 2, &ticket, &arm), GAIA_ERR_INVALID_ARGUMENT,
+                      "expected 3 features, got 2");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, nan_x, 3, &ticket, &arm), GAIA_ERR_INVALID_ARGUMENT,
+                      "context[1] must be finite");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, inf_x, 3, &ticket, &arm), GAIA_ERR_INVALID_ARGUMENT,
+                      "context[0] must be finite");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, x, (size_t)1 << 40, &ticket, &arm),
+                      GAIA_ERR_INVALID_ARGUMENT, "more than the 1024 features");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, x, 3, NULL, &arm), GAIA_ERR_NULL_POINTER, "out_ticket is NULL");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_ask(b, x, 3, &ticket, NULL), GAIA_ERR_NULL_POINTER, "out_arm is NULL");
+  CHECK(ticket == 7 && arm == 7, "out-params written on failure");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_tell(b, 99999, 1.0), GAIA_ERR_NOT_FOUND, "unknown ticket 99999");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_tell(b, 0, 1.0), GAIA_ERR_NOT_FOUND, "tickets start at 1");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_tell(b, 1, 1.0), GAIA_ERR_INVALID_STATE, "ticket 1 was already told");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_choose(b, &arm), GAIA_ERR_INVALID_STATE, "policy \"lints\" is contextual");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_update(b, "small", 1.0), GAIA_ERR_INVALID_STATE, "use ask(context)");
+  CHECK_STATUS(gaia_bandit_ask(b, x, 3, &ticket, &arm), GAIA_OK);
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_tell(b, ticket, NAN), GAIA_ERR_INVALID_ARGUMENT, "got NaN");
+  CHECK_FAILS_CLEANLY(b, gaia_bandit_tell(b, ticket, INFINITY), GAIA_ERR_INVALID_ARGUMENT, "got inf");
+  CHECK_STATUS(gaia_bandit_tell(NULL, ticket, 1.0), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_bandit_ask(NULL, x, 3, &ticket, &arm), GAIA_ERR_NULL_POINTER);
+  uint64_t not_a_bandit[4] = {1, 2, 3, 4};
+  CHECK_STATUS(gaia_bandit_tell((gaia_bandit *)not_a_bandit, ticket, 1.0), GAIA_ERR_INVALID_HANDLE);
+  CHECK_STATUS(gaia_bandit_ask((gaia_bandit *)not_a_bandit, x, 3, &ticket, &arm), GAIA_ERR_INVALID_HANDLE);
+
+  /* The pending ticket survives a save and load, and is told on the loaded bandit. */
+  char *s = saved(b);
+  CHECK(s && strstr(s, "\"version\":3") && strstr(s, "\"pending\":[{\"ticket\":1501,"), "%s", s);
+  gaia_bandit *c = NULL;
+  CHECK_STATUS(gaia_bandit_load(s, &c), GAIA_OK);
+  CHECK_STATUS(gaia_bandit_tell(c, ticket, 0.5), GAIA_OK);
+  CHECK_STATUS(gaia_bandit_tell(c, ticket, 0.5), GAIA_ERR_INVALID_STATE);
+  /* Removing an arm drops its pending tickets. */
+  CHECK_STATUS(gaia_bandit_ask(c, x, 3, &ticket, &arm), GAIA_OK);
+  char *name = NULL;
+  CHECK_STATUS(gaia_bandit_arm_name(c, arm, &name), GAIA_OK);
+  CHECK_STATUS(gaia_bandit_remove_arm(c, name), GAIA_OK);
+  CHECK_STATUS(gaia_bandit_tell(c, ticket, 0.5), GAIA_ERR_INVALID_STATE);
+  CHECK(strstr(gaia_last_error(), "was dropped when its arm") != NULL, "%s", gaia_last_error());
+  gaia_string_free(name);
+  gaia_string_free(s);
+  gaia_bandit_free(c);
+  gaia_bandit_free(b);
+
+  /* Non-contextual policies take NULL, 0; a context is refused. */
+  gaia_bandit *t = make("{\"arms\":[\"a\",\"b\"],\"seed\":2}");
+  CHECK_STATUS(gaia_bandit_ask(t, NULL, 0, &ticket, &arm), GAIA_OK);
+  CHECK(ticket == 1 && arm < 2, "ticket %llu arm %zu", (unsigned long long)ticket, arm);
+  CHECK_FAILS_CLEANLY(t, gaia_bandit_ask(t, x, 3, &ticket, &arm), GAIA_ERR_INVALID_ARGUMENT,
+                      "policy \"thompson\" takes no context");
+  CHECK_STATUS(gaia_bandit_tell(t, 1, 1.5), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_bandit_tell(t, 1, 1.0), GAIA_OK);
+  gaia_bandit_free(t);
+}
+
+static void test_expiry(void) {
+  gaia_bandit *b = make("{\"arms\":[\"a\"],\"pending_ttl_s\":0.05,\"expired_reward\":0}");
+  uint64_t ticket = 0;
+  size_t arm = 0;
+  CHECK_STATUS(gaia_bandit_ask(b, NULL, 0, &ticket, &arm), GAIA_OK);
+  struct timespec pause = {0, 150 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  CHECK_STATUS(gaia_bandit_tell(b, ticket, 1.0), GAIA_ERR_INVALID_STATE);
+  CHECK(strstr(gaia_last_error(), "ticket 1 expired after 0.05 s and counted as reward 0") != NULL,
+        "%s", gaia_last_error());
+  char *stats = NULL;
+  CHECK_STATUS(gaia_bandit_stats_json(b, &stats), GAIA_OK);
+  CHECK(stats && strstr(stats, "\"total_pulls\":1,\"pending\":0,\"expired\":1,\"expired_reward\":0.0"),
+        "%s", stats);
+  gaia_string_free(stats);
+  gaia_bandit_free(b);
+  gaia_bandit *bad = (gaia_bandit *)&arm;
+  CHECK_STATUS(gaia_bandit_new("{\"arms\":[\"a\"],\"pending_ttl_s\":0}", &bad), GAIA_ERR_INVALID_CONFIG);
+  CHECK(strstr(gaia_last_error(), "pending_ttl_s: must be finite and > 0") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_bandit_new("{\"arms\":[\"a\"],\"policy\":\"lints\"}", &bad), GAIA_ERR_INVALID_CONFIG);
+  CHECK(strstr(gaia_last_error(), "features") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_bandit_new("{\"arms\":[\"a\"],\"policy\":\"lints\",\"features\":2,\"model\":\"beta\"}", &bad),
+               GAIA_ERR_INVALID_CONFIG);
+  CHECK(bad == (gaia_bandit *)&arm, "out-param written on failure");
+}
+
+/* Asks on some threads, tells on others: a ticket is told by a thread that did not ask it. */
+#define ASKERS 4
+#define ASKS 2000
+static uint64_t asked_tickets[ASKERS][ASKS];
+
+struct asker { gaia_bandit *b; int id; };
+
+static void *asker(void *arg) {
+  struct asker *a = arg;
+  for (int i = 0; i < ASKS; i++) {
+    size_t arm = 0;
+    if (gaia_bandit_ask(a->b, NULL, 0, &asked_tickets[a->id][i], &arm) != GAIA_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+static void *teller(void *arg) {
+  struct asker *a = arg;
+  /* Tells the tickets of the next asker, newest first. */
+  int other = (a->id + 1) % ASKERS;
+  for (int i = ASKS - 1; i >= 0; i--) {
+    if (gaia_bandit_tell(a->b, asked_tickets[other][i], (i % 3) == 0 ? 1.0 : 0.0) != GAIA_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_tickets_across_threads(void) {
+  gaia_bandit *b = make("{\"arms\":[\"a\",\"b\",\"c\"],\"seed\":9}");
+  pthread_t t[ASKERS];
+  struct asker args[ASKERS];
+  for (int i = 0; i < ASKERS; i++) {
+    args[i].b = b;
+    args[i].id = i;
+    pthread_create(&t[i], NULL, asker, &args[i]);
+  }
+  for (int i = 0; i < ASKERS; i++) {
+    void *r = NULL;
+    pthread_join(t[i], &r);
+    CHECK(r == NULL, "asker %d failed", i);
+  }
+  for (int i = 0; i < ASKERS; i++) pthread_create(&t[i], NULL, teller, &args[i]);
+  for (int i = 0; i < ASKERS; i++) {
+    void *r = NULL;
+    pthread_join(t[i], &r);
+    CHECK(r == NULL, "teller %d failed", i);
+  }
+  char *stats = NULL;
+  CHECK_STATUS(gaia_bandit_stats_json(b, &stats), GAIA_OK);
+  char want[64];
+  snprintf(want, sizeof want, "\"total_pulls\":%d,\"pending\":0", ASKERS * ASKS);
+  CHECK(stats && strstr(stats, want), "%s", stats);
+  gaia_string_free(stats);
+  gaia_bandit_free(b);
+}
+
 static int log_records = 0;
 static int log_freed = 0;
 
@@ -236,6 +411,9 @@ int main(void) {
   test_wrong_handles_and_panics();
   test_save_load();
   test_threads();
+  test_ask_tell_lints();
+  test_expiry();
+  test_tickets_across_threads();
   test_logger();
   return done("test_bandit");
 }

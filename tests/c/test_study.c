@@ -235,11 +235,112 @@ static void test_journal_across_processes(void) {
   unlink(path);
 }
 
+/* Two objectives (quality up, cost down): vectors in, the Pareto front out. */
+static void test_several_objectives(void) {
+  gaia_study *s = NULL;
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": [{\"name\": \"x\", \"type\": \"float\", \"low\": 0, \"high\": 2}]},"
+                              " \"directions\": [\"maximize\", \"minimize\"], \"sampler\": {\"type\": \"nsga2\", \"population_size\": 8},"
+                              " \"seed\": 3}", &s), GAIA_OK);
+  for (int i = 0; i < 24; i++) {
+    uint64_t id = 0;
+    char *params = NULL;
+    CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+    double x = 0;
+    const char *at = params ? strstr(params, "\"x\":") : NULL;
+    if (at) x = strtod(at + 4, NULL);
+    double v[2] = {x, x * x};
+    CHECK_STATUS(gaia_study_tell_values(s, id, v, 2, GAIA_TRIAL_COMPLETE, NULL), GAIA_OK);
+    gaia_string_free(params);
+  }
+  /* A dominated injected trial (low quality, high cost) is not on the front. */
+  double worse[2] = {-1.0, 100.0};
+  uint64_t added = 0;
+  CHECK_STATUS(gaia_study_add_trial_values(s, "{\"x\": 1.0}", worse, 2, GAIA_TRIAL_COMPLETE, &added), GAIA_OK);
+  CHECK(added == 24, "added id %llu", (unsigned long long)added);
+  char *best = NULL;
+  CHECK_STATUS(gaia_study_best_json(s, &best), GAIA_OK);
+  CHECK(best && best[0] == '[' && strstr(best, "\"values\":[") && !strstr(best, "\"id\":24,"), "%s", best ? best : "(null)");
+  gaia_string_free(best);
+
+  uint64_t id = 0;
+  char *params = NULL;
+  CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+  gaia_string_free(params);
+  char *before = saved(s);
+  double one[1] = {0.5};
+  CHECK_STATUS(gaia_study_tell_values(s, id, one, 1, GAIA_TRIAL_COMPLETE, NULL), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(gaia_last_error(), "2 objectives") != NULL, "%s", gaia_last_error());
+  CHECK_STATUS(gaia_study_tell(s, id, 0.5, GAIA_TRIAL_COMPLETE), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_study_tell_values(s, id, NULL, 2, GAIA_TRIAL_COMPLETE, NULL), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_report(s, id, 1, 0.5), GAIA_ERR_INVALID_STATE);
+  CHECK_STATUS(gaia_study_add_trial_values(s, "{\"x\": 1.0}", worse, 2, GAIA_TRIAL_COMPLETE, NULL), GAIA_ERR_NULL_POINTER);
+  char *after = saved(s);
+  CHECK(before && after && strcmp(before, after) == 0, "refused calls changed the study");
+  gaia_string_free(before);
+  gaia_string_free(after);
+  double nan2[2] = {NAN, 1.0};
+  CHECK_STATUS(gaia_study_tell_values(s, id, nan2, 2, GAIA_TRIAL_COMPLETE, NULL), GAIA_OK);
+  CHECK_STATUS(gaia_study_tell_values(s, id, nan2, 2, GAIA_TRIAL_COMPLETE, NULL), GAIA_ERR_INVALID_STATE);
+  gaia_study_free(s);
+
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": [{\"name\": \"x\", \"type\": \"float\", \"low\": 0, \"high\": 1}]},"
+                              " \"directions\": [\"maximize\", \"minimize\"], \"sampler\": {\"type\": \"cmaes\"}}", &s),
+               GAIA_ERR_INVALID_CONFIG);
+  CHECK(strstr(gaia_last_error(), "one objective") != NULL, "%s", gaia_last_error());
+}
+
+/* A median pruner stops a trial whose curve is worse than the finished ones'. */
+static void test_pruning(void) {
+  gaia_study *s = NULL;
+  CHECK_STATUS(gaia_study_new("{\"space\": {\"params\": [{\"name\": \"x\", \"type\": \"float\", \"low\": 0, \"high\": 1}]},"
+                              " \"pruner\": {\"type\": \"median\", \"n_startup_trials\": 2}, \"seed\": 1}", &s), GAIA_OK);
+  for (int t = 0; t < 3; t++) {
+    uint64_t id = 0;
+    char *params = NULL;
+    CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+    gaia_string_free(params);
+    double level = t < 2 ? 1.0 + t : 10.0; /* the third is far worse */
+    bool prune = false;
+    int step = 0;
+    for (; step < 5 && !prune; step++) {
+      CHECK_STATUS(gaia_study_report(s, id, (uint64_t)step, level / (step + 1)), GAIA_OK);
+      CHECK_STATUS(gaia_study_should_prune(s, id, &prune), GAIA_OK);
+    }
+    CHECK(prune == (t == 2), "trial %d: prune %d at step %d", t, prune, step);
+    CHECK_STATUS(gaia_study_tell(s, id, level, prune ? GAIA_TRIAL_PRUNED : GAIA_TRIAL_COMPLETE), GAIA_OK);
+    if (t == 2) {
+      CHECK_STATUS(gaia_study_report(s, id, 9, 1.0), GAIA_ERR_INVALID_STATE);
+      CHECK_STATUS(gaia_study_should_prune(s, id, &prune), GAIA_ERR_INVALID_STATE);
+    }
+  }
+  uint64_t id = 0;
+  char *params = NULL;
+  CHECK_STATUS(gaia_study_ask(s, &id, &params), GAIA_OK);
+  gaia_string_free(params);
+  bool prune = true;
+  CHECK_STATUS(gaia_study_should_prune(s, id, NULL), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_should_prune(s, 99, &prune), GAIA_ERR_NOT_FOUND);
+  CHECK_STATUS(gaia_study_should_prune(s, id, &prune), GAIA_OK);
+  CHECK(!prune, "no report, no pruning");
+  CHECK_STATUS(gaia_study_report(s, id, 0, NAN), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_study_report(s, id, (uint64_t)1 << 40, 1.0), GAIA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(gaia_study_report(s, 99, 0, 1.0), GAIA_ERR_NOT_FOUND);
+  CHECK_STATUS(gaia_study_report(NULL, id, 0, 1.0), GAIA_ERR_NULL_POINTER);
+  CHECK_STATUS(gaia_study_report((gaia_study *)&prune, id, 0, 1.0), GAIA_ERR_INVALID_HANDLE);
+  char *trials = NULL;
+  CHECK_STATUS(gaia_study_trials_json(s, &trials), GAIA_OK);
+  CHECK(trials && strstr(trials, "\"intermediate\":[[0,10.0]]"), "%s", trials ? trials : "(null)");
+  gaia_string_free(trials);
+  gaia_study_free(s);
+}
+
 int main(void) {
   test_optimises();
   test_constraints_and_importance();
   test_journal_across_processes();
   test_bad_input();
   test_save_load_continues();
+  test_several_objectives();
+  test_pruning();
   return done("test_study");
 }

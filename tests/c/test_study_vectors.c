@@ -24,9 +24,19 @@ static void replay(const study_case *c) {
       CHECK(id == st->id, "%s step %zu: id %" PRIu64 ", want %" PRIu64, c->name, i, id, st->id);
       CHECK(text && strcmp(text, st->expect) == 0, "%s step %zu: asked %s, want %s", c->name, i,
             text ? text : "(null)", st->expect);
+    } else if (strcmp(st->op, "tell") == 0 && st->n_values >= 0) {
+      r = gaia_study_tell_values(s, st->id, st->n_values ? st->values : NULL, (size_t)st->n_values, st->state,
+                                 st->arg);
     } else if (strcmp(st->op, "tell") == 0) {
       r = st->arg ? gaia_study_tell_constraints(s, st->id, st->value, st->state, st->arg)
                   : gaia_study_tell(s, st->id, st->value, st->state);
+    } else if (strcmp(st->op, "report") == 0) {
+      r = gaia_study_report(s, st->id, st->step, st->value);
+    } else if (strcmp(st->op, "should_prune") == 0) {
+      bool prune = false;
+      r = gaia_study_should_prune(s, st->id, &prune);
+      CHECK(strcmp(prune ? "true" : "false", st->expect) == 0, "%s step %zu: should_prune %d, want %s", c->name, i,
+            prune, st->expect);
     } else if (strcmp(st->op, "save_load") == 0) {
       char *saved = NULL;
       CHECK_STATUS(gaia_study_save(s, &saved), GAIA_OK);
@@ -56,6 +66,6 @@ static void replay(const study_case *c) {
 
 int main(void) {
   for (size_t i = 0; i < study_case_count; i++) replay(&study_cases[i]);
-  CHECK(study_case_count >= 6, "%zu cases", study_case_count);
+  CHECK(study_case_count >= 10, "%zu cases", study_case_count);
   return done("test_study_vectors");
 }

@@ -1,5 +1,6 @@
 /* Replays tests/vectors/bandit.json through the C ABI: every choice, error code, arm list
  * and stats text must match exactly, and a failed call must leave the bandit unchanged. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "gaia.h"
@@ -24,6 +25,18 @@ static void replay(const vector_case *c) {
     if (strcmp(s->op, "choose") == 0) {
       st = gaia_bandit_choose_name(b, &text);
       if (st == GAIA_OK) CHECK_STR(text, s->expect);
+    } else if (strcmp(s->op, "ask") == 0) {
+      uint64_t ticket = 0;
+      size_t arm = 0;
+      st = gaia_bandit_ask(b, s->context, s->context_len, &ticket, &arm);
+      if (st == GAIA_OK) {
+        CHECK(ticket == s->ticket, "%s step %zu: ticket %llu, want %llu", c->name, i,
+              (unsigned long long)ticket, s->ticket);
+        CHECK_STATUS(gaia_bandit_arm_name(b, arm, &text), GAIA_OK);
+        CHECK_STR(text, s->expect);
+      }
+    } else if (strcmp(s->op, "tell") == 0) {
+      st = gaia_bandit_tell(b, s->ticket, s->reward);
     } else if (strcmp(s->op, "update") == 0) {
       st = gaia_bandit_update(b, s->arm, s->reward);
     } else if (strcmp(s->op, "add_arm") == 0) {

@@ -211,6 +211,146 @@ final class BanditTest extends TestCase
         self::assertSame('only', $b->choose());
     }
 
+    public function testAskAndTellWithAContextLearnWhichArmSuitsWhichTask(): void
+    {
+        $b = new Bandit(['arms' => ['small', 'large'], 'policy' => 'lints', 'features' => 3, 'v' => 0.5, 'seed' => 1]);
+        mt_srand(2);
+        $bestLate = 0;
+        $pending = [];
+        for ($round = 0; $round < 1500; $round++) {
+            $hard = mt_rand(0, 1);
+            $length = mt_rand() / mt_getrandmax();
+            $asked = $b->ask([1, $hard, $length]); // ints and floats both count as numbers
+            self::assertSame($round + 1, $asked['ticket']);
+            self::assertSame($b->arms()[$asked['index']], $asked['arm']);
+            $best = $hard ? 'large' : 'small';
+            if ($round >= 1000 && $asked['arm'] === $best) {
+                $bestLate++;
+            }
+            // Rewards arrive later, two asks in flight, told newest first.
+            $pending[] = [$asked['ticket'], ($asked['arm'] === $best ? 0.8 : 0.3) + 0.1 * ($length - 0.5)];
+            if (count($pending) === 2) {
+                foreach (array_reverse($pending) as [$ticket, $reward]) {
+                    $b->tell($ticket, $reward);
+                }
+                $pending = [];
+            }
+        }
+        self::assertGreaterThan(450, $bestLate);
+        $s = $b->stats();
+        self::assertSame('lints', $s['policy']);
+        self::assertSame('gaussian', $s['model']);
+        self::assertSame(0, $s['pending']);
+        self::assertSame(1500, $s['total_pulls']);
+        self::assertCount(3, $s['arms'][0]['theta']);
+        self::assertArrayNotHasKey('alpha', $s['arms'][0]);
+    }
+
+    public function testAskReturnsATicketAndTheArmForEveryPolicy(): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'policy' => 'ucb1']);
+        self::assertSame(['ticket' => 1, 'arm' => 'a', 'index' => 0], $b->ask());
+        self::assertSame(['ticket' => 2, 'arm' => 'b', 'index' => 1], $b->ask([]));
+        $b->tell(2, 1.0);
+        $b->tell(1, 0.0);
+        $s = $b->stats();
+        self::assertSame([0, 0, 2], [$s['pending'], $s['expired'], $s['total_pulls']]);
+    }
+
+    public function testAnotherRequestTellsWhatThisOneAsked(): void
+    {
+        $first = new Bandit(['arms' => ['x', 'y', 'z'], 'policy' => 'lints', 'features' => 2, 'seed' => 3,
+            'pending_ttl_s' => 600, 'expired_reward' => 0]);
+        $asked = $first->ask([0.5, 1.0]);
+        $saved = $first->save();
+        self::assertStringContainsString('"version":3', $saved);
+        $second = Bandit::load($saved);
+        $second->tell($asked['ticket'], 1.0);
+        self::assertSame(1, $second->stats()['arms'][$asked['index']]['pulls']);
+        self::assertSame(1, $first->stats()['pending']);
+        self::assertSame(2, $second->ask([0.0, 1.0])['ticket']);
+        // The same draws as the original once it is told the same.
+        $first->tell($asked['ticket'], 1.0);
+        self::assertSame($first->ask([0.0, 1.0])['arm'], Bandit::load($saved)->ask([0.0, 1.0])['arm']);
+    }
+
+    public function testExpiredAsksCountAsTheExpiredReward(): void
+    {
+        $b = new Bandit(['arms' => ['a'], 'pending_ttl_s' => 0.05, 'expired_reward' => 0]);
+        $ticket = $b->ask()['ticket'];
+        usleep(120000);
+        try {
+            $b->tell($ticket, 1.0);
+            self::fail('told an expired ticket');
+        } catch (StateException $e) {
+            self::assertSame(12, $e->getCode());
+            self::assertSame('ticket 1 expired after 0.05 s and counted as reward 0', $e->getMessage());
+        }
+        $s = $b->stats();
+        self::assertSame([0, 1, 1], [$s['pending'], $s['expired'], $s['total_pulls']]);
+        self::assertEquals(2.0, $s['arms'][0]['beta']);
+    }
+
+    /** @return iterable<string, array{\Closure(Bandit): mixed, class-string, int, string}> */
+    public static function badTickets(): iterable
+    {
+        yield 'unknown ticket' => [fn (Bandit $b) => $b->tell(99, 1.0), NotFoundException::class, 10, 'unknown ticket 99: the asks so far returned tickets 1 to 2'];
+        yield 'ticket 0' => [fn (Bandit $b) => $b->tell(0, 1.0), NotFoundException::class, 10, 'unknown ticket 0: tickets start at 1'];
+        yield 'negative ticket' => [fn (Bandit $b) => $b->tell(-3, 1.0), NotFoundException::class, 10, 'unknown ticket -3: tickets start at 1'];
+        yield 'told twice' => [fn (Bandit $b) => $b->tell(1, 1.0), StateException::class, 12, 'ticket 1 was already told'];
+        yield 'NaN reward' => [fn (Bandit $b) => $b->tell(2, NAN), InvalidArgumentException::class, 9, 'got NaN'];
+        yield 'huge reward' => [fn (Bandit $b) => $b->tell(2, 1e13), InvalidArgumentException::class, 9, 'at most 1e12'];
+        yield 'no context' => [fn (Bandit $b) => $b->ask(), InvalidArgumentException::class, 9, 'needs a context of 2 features with every ask, got none'];
+        yield 'short context' => [fn (Bandit $b) => $b->ask([1.0]), InvalidArgumentException::class, 9, 'context: expected 2 features, got 1'];
+        yield 'NaN in context' => [fn (Bandit $b) => $b->ask([1.0, NAN]), InvalidArgumentException::class, 9, 'context[1] must be finite and at most 1e9 in magnitude, got NaN'];
+        yield 'INF in context' => [fn (Bandit $b) => $b->ask([INF, 1.0]), InvalidArgumentException::class, 9, 'context[0] must be finite'];
+        yield 'string in context' => [fn (Bandit $b) => $b->ask([1.0, 'x']), InvalidArgumentException::class, 9, 'context[1] must be a number, got string'];
+        yield 'long context' => [fn (Bandit $b) => $b->ask(array_fill(0, 2000, 1.0)), InvalidArgumentException::class, 9, 'got 2000 numbers, more than the 1024 features a bandit takes'];
+        yield 'choose' => [fn (Bandit $b) => $b->choose(), StateException::class, 12, 'policy "lints" is contextual: choose cannot give it a context'];
+        yield 'update' => [fn (Bandit $b) => $b->update('a', 1.0), StateException::class, 12, 'policy "lints" is contextual: update cannot'];
+    }
+
+    /**
+     * @dataProvider badTickets
+     * @param \Closure(Bandit): mixed $call
+     */
+    public function testBadAsksAndTellsThrowAndChangeNothing(\Closure $call, string $class, int $code, string $needle): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'policy' => 'lints', 'features' => 2, 'seed' => 5]);
+        $b->tell($b->ask([1.0, 0.0])['ticket'], 0.5);
+        $b->ask([0.0, 1.0]);
+        $before = $b->save();
+        try {
+            $call($b);
+            self::fail('no exception');
+        } catch (GaiaException $e) {
+            self::assertInstanceOf($class, $e);
+            self::assertSame($code, $e->getCode());
+            self::assertStringContainsString($needle, $e->getMessage());
+        }
+        self::assertSame($before, $b->save());
+        $b->tell(2, 0.25);
+    }
+
+    public function testRemovingAnArmDropsItsTicketsAndAContextIsOnlyForLinTS(): void
+    {
+        $b = new Bandit(['arms' => ['a', 'b'], 'policy' => 'ucb1']);
+        $ta = $b->ask()['ticket'];
+        $tb = $b->ask()['ticket'];
+        $b->removeArm('a');
+        try {
+            $b->tell($ta, 1.0);
+            self::fail('told a dropped ticket');
+        } catch (StateException $e) {
+            self::assertSame("ticket $ta was dropped when its arm \"a\" was removed", $e->getMessage());
+        }
+        $b->tell($tb, 1.0);
+        self::assertSame(1, $b->stats()['arms'][0]['pulls']);
+        $this->expectException(InvalidArgumentException::class);
+        $this->expectExceptionMessage('context: policy "ucb1" takes no context, got 1 features');
+        $b->ask([1.0]);
+    }
+
     public function testCorruptAndFutureSaves(): void
     {
         $b = new Bandit(['arms' => ['a', 'b'], 'seed' => 6]);

@@ -209,6 +209,105 @@ final class StudyTest extends TestCase
         return getenv('GAIA_PHP_IMPL') === 'ext' && $so ? '-d extension=' . escapeshellarg($so) : '';
     }
 
+    public function testSeveralObjectivesGiveTheParetoFront(): void
+    {
+        // Quality (maximise) against cost (minimise), as an LLM call's settings trade them.
+        $s = new Study(['space' => ['params' => [
+            ['name' => 'max_tokens', 'type' => 'int', 'low' => 64, 'high' => 1024, 'log' => true],
+        ]], 'directions' => ['maximize', 'minimize'], 'sampler' => ['type' => 'tpe'], 'seed' => 4]);
+        for ($i = 0; $i < 30; $i++) {
+            $t = $s->ask();
+            $n = $t['params']['max_tokens'];
+            $s->tell($t['id'], [log($n), $n / 1000.0]);
+        }
+        $front = $s->best();
+        self::assertNotEmpty($front);
+        self::assertTrue(array_is_list($front));
+        foreach ($front as $f) {
+            self::assertCount(2, $f['values']);
+            self::assertArrayNotHasKey('value', $f);
+        }
+        // Every trial is on the front here: more tokens is better and dearer, so none
+        // dominates another (a repeated setting ties, and ties do not dominate).
+        self::assertCount(30, $front);
+        $dominated = $s->addTrial(['max_tokens' => 100], [0.0, 5.0]);
+        self::assertNotContains($dominated, array_column($s->best(), 'id'));
+
+        $t = $s->ask();
+        $saved = $s->save();
+        try {
+            $s->tell($t['id'], 1.0);
+            self::fail('one value for two objectives');
+        } catch (InvalidArgumentException $e) {
+            self::assertSame(9, $e->getCode());
+            self::assertStringContainsString('2 objectives', $e->getMessage());
+        }
+        try {
+            $s->tell($t['id'], ['quality' => 1.0, 'cost' => 2.0]);
+            self::fail('values by name');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('list', $e->getMessage());
+        }
+        try {
+            $s->report($t['id'], 1, 0.5);
+            self::fail('pruning with two objectives');
+        } catch (StateException $e) {
+            self::assertSame(12, $e->getCode());
+        }
+        self::assertSame($saved, $s->save());
+        $s->tell($t['id'], [NAN, 1.0]);
+        self::assertSame('failed', $s->trials()[$t['id']]['state']);
+    }
+
+    public function testPrunerStopsBadTrials(): void
+    {
+        $s = new Study(['space' => ['params' => [['name' => 'x', 'type' => 'float', 'low' => 0, 'high' => 1]]],
+            'pruner' => ['type' => 'median', 'n_startup_trials' => 2], 'seed' => 2]);
+        $pruned = [];
+        foreach ([1.0, 2.0, 10.0, 0.5] as $level) {
+            $t = $s->ask();
+            $stopped = false;
+            for ($step = 0; $step < 5 && !$stopped; $step++) {
+                $s->report($t['id'], $step, $level / ($step + 1));
+                $stopped = $s->shouldPrune($t['id']);
+            }
+            $s->tell($t['id'], $level, $stopped ? Study::PRUNED : Study::COMPLETE);
+            $pruned[] = $stopped;
+        }
+        self::assertSame([false, false, true, false], $pruned);
+        self::assertSame([[0, 10.0]], $s->trials()[2]['intermediate']);
+        self::assertSame('pruned', $s->trials()[2]['state']);
+        $t = $s->ask();
+        foreach ([[NAN, InvalidArgumentException::class], [INF, InvalidArgumentException::class]] as [$bad, $class]) {
+            try {
+                $s->report($t['id'], 0, $bad);
+                self::fail('non-finite report');
+            } catch (GaiaException $e) {
+                self::assertInstanceOf($class, $e);
+            }
+        }
+        try {
+            $s->report($t['id'], -1, 0.5);
+            self::fail('negative step');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('negative', $e->getMessage());
+        }
+        try {
+            $s->shouldPrune(99);
+            self::fail('unknown trial');
+        } catch (NotFoundException $e) {
+            self::assertSame(10, $e->getCode());
+        }
+        self::assertFalse($s->shouldPrune($t['id']));
+        $s->tell($t['id'], 0.1);
+        try {
+            $s->report($t['id'], 1, 0.1);
+            self::fail('report after tell');
+        } catch (StateException $e) {
+            self::assertSame(12, $e->getCode());
+        }
+    }
+
     public function testCorruptSaves(): void
     {
         $good = (new Study(self::CONFIG))->save();
@@ -238,6 +337,8 @@ final class StudyTest extends TestCase
     public function testSharedVectors(array $case): void
     {
         $states = ['complete' => Study::COMPLETE, 'failed' => Study::FAILED, 'pruned' => Study::PRUNED];
+        // JSON holds no NaN: the vectors write it as the string "NaN".
+        $num = fn (mixed $v): float => is_string($v) ? NAN : (float) $v;
         $s = new Study($case['config']);
         foreach ($case['steps'] as $i => $step) {
             $at = "{$case['name']} step $i ({$step['op']})";
@@ -254,7 +355,14 @@ final class StudyTest extends TestCase
                         self::assertSame(json_encode($step['expect']), json_encode($t['params']), $at);
                         break;
                     case 'tell':
-                        $s->tell($step['id'], (float) $step['value'], $states[$step['state']], $step['constraints'] ?? null);
+                        $value = isset($step['values']) ? array_map($num, $step['values']) : $num($step['value']);
+                        $s->tell($step['id'], $value, $states[$step['state']], $step['constraints'] ?? null);
+                        break;
+                    case 'report':
+                        $s->report($step['id'], $step['step'], $num($step['value']));
+                        break;
+                    case 'should_prune':
+                        self::assertSame($step['expect_json'], json_encode($s->shouldPrune($step['id'])), $at);
                         break;
                     case 'importance':
                         $want = [];

@@ -41,6 +41,14 @@ final class VectorsTest extends TestCase
                         $arm = $b->choose();
                         self::assertSame($step['expect'] ?? null, $arm, $at);
                         break;
+                    case 'ask':
+                        $asked = $b->ask($step['context'] ?? null);
+                        self::assertSame($step['expect'] ?? null, $asked['arm'], $at);
+                        self::assertSame($step['ticket'] ?? null, $asked['ticket'], $at);
+                        break;
+                    case 'tell':
+                        $b->tell($step['ticket'], (float) $step['reward']);
+                        break;
                     case 'update':
                         $b->update($step['arm'], (float) $step['reward']);
                         break;

@@ -347,6 +347,92 @@ fn added_trials_and_constraints_reach_optunas_tables() {
 }
 
 #[test]
+fn several_objectives_and_reports_reach_optunas_tables() {
+    let _server = shared();
+    let name = unique("multi");
+    let cfg = json!({"directions": ["maximize", "minimize"], "direction": null,
+                     "sampler": {"type": "random"}});
+    let mut cfg: Value = serde_json::from_str(&config(&name, cfg)).unwrap();
+    cfg.as_object_mut().unwrap().remove("direction");
+    let mut a = Study::from_json(&cfg.to_string()).unwrap();
+    let t = a.ask().unwrap();
+    a.tell_values(t.id, &[0.75, 3.5], TrialState::Complete, &[])
+        .unwrap();
+    // The same tell again (after a lost answer) is recognised; a different one is not.
+    a.tell_values(t.id, &[0.75, 3.5], TrialState::Complete, &[])
+        .unwrap();
+    let e = a
+        .tell_values(t.id, &[0.5, 3.5], TrialState::Complete, &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    let p = json!({"x": 0.5, "lr": 0.1, "k": 5, "c": 3});
+    a.add_trial_values(
+        p.as_object().unwrap(),
+        &[0.5, 1.0],
+        TrialState::Complete,
+        &[],
+    )
+    .unwrap();
+    let id = study_id(&name);
+    let dirs: Vec<(i64, String)> = sql(&format!(
+        "SELECT objective, direction FROM study_directions WHERE study_id = {id} ORDER BY objective"
+    ));
+    assert_eq!(dirs, [(0, "MAXIMIZE".into()), (1, "MINIMIZE".into())]);
+    let values: Vec<(i64, i64, f64)> = sql(&format!(
+        "SELECT t.number, v.objective, v.value FROM trial_values v JOIN trials t \
+         ON t.trial_id = v.trial_id WHERE t.study_id = {id} ORDER BY t.number, v.objective"
+    ));
+    assert_eq!(
+        values,
+        [(0, 0, 0.75), (0, 1, 3.5), (1, 0, 0.5), (1, 1, 1.0)]
+    );
+    let b = Study::from_json(&json!({"name": name, "storage": db_url()}).to_string()).unwrap();
+    assert_eq!(b.directions().len(), 2);
+    let front: Vec<u64> = b.best_trials().iter().map(|t| t.id).collect();
+    assert_eq!(front, [0, 1], "neither dominates the other");
+
+    // Reports: in Optuna's trial_intermediate_values, and seen by another worker's pruner.
+    let name = unique("prune");
+    let pruned = json!({"pruner": {"type": "median", "n_startup_trials": 1},
+                        "sampler": {"type": "random"}});
+    let mut w1 = Study::from_json(&config(&name, pruned.clone())).unwrap();
+    let mut w2 = Study::from_json(&config(&name, pruned)).unwrap();
+    let done = w1.ask().unwrap();
+    for step in 0..3 {
+        w1.report(done.id, step, 1.0).unwrap();
+    }
+    w1.tell(done.id, 1.0, TrialState::Complete).unwrap();
+    let bad = w2.ask().unwrap();
+    w2.report(bad.id, 0, 4.0).unwrap();
+    w2.report(bad.id, 0, 0.0).unwrap(); // the first value of a step stays
+    assert!(w1.should_prune(bad.id).unwrap());
+    let good = w1.ask().unwrap();
+    w1.report(good.id, 0, 0.5).unwrap();
+    assert!(!w2.should_prune(good.id).unwrap());
+    let e = w2.report(done.id, 9, 1.0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    let rows: Vec<(i64, i64, f64)> = sql(&format!(
+        "SELECT t.number, i.step, i.intermediate_value FROM trial_intermediate_values i \
+         JOIN trials t ON t.trial_id = i.trial_id WHERE t.study_id = {} \
+         ORDER BY t.number, i.step",
+        study_id(&name)
+    ));
+    assert_eq!(
+        rows,
+        [
+            (0, 0, 1.0),
+            (0, 1, 1.0),
+            (0, 2, 1.0),
+            (1, 0, 4.0),
+            (2, 0, 0.5)
+        ]
+    );
+    let reopened =
+        Study::from_json(&json!({"name": name, "storage": db_url()}).to_string()).unwrap();
+    assert_eq!(reopened.trials()[1].intermediate, vec![(0, 4.0)]);
+}
+
+#[test]
 fn a_configuration_that_contradicts_the_stored_study_is_refused() {
     let _server = shared();
     let name = unique("mismatch");

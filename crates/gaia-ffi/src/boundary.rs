@@ -70,6 +70,62 @@ pub(crate) unsafe fn string_out(
     })
 }
 
+/// A `GAIA_ERR_NULL_POINTER` failure naming `what`.
+pub(crate) fn null(what: &str) -> Failure {
+    Failure::new(
+        gaia_status::GAIA_ERR_NULL_POINTER,
+        format!("{what} is NULL"),
+    )
+}
+
+/// Borrows `len` items at `ptr` (NULL only with `len` 0).
+///
+/// # Safety
+/// A non-NULL `ptr` must be valid for reads of `len` items for the call.
+pub(crate) unsafe fn slice_in<'a, T>(
+    ptr: *const T,
+    len: usize,
+    what: &str,
+) -> Result<&'a [T], Failure> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(&[]) } else { Err(null(what)) };
+    }
+    if !ptr.is_aligned() {
+        return Err(Failure::new(
+            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
+            format!("{what} is misaligned"),
+        ));
+    }
+    // SAFETY: the contract above.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Mutable twin of [`slice_in`].
+///
+/// # Safety
+/// A non-NULL `ptr` must be valid for writes of `len` items for the call.
+pub(crate) unsafe fn slice_out<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    what: &str,
+) -> Result<&'a mut [T], Failure> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&mut [])
+        } else {
+            Err(null(what))
+        };
+    }
+    if !ptr.is_aligned() {
+        return Err(Failure::new(
+            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
+            format!("{what} is misaligned"),
+        ));
+    }
+    // SAFETY: the contract above.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
 /// Deliberately panics inside the barrier, so C, PHP and Go harnesses can check that a
 /// panic becomes `GAIA_ERR_PANIC` with a message instead of aborting the process.
 /// Always returns `GAIA_ERR_PANIC`. Has no other effect.

@@ -6,7 +6,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use gaia_core::infer::similarity::{self, Kind};
 use gaia_core::infer::{cache_clear, Embedder, EmbedderOptions, Index, IndexOptions};
 
-use crate::boundary::{check_out, guard, string_out, write_out};
+use crate::boundary::{check_out, guard, null, slice_in, slice_out, string_out, write_out};
 use crate::handle::{self, Castable};
 use crate::status::{gaia_status, Failure};
 use crate::strings;
@@ -50,53 +50,6 @@ pub const GAIA_EMBED_NORMALIZE: u32 = 1;
 pub const GAIA_SIMILARITY_COSINE: u32 = 0;
 /// `gaia_similarity` metric: dot product.
 pub const GAIA_SIMILARITY_DOT: u32 = 1;
-
-fn null(what: &str) -> Failure {
-    Failure::new(
-        gaia_status::GAIA_ERR_NULL_POINTER,
-        format!("{what} is NULL"),
-    )
-}
-
-/// Borrows `len` items at `ptr` (NULL only with `len` 0).
-///
-/// # Safety
-/// A non-NULL `ptr` must be valid for reads of `len` items for the call.
-unsafe fn slice_in<'a, T>(ptr: *const T, len: usize, what: &str) -> Result<&'a [T], Failure> {
-    if ptr.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(null(what)) };
-    }
-    if !ptr.is_aligned() {
-        return Err(Failure::new(
-            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
-            format!("{what} is misaligned"),
-        ));
-    }
-    // SAFETY: the contract above.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
-}
-
-/// Mutable twin of [`slice_in`].
-///
-/// # Safety
-/// A non-NULL `ptr` must be valid for writes of `len` items for the call.
-unsafe fn slice_out<'a, T>(ptr: *mut T, len: usize, what: &str) -> Result<&'a mut [T], Failure> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&mut [])
-        } else {
-            Err(null(what))
-        };
-    }
-    if !ptr.is_aligned() {
-        return Err(Failure::new(
-            gaia_status::GAIA_ERR_INVALID_ARGUMENT,
-            format!("{what} is misaligned"),
-        ));
-    }
-    // SAFETY: the contract above.
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
-}
 
 /// The texts of a batch: `count` pointers with `count` byte lengths, or NUL-terminated
 /// strings when `lens` is NULL.

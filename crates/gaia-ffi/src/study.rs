@@ -1,13 +1,14 @@
-//! `gaia_study`: ask/tell parameter optimisation (random, Sobol, grid, TPE and CMA-ES
-//! samplers), constraints, parameter importance, in memory or in a journal file shared by
-//! processes.
+//! `gaia_study`: ask/tell parameter optimisation (random, Sobol, grid, TPE, CMA-ES, GP and
+//! NSGA-II samplers), one or several objectives, constraints, pruning from intermediate
+//! values, parameter importance, in memory, in a journal file shared by processes or in a
+//! database shared by hosts.
 
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
 
 use gaia_core::tune::{Study, TrialState};
 
-use crate::boundary::{check_out, guard, string_out, write_out};
+use crate::boundary::{check_out, guard, slice_in, string_out, write_out};
 use crate::handle::{self, Castable};
 use crate::status::{gaia_status, Failure};
 use crate::strings;
@@ -210,6 +211,84 @@ pub unsafe extern "C" fn gaia_study_tell_constraints(
     })
 }
 
+/// Finishes a trial of a study with several objectives (`"directions"` in its
+/// configuration): `values` points to `n_values` doubles, one per objective in the order of
+/// the directions (NULL with 0 for a failed or pruned trial). A complete trial with any NaN
+/// or infinite value is recorded as failed. `constraints_json` as for
+/// `gaia_study_tell_constraints` (NULL without constraints). Works for single-objective
+/// studies too, with one value. Errors as for `gaia_study_tell_constraints`, plus
+/// `GAIA_ERR_INVALID_ARGUMENT` when `n_values` is not the number of objectives of a
+/// complete trial, and `GAIA_ERR_NULL_POINTER` for NULL `values` with `n_values` > 0.
+/// Ownership: borrows `values` and `constraints_json` for the call.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_tell_values(
+    study: *mut gaia_study,
+    trial_id: u64,
+    values: *const f64,
+    n_values: usize,
+    state: i32,
+    constraints_json: *const c_char,
+) -> gaia_status {
+    guard(|| {
+        let state = trial_state(state)?;
+        // SAFETY: C caller's contract.
+        let values = unsafe { slice_in(values, n_values, "values") }?;
+        // SAFETY: C caller's contract.
+        let mut s = unsafe { lock(study) }?;
+        let constraints = if constraints_json.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: C caller's contract (non-NULL checked).
+            let json = unsafe { strings::input(constraints_json, "constraints_json") }?;
+            s.parse_constraints(trial_id, json)?
+        };
+        s.tell_values(trial_id, values, state, &constraints)?;
+        Ok(())
+    })
+}
+
+/// Records an intermediate value of a running trial at `step` (0 to 2^31 - 1: an epoch,
+/// the number of evaluation samples so far) for the study's pruner (`"pruner"` in the
+/// configuration); a step reported twice keeps its first value. Errors:
+/// `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (the trial is finished, or
+/// the study has several objectives), `GAIA_ERR_INVALID_ARGUMENT` (NaN or infinite
+/// `value`, step too large), `GAIA_ERR_IO` (journal or database storage); nothing is
+/// recorded on error.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_report(
+    study: *mut gaia_study,
+    trial_id: u64,
+    step: u64,
+    value: f64,
+) -> gaia_status {
+    guard(|| {
+        // SAFETY: C caller's contract.
+        unsafe { lock(study) }?.report(trial_id, step, value)?;
+        Ok(())
+    })
+}
+
+/// Writes to `*out_prune` whether the running trial should stop now (then tell it with
+/// `GAIA_TRIAL_PRUNED`), by the study's pruner from the intermediate values every trial
+/// reported: `"median"`, `"percentile"` or `"successive_halving"`; always false without a
+/// pruner. Errors: `GAIA_ERR_NOT_FOUND` (unknown id), `GAIA_ERR_INVALID_STATE` (the trial
+/// is finished), `GAIA_ERR_IO` (journal or database storage).
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_should_prune(
+    study: *mut gaia_study,
+    trial_id: u64,
+    out_prune: *mut bool,
+) -> gaia_status {
+    guard(|| {
+        check_out(out_prune, "out_prune")?;
+        // SAFETY: C caller's contract.
+        let prune = unsafe { lock(study) }?.should_prune(trial_id)?;
+        // SAFETY: checked above.
+        unsafe { write_out(out_prune, prune) };
+        Ok(())
+    })
+}
+
 /// Queues parameters (a JSON object of every active parameter) for the next ask.
 /// Errors: `GAIA_ERR_INVALID_JSON`, `GAIA_ERR_INVALID_CONFIG` (a value outside its
 /// parameter, a missing or inactive parameter). Ownership: does not take `params_json`.
@@ -229,7 +308,8 @@ pub unsafe extern "C" fn gaia_study_enqueue(
 }
 
 /// Records a trial evaluated elsewhere and writes its id to `*out_trial_id`. Errors as for
-/// `gaia_study_enqueue` and `gaia_study_tell`.
+/// `gaia_study_enqueue` and `gaia_study_tell`. For a study with several objectives, see
+/// `gaia_study_add_trial_values`.
 #[no_mangle]
 pub unsafe extern "C" fn gaia_study_add_trial(
     study: *mut gaia_study,
@@ -252,9 +332,38 @@ pub unsafe extern "C" fn gaia_study_add_trial(
     })
 }
 
-/// Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`.
-/// `GAIA_ERR_INVALID_STATE` while no trial is complete. Ownership: `*out_json` is the
-/// caller's; free it with `gaia_string_free`.
+/// `gaia_study_add_trial` with one value per objective (`values`, `n_values`, as for
+/// `gaia_study_tell_values`): every value of a complete trial must be finite.
+#[no_mangle]
+pub unsafe extern "C" fn gaia_study_add_trial_values(
+    study: *mut gaia_study,
+    params_json: *const c_char,
+    values: *const f64,
+    n_values: usize,
+    state: i32,
+    out_trial_id: *mut u64,
+) -> gaia_status {
+    guard(|| {
+        check_out(out_trial_id, "out_trial_id")?;
+        let state = trial_state(state)?;
+        // SAFETY: C caller's contract.
+        let values = unsafe { slice_in(values, n_values, "values") }?;
+        // SAFETY: C caller's contract.
+        let json = unsafe { strings::input(params_json, "params_json") }?;
+        let params = Study::parse_params(json)?;
+        // SAFETY: C caller's contract.
+        let id = unsafe { lock(study) }?.add_trial_values(&params, values, state, &[])?;
+        // SAFETY: checked above.
+        unsafe { write_out(out_trial_id, id) };
+        Ok(())
+    })
+}
+
+/// Writes the best trial as JSON `{"id":3,"state":"complete","value":0.12,"params":{...}}`;
+/// for a study with several objectives, the Pareto front: a JSON array of the feasible
+/// complete trials no other one dominates, each with `"values"` instead of `"value"`.
+/// `GAIA_ERR_INVALID_STATE` while no trial is complete (or feasible). Ownership:
+/// `*out_json` is the caller's; free it with `gaia_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn gaia_study_best_json(
     study: *const gaia_study,

@@ -159,7 +159,126 @@ fn generate() -> Value {
         }
         cases.push(json!({"name": name, "config": config, "steps": steps}));
     }
+    for (name, sampler) in MULTI_SAMPLERS {
+        cases.push(multi_case(
+            name,
+            serde_json::from_str(sampler).unwrap(),
+            &space,
+        ));
+    }
+    cases.push(pruned_case(&space));
     json!({"format": "gaia.vectors.study", "version": 1, "cases": cases})
+}
+
+/// The samplers of the cases with two objectives.
+const MULTI_SAMPLERS: [(&str, &str); 3] = [
+    ("multi_random", r#"{"type": "random"}"#),
+    ("multi_tpe", r#"{"type": "tpe", "n_startup_trials": 5}"#),
+    ("nsga2", r#"{"type": "nsga2", "population_size": 6}"#),
+];
+
+/// Two objectives (maximise closeness of x to 0.7, minimise n): values told as vectors,
+/// a wrong count refused, the Pareto front as `best`.
+fn multi_case(name: &str, sampler: Value, space: &Value) -> Value {
+    let config = json!({"space": space, "directions": ["maximize", "minimize"],
+                        "sampler": sampler, "seed": 13});
+    let mut s = Study::from_json(&config.to_string()).unwrap();
+    let mut steps = vec![];
+    for round in 0..20 {
+        let a = s.ask().unwrap();
+        steps.push(json!({"op": "ask", "expect_id": a.id, "expect": a.params,
+                          "expect_json": Value::Object(a.params.clone()).to_string()}));
+        if round == 4 {
+            let e = s
+                .tell_values(a.id, &[1.0], TrialState::Complete, &[])
+                .unwrap_err();
+            let (err, code) = code_of(e.kind());
+            steps.push(
+                json!({"op": "tell", "id": a.id, "values": [1.0], "state": "complete",
+                              "error": err, "code": code}),
+            );
+        }
+        if round % 8 == 7 {
+            s.tell_values(a.id, &[], TrialState::Failed, &[]).unwrap();
+            steps.push(json!({"op": "tell", "id": a.id, "values": [], "state": "failed"}));
+            continue;
+        }
+        let x = a.params["x"].as_f64().unwrap();
+        let n = a.params["n"].as_f64().unwrap();
+        let v = [((1.0 - (x - 0.7).abs()) * 1e6).round() / 1e6, n];
+        s.tell_values(a.id, &v, TrialState::Complete, &[]).unwrap();
+        steps.push(json!({"op": "tell", "id": a.id, "values": v, "state": "complete"}));
+        if round == 10 {
+            steps.push(json!({"op": "save_load"}));
+            s = Study::load_json(&s.save_json()).unwrap();
+        }
+    }
+    let best = s.best_json().unwrap();
+    steps.push(
+        json!({"op": "best", "expect": serde_json::from_str::<Value>(&best).unwrap(),
+                      "expect_json": best}),
+    );
+    json!({"name": name, "config": config, "steps": steps})
+}
+
+/// TPE with a median pruner: each trial reports a learning curve and asks after each report
+/// whether to stop.
+fn pruned_case(space: &Value) -> Value {
+    let config = json!({"space": space, "sampler": {"type": "tpe", "n_startup_trials": 5},
+                        "pruner": {"type": "median", "n_startup_trials": 3}, "seed": 17});
+    let mut s = Study::from_json(&config.to_string()).unwrap();
+    let mut steps = vec![];
+    for round in 0..14 {
+        let a = s.ask().unwrap();
+        steps.push(json!({"op": "ask", "expect_id": a.id, "expect": a.params,
+                          "expect_json": Value::Object(a.params.clone()).to_string()}));
+        let target = objective(&a.params);
+        let mut pruned = false;
+        for step in 0..6u64 {
+            let v = ((target + 1.0 / (step + 1) as f64) * 1e6).round() / 1e6;
+            s.report(a.id, step, v).unwrap();
+            steps.push(json!({"op": "report", "id": a.id, "step": step, "value": v}));
+            pruned = s.should_prune(a.id).unwrap();
+            steps
+                .push(json!({"op": "should_prune", "id": a.id, "expect_json": pruned.to_string()}));
+            if pruned {
+                break;
+            }
+        }
+        if round == 6 {
+            let e = s.report(a.id, 9, f64::NAN).unwrap_err();
+            let (err, code) = code_of(e.kind());
+            steps.push(
+                json!({"op": "report", "id": a.id, "step": 9, "value": "NaN",
+                              "error": err, "code": code}),
+            );
+        }
+        let state = if pruned { "pruned" } else { "complete" };
+        let st = if pruned {
+            TrialState::Pruned
+        } else {
+            TrialState::Complete
+        };
+        s.tell(a.id, target, st).unwrap();
+        steps.push(json!({"op": "tell", "id": a.id, "value": target, "state": state}));
+        if round == 7 {
+            let e = s.report(a.id, 7, 1.0).unwrap_err();
+            let (err, code) = code_of(e.kind());
+            steps.push(json!({"op": "report", "id": a.id, "step": 7, "value": 1.0,
+                              "error": err, "code": code}));
+        }
+    }
+    let trials = s.trials_json().unwrap();
+    steps.push(
+        json!({"op": "trials", "expect": serde_json::from_str::<Value>(&trials).unwrap(),
+                      "expect_json": trials}),
+    );
+    json!({"name": "median_pruner", "config": config, "steps": steps})
+}
+
+/// A step's number, where JSON cannot hold NaN: the string "NaN" stands for it.
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
 }
 
 fn state_code(s: &str) -> i32 {
@@ -189,6 +308,38 @@ fn replay(case: &Value) {
                     let params: Value = serde_json::from_str(&text).unwrap();
                     assert_eq!(id, step["expect_id"].as_u64().unwrap(), "{at}");
                     assert_eq!(params, step["expect"], "{at}");
+                    st
+                }
+                "tell" if step.get("values").is_some() => {
+                    let values: Vec<f64> = step["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(number)
+                        .collect();
+                    gaia_study_tell_values(
+                        s,
+                        step["id"].as_u64().unwrap(),
+                        values.as_ptr(),
+                        values.len(),
+                        state_code(step["state"].as_str().unwrap()),
+                        ptr::null(),
+                    )
+                }
+                "report" => gaia_study_report(
+                    s,
+                    step["id"].as_u64().unwrap(),
+                    step["step"].as_u64().unwrap(),
+                    number(&step["value"]),
+                ),
+                "should_prune" => {
+                    let mut prune = false;
+                    let st = gaia_study_should_prune(s, step["id"].as_u64().unwrap(), &mut prune);
+                    assert_eq!(
+                        prune.to_string(),
+                        step["expect_json"].as_str().unwrap(),
+                        "{at}"
+                    );
                     st
                 }
                 "tell" => match step.get("constraints") {

@@ -65,6 +65,37 @@ impl Recorder {
         self.record(json!({"op": "update", "arm": arm, "reward": reward}), r);
     }
 
+    /// An ask with `context` (empty for none): records the arm and the ticket.
+    fn ask(&mut self, context: &[f64]) -> Option<(u64, String)> {
+        let r = self.bandit.ask(context).map_err(gaia_core::Error::from);
+        let mut step = json!({"op": "ask"});
+        if !context.is_empty() {
+            step["context"] = json!(context);
+        }
+        let out = match r {
+            Ok(t) => {
+                let name = self.bandit.arm_name(t.arm).unwrap().to_owned();
+                step["ticket"] = json!(t.id);
+                self.record(step, Ok(Some(json!(name))));
+                Some((t.id, name))
+            }
+            Err(e) => {
+                self.record(step, Err(e));
+                None
+            }
+        };
+        out
+    }
+
+    fn tell(&mut self, ticket: u64, reward: f64) {
+        let r = self
+            .bandit
+            .tell(ticket, reward)
+            .map(|_| None)
+            .map_err(Into::into);
+        self.record(json!({"op": "tell", "ticket": ticket, "reward": reward}), r);
+    }
+
     fn add_arm(&mut self, arm: &str) {
         let r = self.bandit.add_arm(arm).map(|_| None).map_err(Into::into);
         self.record(json!({"op": "add_arm", "arm": arm}), r);
@@ -259,6 +290,112 @@ fn generate() -> Value {
     rec.stats();
     cases.push(json!({"name": "thompson_windowed", "config": config, "steps": rec.steps}));
 
+    // Delayed feedback: asks with tickets, told later and out of order (no expiry: the
+    // replays read the system clock, so the default ttl of an hour never passes).
+    let config = json!({"arms": ["a", "b", "c"], "seed": 11, "pending_ttl_s": 900});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1011);
+    let mut open: Vec<(u64, String)> = vec![];
+    for k in 0..24 {
+        open.extend(rec.ask(&[]));
+        if k % 4 == 3 {
+            // Newest first.
+            while let Some((t, arm)) = open.pop() {
+                let r = bernoulli(if arm == "c" { "llama" } else { "claude" }, &mut env);
+                rec.tell(t, r);
+            }
+        }
+        if k == 13 {
+            rec.save_load();
+        }
+    }
+    rec.tell(3, 1.0); // told already
+    rec.tell(0, 1.0); // no such ticket
+    rec.tell(999, 1.0); // not issued yet
+    rec.ask(&[1.0]); // a context for a policy without one
+    let (ticket, arm) = rec.ask(&[]).unwrap();
+    rec.tell(ticket, 1.5); // out of range for beta
+    rec.stats();
+    rec.remove_arm(&arm);
+    rec.tell(ticket, 1.0); // dropped with its arm
+    rec.arms();
+    rec.stats();
+    cases.push(json!({"name": "tickets_delayed_thompson", "config": config, "steps": rec.steps}));
+
+    let config = json!({"arms": ["claude", "gpt", "llama"], "policy": "exp3", "gamma": 0.3,
+                        "seed": 12, "expired_reward": 0});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1012);
+    let mut open: Vec<(u64, String)> = vec![];
+    for _ in 0..20 {
+        open.extend(rec.ask(&[]));
+        if open.len() == 3 {
+            let (t, arm) = open.remove(1);
+            let r = bernoulli(&arm, &mut env);
+            rec.tell(t, r);
+        }
+    }
+    rec.save_load();
+    for (t, arm) in std::mem::take(&mut open) {
+        let r = bernoulli(&arm, &mut env);
+        rec.tell(t, r);
+    }
+    run(&mut rec, 5, &mut env, bernoulli);
+    rec.stats();
+    cases.push(json!({"name": "tickets_exp3", "config": config, "steps": rec.steps}));
+
+    // Contextual LinTS: bias, one-hot task type, prompt length; the best arm depends on the
+    // task. Rewards are told one ask late.
+    let config = json!({"arms": ["claude", "gpt", "llama"], "policy": "lints", "features": 5,
+                        "v": 0.5, "lambda": 2.0, "seed": 13, "pending_ttl_s": 1800});
+    let mut rec = Recorder::new(&config);
+    let mut env = Rng::seed_from_u64(1013);
+    let table = |task: usize, arm: &str| -> f64 {
+        let a = match arm {
+            "claude" => 0,
+            "gpt" => 1,
+            _ => 2,
+        };
+        [[0.8, 0.4, 0.3], [0.3, 0.7, 0.4], [0.2, 0.5, 0.6]][task][a]
+    };
+    let mut last: Option<(u64, String, usize, f64)> = None;
+    for k in 0..40 {
+        let task = env.below(3) as usize;
+        let len = (env.next_f64() * 1000.0).round() / 1000.0;
+        let mut x = vec![1.0, 0.0, 0.0, 0.0, len];
+        x[1 + task] = 1.0;
+        let asked = rec.ask(&x);
+        if let Some((t, arm, task, len)) = last.take() {
+            let r = table(task, &arm) + 0.2 * (len - 0.5) + 0.1 * (env.next_f64() - 0.5);
+            rec.tell(t, (r * 10_000.0).round() / 10_000.0);
+        }
+        last = asked.map(|(t, arm)| (t, arm, task, len));
+        if k == 20 {
+            rec.stats();
+            rec.save_load();
+        }
+    }
+    rec.ask(&[]); // no context
+    rec.ask(&[1.0, 0.0, 0.0]); // too short
+    rec.ask(&[1.0, 0.0, 0.0, 1.0, 1e10]); // too large
+    rec.choose(); // needs a context
+    rec.update("gpt", 0.5); // needs a context
+    if let Some((t, ..)) = &last {
+        rec.tell(*t, 1e13); // out of range for lints
+        rec.tell(*t, -0.25);
+        rec.tell(*t, 0.5); // told already
+    }
+    rec.add_arm("mistral");
+    let asked = rec.ask(&[1.0, 0.0, 1.0, 0.0, 0.25]);
+    rec.stats();
+    rec.save_load();
+    if let Some((t, arm)) = asked {
+        rec.remove_arm(&arm);
+        rec.tell(t, 0.5); // dropped with its arm
+    }
+    rec.stats();
+    cases.push(json!({"name": "lints_contextual", "config": config, "steps": rec.steps}));
+
     json!({"format": "gaia.vectors.bandit", "version": 1, "cases": cases})
 }
 
@@ -284,7 +421,29 @@ fn replay(case: &Value) {
                 take(s)
             };
             let mut out_name = ptr::null_mut();
+            let mut asked: Option<(u64, usize)> = None;
             let status = match step["op"].as_str().unwrap() {
+                "ask" => {
+                    let x: Vec<f64> = step
+                        .get("context")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().map(|v| v.as_f64().unwrap()).collect())
+                        .unwrap_or_default();
+                    let (mut ticket, mut arm) = (0u64, 0usize);
+                    let xp = if x.is_empty() {
+                        ptr::null()
+                    } else {
+                        x.as_ptr()
+                    };
+                    let st = gaia_bandit_ask(b, xp, x.len(), &mut ticket, &mut arm);
+                    asked = Some((ticket, arm));
+                    st
+                }
+                "tell" => gaia_bandit_tell(
+                    b,
+                    step["ticket"].as_u64().unwrap(),
+                    step["reward"].as_f64().unwrap(),
+                ),
                 "choose" => gaia_bandit_choose_name(b, &mut out_name),
                 "update" => gaia_bandit_update(b, arm_ptr, step["reward"].as_f64().unwrap()),
                 "add_arm" => gaia_bandit_add_arm(b, arm_ptr),
@@ -342,6 +501,12 @@ fn replay(case: &Value) {
                     assert_eq!(status, gaia_status::GAIA_OK, "{at}: {}", last_error());
                     if step["op"] == "choose" {
                         assert_eq!(json!(take(out_name)), step["expect"], "{at}");
+                    }
+                    if let Some((ticket, arm)) = asked {
+                        assert_eq!(json!(ticket), step["ticket"], "{at}");
+                        let mut s = ptr::null_mut();
+                        assert_eq!(gaia_bandit_arm_name(b, arm, &mut s), gaia_status::GAIA_OK);
+                        assert_eq!(json!(take(s)), step["expect"], "{at}");
                     }
                 }
             }

@@ -4,11 +4,13 @@ declare(strict_types=1);
 namespace Gaia;
 
 /**
- * A Thompson-sampling multi-armed bandit over named arms: chooses which arm (LLM, prompt,
- * setting) to try and learns from rewards which one pays best.
+ * A multi-armed bandit over named arms (Thompson sampling, UCB1, EXP3, or contextual linear
+ * Thompson sampling): chooses which arm (LLM, prompt, setting) to try and learns from rewards
+ * which one pays best. choose()/update() learn at once; ask()/tell() learn from rewards that
+ * come later, through tickets.
  *
  * State survives requests: save() returns JSON that Bandit::load() restores, in any worker,
- * to a bandit that makes the same draws.
+ * to a bandit that makes the same draws and accepts the same pending tickets.
  */
 final class Bandit
 {
@@ -23,8 +25,11 @@ final class Bandit
      * @param array<string, mixed>|string $config e.g. ['arms' => ['a', 'b'], 'model' => 'beta',
      *        'seed' => 42, 'discount' => 1.0, 'prior' => ['alpha' => 1, 'beta' => 1]], or that as JSON.
      *        Also 'policy' => 'thompson' (default) | 'ucb1' (with 'ucb_c' >= 0, default 1) | 'exp3'
-     *        (beta model only, with 'gamma' in (0, 1], default 0.1), and 'window' => N (only the
-     *        last N rewards count; not with a discount below 1)
+     *        (beta model only, with 'gamma' in (0, 1], default 0.1) | 'lints' (contextual, with
+     *        'features' => d (1 to 1024, required), 'lambda' (default 1), 'v' (default 1)),
+     *        'window' => N (only the last N rewards count; not with a discount below 1),
+     *        'pending_ttl_s' (how long an ask waits for its tell, default 3600) and
+     *        'expired_reward' (what an expired ask counts as; default: dropped)
      * @throws InvalidArgumentException malformed JSON (code 7) or a bad field (code 8; the message names it)
      */
     public function __construct(array|string $config)
@@ -114,6 +119,55 @@ final class Bandit
     }
 
     /**
+     * Chooses an arm for a reward that comes later (this request or another, after save() and
+     * load()): ['ticket' => int, 'arm' => string, 'index' => int]. $context is the 'lints'
+     * context (a list of 'features' numbers); null or [] for the other policies.
+     *
+     * @param list<int|float>|null $context
+     * @return array{ticket: int, arm: string, index: int}
+     * @throws InvalidArgumentException a context of the wrong length, NaN or infinite values,
+     *         a context for a policy without one, none for 'lints' (code 9)
+     * @throws StateException when the bandit has no arms (code 12)
+     */
+    public function ask(?array $context = null): array
+    {
+        static $ticket = null, $index = null;
+        $lib = FFI::lib();
+        $ticket ??= $lib->new('uint64_t');
+        $index ??= $lib->new('size_t');
+        $n = $context === null ? 0 : count($context);
+        $x = null;
+        if ($n > 0) {
+            $x = $lib->new("double[$n]");
+            $i = 0;
+            foreach ($context as $v) {
+                if (!is_int($v) && !is_float($v)) {
+                    throw new InvalidArgumentException("context[$i] must be a number, got " . get_debug_type($v), 9);
+                }
+                $x[$i++] = (float) $v;
+            }
+        }
+        FFI::check($lib->gaia_bandit_ask($this->handle, $x, $n, \FFI::addr($ticket), \FFI::addr($index)));
+        return ['ticket' => $ticket->cdata, 'arm' => $this->names[$index->cdata], 'index' => $index->cdata];
+    }
+
+    /**
+     * Records the reward of an ask (see ask()), in any order, until 'pending_ttl_s' after it.
+     * The reward must suit the model as for update().
+     *
+     * @throws NotFoundException a ticket no ask returned (code 10)
+     * @throws StateException a ticket told already, expired, or dropped with its arm (code 12)
+     * @throws InvalidArgumentException NaN, infinite or out-of-range reward (code 9)
+     */
+    public function tell(int $ticket, float $reward): void
+    {
+        if ($ticket < 0) {
+            throw new NotFoundException("unknown ticket $ticket: tickets start at 1", 10);
+        }
+        FFI::check(FFI::lib()->gaia_bandit_tell($this->handle, $ticket, $reward));
+    }
+
+    /**
      * Records a reward for an arm: in [0, 1] for the beta model, any finite value for gaussian.
      * On error nothing changes.
      *
@@ -171,9 +225,11 @@ final class Bandit
     }
 
     /**
-     * Statistics: ['model' => ..., 'discount' => ..., 'total_pulls' => ..., 'arms' => [['name',
-     * 'pulls', 'chosen', 'weight', 'mean', 'alpha', 'beta' (, 'kappa') (, 'probability' under
-     * exp3)], ...]], plus 'policy', 'ucb_c', 'gamma' and 'window' when they apply.
+     * Statistics: ['model' => ..., 'discount' => ..., 'total_pulls' => ..., 'pending' => ...,
+     * 'expired' => ..., 'arms' => [['name', 'pulls', 'chosen', 'weight', 'mean', 'alpha', 'beta'
+     * (, 'kappa') (, 'probability' under exp3) (, 'theta' under lints, without alpha/beta)],
+     * ...]], plus 'policy', 'ucb_c', 'gamma', 'window', 'features', 'lambda', 'v' and
+     * 'expired_reward' when they apply. Asks past their ttl expire first.
      *
      * @return array<string, mixed>
      */

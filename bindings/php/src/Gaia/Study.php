@@ -4,9 +4,10 @@ declare(strict_types=1);
 namespace Gaia;
 
 /**
- * An ask/tell optimisation study: proposes parameters (random or TPE), learns from the values
- * told. Trials may be told in any order, much later, or from another request after
- * save()/load().
+ * An ask/tell optimisation study: proposes parameters (random, Sobol, grid, TPE, CMA-ES, GP,
+ * NSGA-II), learns from the values told (one objective or several), prunes unpromising
+ * trials from reported intermediate values. Trials may be told in any order, much later, or
+ * from another request after save()/load().
  */
 final class Study
 {
@@ -109,24 +110,91 @@ final class Study
 
     /**
      * Finishes a trial. A complete trial whose value is NaN or infinite is recorded as
-     * FAILED. A study with constraints needs $constraints for complete trials: a map by
-     * constraint name (['latency' => 120.0 - 100.0]) or a list in declaration order; the
-     * trial is feasible when every value is <= 0.
+     * FAILED. A study with several objectives ('directions' => ['maximize', 'minimize'])
+     * takes a list of values, one per objective. A study with constraints needs
+     * $constraints for complete trials: a map by constraint name (['latency' => 120.0 -
+     * 100.0]) or a list in declaration order; the trial is feasible when every value is <= 0.
      *
+     * @param float|list<float|int> $value
      * @param array<string|int, float|int>|null $constraints
      * @throws NotFoundException unknown trial (10)
      * @throws StateException already finished (12)
-     * @throws InvalidArgumentException a bad state, or missing/unknown/non-finite constraints (9)
+     * @throws InvalidArgumentException a bad state, the wrong number of values, or
+     *         missing/unknown/non-finite constraints (9)
      */
-    public function tell(int $id, float $value, int $state = self::COMPLETE, ?array $constraints = null): void
+    public function tell(int $id, float|array $value, int $state = self::COMPLETE, ?array $constraints = null): void
     {
         $lib = FFI::lib();
-        if ($constraints === null) {
+        $json = $constraints === null
+            ? null
+            : self::json($constraints, !array_is_list($constraints), "trial $id: constraints");
+        if (is_array($value)) {
+            [$values, $n] = self::values($value, "trial $id");
+            FFI::check($lib->gaia_study_tell_values($this->handle, self::id($id), $values, $n, $state, $json));
+            return;
+        }
+        if ($json === null) {
             FFI::check($lib->gaia_study_tell($this->handle, self::id($id), $value, $state));
             return;
         }
-        $json = self::json($constraints, !array_is_list($constraints), "trial $id: constraints");
         FFI::check($lib->gaia_study_tell_constraints($this->handle, self::id($id), $value, $state, $json));
+    }
+
+    /**
+     * A list of numbers as a C array of doubles and its length.
+     *
+     * @param array<mixed> $values
+     * @return array{0: ?\FFI\CData, 1: int}
+     */
+    private static function values(array $values, string $what): array
+    {
+        if (!array_is_list($values)) {
+            throw new InvalidArgumentException("$what: values must be a list, one per objective", 9);
+        }
+        $n = count($values);
+        if ($n === 0) {
+            return [null, 0];
+        }
+        $c = FFI::lib()->new("double[$n]");
+        foreach ($values as $k => $v) {
+            if (!is_int($v) && !is_float($v)) {
+                throw new InvalidArgumentException("$what: value #$k is not a number", 9);
+            }
+            $c[$k] = (float) $v;
+        }
+        return [$c, $n];
+    }
+
+    /**
+     * Reports an intermediate value of a running trial at $step (an epoch, the number of
+     * evaluation samples so far) for the study's pruner ('pruner' => ['type' => 'median']).
+     * A step reported twice keeps its first value.
+     *
+     * @throws NotFoundException unknown trial (10)
+     * @throws StateException the trial is finished, or the study has several objectives (12)
+     * @throws InvalidArgumentException NaN or infinite value, negative or too large step (9)
+     */
+    public function report(int $id, int $step, float $value): void
+    {
+        if ($step < 0) {
+            throw new InvalidArgumentException("trial $id: step must not be negative, got $step", 9);
+        }
+        FFI::check(FFI::lib()->gaia_study_report($this->handle, self::id($id), $step, $value));
+    }
+
+    /**
+     * Whether the running trial should stop now (then tell it with PRUNED), by the study's
+     * pruner from every trial's reports; always false without a pruner.
+     *
+     * @throws NotFoundException unknown trial (10)
+     * @throws StateException the trial is finished (12)
+     */
+    public function shouldPrune(int $id): bool
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('bool');
+        FFI::check($lib->gaia_study_should_prune($this->handle, self::id($id), \FFI::addr($out)));
+        return (bool) $out->cdata;
     }
 
     /**
@@ -163,21 +231,30 @@ final class Study
     }
 
     /**
-     * Records a trial evaluated elsewhere and returns its id.
+     * Records a trial evaluated elsewhere and returns its id ($value: a list of values for
+     * a study with several objectives).
      *
      * @param array<string, mixed> $params
+     * @param float|list<float|int> $value
      */
-    public function addTrial(array $params, float $value, int $state = self::COMPLETE): int
+    public function addTrial(array $params, float|array $value, int $state = self::COMPLETE): int
     {
         $lib = FFI::lib();
         $id = $lib->new('uint64_t');
+        if (is_array($value)) {
+            [$values, $n] = self::values($value, 'added trial');
+            FFI::check($lib->gaia_study_add_trial_values($this->handle, self::json($params, true), $values, $n, $state, \FFI::addr($id)));
+            return $id->cdata;
+        }
         FFI::check($lib->gaia_study_add_trial($this->handle, self::json($params, true), $value, $state, \FFI::addr($id)));
         return $id->cdata;
     }
 
     /**
      * The best (feasible) complete trial: ['id', 'state', 'value', 'params'], plus
-     * 'constraints' and 'feasible' when the study declares constraints.
+     * 'constraints' and 'feasible' when the study declares constraints. For a study with
+     * several objectives: the Pareto front, a list of such trials with 'values' (one per
+     * objective) instead of 'value'.
      *
      * @return array<string, mixed>
      * @throws StateException while no trial is complete, or none is feasible (12)

@@ -1022,15 +1022,16 @@ impl Sampler for CmaesSampler {
         &mut self,
         space: &Space,
         trials: &[Trial],
-        direction: Direction,
+        directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
+        let direction = directions[0];
         if self.dims.is_empty() || self.modelled.len() != space.params().len() {
-            return RandomSampler.sample(space, trials, direction, rng);
+            return RandomSampler.sample(space, trials, directions, rng);
         }
         self.consume(trials, direction);
         let Some(run) = &self.run else {
-            return RandomSampler.sample(space, trials, direction, rng);
+            return RandomSampler.sample(space, trials, directions, rng);
         };
         let point = run.ask(rng);
         let mut out: Vec<Option<f64>> = vec![None; space.params().len()];

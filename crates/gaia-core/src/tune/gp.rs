@@ -1191,12 +1191,12 @@ impl Sampler for GpSampler {
         &mut self,
         space: &Space,
         trials: &[Trial],
-        direction: Direction,
+        directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
-        match self.propose(space, trials, direction, rng) {
+        match self.propose(space, trials, directions[0], rng) {
             Some(internal) => internal,
-            None => RandomSampler.sample(space, trials, direction, rng),
+            None => RandomSampler.sample(space, trials, directions, rng),
         }
     }
 }

@@ -120,7 +120,7 @@ impl Sampler for GridSampler {
         &mut self,
         space: &Space,
         trials: &[Trial],
-        _direction: Direction,
+        _directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
         let taken: HashSet<Vec<usize>> = trials

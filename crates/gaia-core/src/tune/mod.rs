@@ -4,7 +4,9 @@
 //! LLM, which prompt template). [`study`]: ask/tell black-box optimisation over a [`space`],
 //! with the samplers random, [`sobol`] (QMC), [`grid`], [`tpe`], [`cmaes`] and [`gp`]
 //! (Gaussian-process Bayesian optimisation), named constraints, parameter [`importance`], and
-//! storage in memory or in a [`journal`] file that processes share.
+//! storage in memory or in a [`journal`] file that processes share. Studies with several
+//! objectives use [`tpe`] (multi-objective TPE), [`nsga2`] (NSGA-II) or the model-free
+//! samplers; [`pareto`] holds their shared tools (non-dominated sorting, hypervolume).
 
 pub mod bandit;
 pub mod cmaes;
@@ -14,16 +16,20 @@ pub mod importance;
 pub mod journal;
 #[cfg(feature = "tune-mysql")]
 pub mod mysql;
+pub mod nsga2;
+pub mod pareto;
+pub mod pruner;
 pub mod sampler;
 pub mod sobol;
 pub mod space;
 pub mod study;
 pub mod tpe;
 
-pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Prior};
+pub use bandit::{ArmStats, Bandit, BanditConfig, BanditStats, Model, Policy, Prior, Ticket};
 pub use cmaes::{CmaesConfig, CmaesSampler, RestartStrategy};
 pub use gp::{GpConfig, GpSampler};
 pub use journal::{JournalConfig, StorageConfig, SyncMode};
+pub use nsga2::{Nsga2Config, Nsga2Sampler};
 pub use sampler::{RandomSampler, Sampler, SamplerConfig};
 pub use space::{Condition, Distribution, Param, Space};
 pub use study::{Asked, Direction, Study, Trial, TrialState};
@@ -102,6 +108,29 @@ pub enum Error {
         what: String,
         /// The value.
         value: f64,
+    },
+    /// Objective values that do not match the study's objectives (a wrong count).
+    #[error("trial {id}: {reason}")]
+    Objectives {
+        /// The trial.
+        id: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A reported step beyond what the storage holds.
+    #[error("trial {id}: step {step} is above 2^31 - 1 (the largest step Optuna's storage holds)")]
+    Step {
+        /// The trial.
+        id: u64,
+        /// The step.
+        step: u64,
+    },
+    /// An operation that needs a study with one objective (pruning, importance) on a study
+    /// with several.
+    #[error("{what} needs a study with one objective; this one has several")]
+    SingleObjective {
+        /// The operation, e.g. `"pruning"`.
+        what: &'static str,
     },
     /// Constraint values that do not match the study's declared constraints.
     #[error("trial {id}: {reason}")]
@@ -203,6 +232,42 @@ pub enum Error {
     /// `choose` on a bandit without arms.
     #[error("the bandit has no arms: add one before choosing")]
     NoArms,
+    /// A bandit ticket that no ask returned.
+    #[error("unknown ticket {ticket}: {reason}")]
+    UnknownTicket {
+        /// The ticket told.
+        ticket: u64,
+        /// Which tickets exist.
+        reason: String,
+    },
+    /// A bandit ticket that is no longer pending: told already, expired, or dropped with
+    /// its arm.
+    #[error("ticket {ticket} {reason}")]
+    TicketClosed {
+        /// The ticket told.
+        ticket: u64,
+        /// What became of it, e.g. `"expired after 600 s"`.
+        reason: String,
+    },
+    /// A bandit context that does not fit the policy (wrong length, NaN, a context for a
+    /// policy without one, none for `"lints"`).
+    #[error("context: {reason}")]
+    InvalidContext {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A call that cannot give a contextual (`"lints"`) bandit the context it needs.
+    #[error(
+        "policy \"lints\" is contextual: {call} cannot give it a context; use ask(context) \
+         and tell(ticket, reward)"
+    )]
+    NeedsContext {
+        /// The call, e.g. `"choose"`.
+        call: &'static str,
+    },
+    /// A time (unix seconds) that is NaN or infinite.
+    #[error("time must be finite unix seconds, got {0}")]
+    InvalidTime(f64),
     /// Saved state that is malformed or inconsistent.
     #[error("corrupt {what}: {reason}")]
     Corrupt {
@@ -278,7 +343,10 @@ impl Error {
             | Error::NoCompleteTrial
             | Error::NoFeasibleTrial { .. }
             | Error::NotEnoughTrials { .. } => ErrorKind::InvalidState,
-            Error::Constraints { .. } => ErrorKind::InvalidArgument,
+            Error::Constraints { .. } | Error::Objectives { .. } | Error::Step { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            Error::SingleObjective { .. } => ErrorKind::InvalidState,
             Error::Io { .. } => ErrorKind::Io,
             Error::JournalMismatch { .. } | Error::StudyMismatch { .. } => ErrorKind::InvalidConfig,
             Error::Database { .. } => ErrorKind::Io,
@@ -287,6 +355,9 @@ impl Error {
             | Error::InvalidTrialState(_) => ErrorKind::InvalidArgument,
             Error::DuplicateArm(_) => ErrorKind::AlreadyExists,
             Error::NoArms => ErrorKind::InvalidState,
+            Error::UnknownTicket { .. } => ErrorKind::NotFound,
+            Error::TicketClosed { .. } | Error::NeedsContext { .. } => ErrorKind::InvalidState,
+            Error::InvalidContext { .. } | Error::InvalidTime(_) => ErrorKind::InvalidArgument,
             Error::Corrupt { .. } => ErrorKind::CorruptState,
             Error::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
             Error::Stats(e) => e.kind(),

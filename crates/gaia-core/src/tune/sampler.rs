@@ -4,13 +4,15 @@
 //! treat pending work as it sees fit) and the direction, and returns one internal value per
 //! parameter (`None` for parameters inactive under their condition). The samplers: random,
 //! [`super::tpe`], [`super::cmaes`], [`super::gp`] (Gaussian-process Bayesian optimisation),
-//! [`super::sobol`] and [`super::grid`].
+//! [`super::nsga2`] (the NSGA-II genetic algorithm, for several objectives), [`super::sobol`]
+//! and [`super::grid`].
 
 use serde::{Deserialize, Serialize};
 
 use super::cmaes::{CmaesConfig, CmaesSampler};
 use super::gp::{GpConfig, GpSampler};
 use super::grid::{GridConfig, GridSampler};
+use super::nsga2::{Nsga2Config, Nsga2Sampler};
 use super::sobol::{SobolConfig, SobolSampler};
 use super::study::{Direction, Trial};
 use super::tpe::{TpeConfig, TpeSampler};
@@ -19,12 +21,13 @@ use crate::stats::Rng;
 
 /// Proposes the parameters of the next trial.
 pub trait Sampler: std::fmt::Debug + Send + Sync {
-    /// Internal values for every parameter of `space`, `None` where inactive.
+    /// Internal values for every parameter of `space`, `None` where inactive. `directions`
+    /// holds one direction per objective (one unless the sampler was built for several).
     fn sample(
         &mut self,
         space: &Space,
         trials: &[Trial],
-        direction: Direction,
+        directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>>;
 }
@@ -32,6 +35,7 @@ pub trait Sampler: std::fmt::Debug + Send + Sync {
 /// The sampler named in a study's configuration: `{"type": "random"}`,
 /// `{"type": "tpe", ...}` with any [`TpeConfig`] field, `{"type": "cmaes", ...}` with any
 /// [`CmaesConfig`] field, `{"type": "gp", ...}` with any [`GpConfig`] field,
+/// `{"type": "nsga2", ...}` with any [`Nsga2Config`] field,
 /// `{"type": "sobol", "seed": 7}` (see [`SobolConfig`]) or
 /// `{"type": "grid", "grid": {"x": [0, 1], ...}}` (see [`GridConfig`]).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -50,6 +54,9 @@ pub enum SamplerConfig {
     Sobol(SobolConfig),
     /// Every combination of the listed values, in random order.
     Grid(GridConfig),
+    /// NSGA-II with Optuna's defaults (generations derived from trial ids, so processes
+    /// sharing a study agree on the parents).
+    Nsga2(Nsga2Config),
 }
 
 impl SamplerConfig {
@@ -64,8 +71,33 @@ impl SamplerConfig {
         }
     }
 
-    /// Builds the sampler for `space`, checking the settings against it.
-    pub fn build(&self, space: &Space) -> Result<Box<dyn Sampler>, Error> {
+    /// Builds the sampler for `space` and `n_objectives` objectives, checking the settings
+    /// against them (CMA-ES and the GP sampler optimise one objective).
+    pub fn build(&self, space: &Space, n_objectives: usize) -> Result<Box<dyn Sampler>, Error> {
+        if n_objectives > 1 {
+            if let SamplerConfig::Tpe(TpeConfig {
+                window: Some(_), ..
+            }) = self
+            {
+                return Err(Error::Config {
+                    what: "study config",
+                    field: "sampler.window".into(),
+                    reason:
+                        "the bounded-cost window models one objective; leave it out for several"
+                            .into(),
+                });
+            }
+            if let SamplerConfig::Cmaes(_) | SamplerConfig::Gp(_) = self {
+                return Err(Error::Config {
+                    what: "study config",
+                    field: "sampler".into(),
+                    reason: format!(
+                        "the {} sampler optimises one objective; with several use \"tpe\", \"nsga2\", \"random\", \"sobol\" or \"grid\"",
+                        if matches!(self, SamplerConfig::Cmaes(_)) { "cmaes" } else { "gp" }
+                    ),
+                });
+            }
+        }
         match self {
             SamplerConfig::Random => Ok(Box::new(RandomSampler)),
             SamplerConfig::Sobol(cfg) => Ok(Box::new(SobolSampler::new(*cfg))),
@@ -86,6 +118,10 @@ impl SamplerConfig {
                 cfg.validate()?;
                 Ok(Box::new(GpSampler::new(*cfg)))
             }
+            SamplerConfig::Nsga2(cfg) => {
+                cfg.validate()?;
+                Ok(Box::new(Nsga2Sampler::new(*cfg)))
+            }
         }
     }
 }
@@ -99,7 +135,7 @@ impl Sampler for RandomSampler {
         &mut self,
         space: &Space,
         _trials: &[Trial],
-        _direction: Direction,
+        _directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
         let mut internal = vec![None; space.params().len()];

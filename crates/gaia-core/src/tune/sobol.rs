@@ -64,7 +64,7 @@ impl Sampler for SobolSampler {
         &mut self,
         space: &Space,
         trials: &[Trial],
-        _direction: Direction,
+        _directions: &[Direction],
         _rng: &mut Rng,
     ) -> Vec<Option<f64>> {
         let index = trials.len() as u64;

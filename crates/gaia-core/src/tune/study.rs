@@ -26,6 +26,8 @@ use serde_json::{Map, Value};
 use super::journal::{Journal, StorageConfig};
 #[cfg(feature = "tune-mysql")]
 use super::mysql::{Change, LogRow, MysqlConfig, MysqlStore};
+use super::pareto;
+use super::pruner::PrunerConfig;
 use super::sampler::{Sampler, SamplerConfig};
 use super::{Error, Space};
 use crate::stats::Rng;
@@ -84,9 +86,46 @@ pub struct Trial {
     /// in declaration order; the trial is feasible when every one is `<= 0`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<f64>,
+    /// For complete trials of a study with several objectives: one value per objective, in
+    /// the order of the study's `directions` (`value` is then `None`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
+    /// Intermediate values reported while the trial ran, as `(step, value)` by step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intermediate: Vec<(u64, f64)>,
 }
 
 impl Trial {
+    /// A running trial with these internal values.
+    pub fn running(id: u64, internal: Vec<Option<f64>>) -> Trial {
+        Trial {
+            id,
+            state: TrialState::Running,
+            internal,
+            value: None,
+            constraints: Vec::new(),
+            values: Vec::new(),
+            intermediate: Vec::new(),
+        }
+    }
+
+    /// The objective values of a complete trial (one for a single-objective study), else
+    /// `None`.
+    pub fn objectives(&self) -> Option<&[f64]> {
+        if self.state != TrialState::Complete {
+            return None;
+        }
+        match &self.value {
+            Some(v) => Some(std::slice::from_ref(v)),
+            None => (!self.values.is_empty()).then_some(self.values.as_slice()),
+        }
+    }
+
+    /// The last reported intermediate value, if any.
+    pub fn last_intermediate(&self) -> Option<(u64, f64)> {
+        self.intermediate.last().copied()
+    }
+
     /// Complete, with every constraint value `<= 0`.
     pub fn is_feasible(&self) -> bool {
         self.state == TrialState::Complete && self.constraints.iter().all(|c| *c <= 0.0)
@@ -126,9 +165,13 @@ struct StudyConfig {
     #[serde(default)]
     direction: Option<Direction>,
     #[serde(default)]
+    directions: Option<Vec<Direction>>,
+    #[serde(default)]
     constraints: Option<Vec<String>>,
     #[serde(default)]
     sampler: Option<SamplerConfig>,
+    #[serde(default)]
+    pruner: Option<PrunerConfig>,
     #[serde(default)]
     storage: Option<Value>,
     #[serde(default)]
@@ -141,9 +184,25 @@ struct StudyConfig {
 struct Definition {
     space: Value,
     direction: Direction,
+    /// Several objectives (two or more); empty for a single-objective study.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    directions: Vec<Direction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     constraints: Vec<String>,
     sampler: SamplerConfig,
+    #[serde(default, skip_serializing_if = "PrunerConfig::is_none")]
+    pruner: PrunerConfig,
+}
+
+impl Definition {
+    /// The directions, one per objective.
+    fn objectives(&self) -> Vec<Direction> {
+        if self.directions.is_empty() {
+            vec![self.direction]
+        } else {
+            self.directions.clone()
+        }
+    }
 }
 
 const STATE_FORMAT: &str = "gaia.study";
@@ -161,8 +220,12 @@ struct State {
     space: Value,
     direction: Direction,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    directions: Vec<Direction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     constraints: Vec<String>,
     sampler: SamplerConfig,
+    #[serde(default, skip_serializing_if = "PrunerConfig::is_none")]
+    pruner: PrunerConfig,
     rng: String,
     trials: Vec<Trial>,
     queue: Vec<Vec<Option<f64>>>,
@@ -189,6 +252,13 @@ enum Op {
         value: Option<f64>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         constraints: Vec<f64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<f64>,
+    },
+    Report {
+        id: u64,
+        step: u64,
+        value: f64,
     },
     Enqueue {
         internal: Vec<Option<f64>>,
@@ -198,6 +268,15 @@ enum Op {
     },
 }
 
+/// What a tell records (see `Study::recorded`).
+#[derive(Debug, Clone, PartialEq)]
+struct Outcome {
+    state: TrialState,
+    value: Option<f64>,
+    values: Vec<f64>,
+    constraints: Vec<f64>,
+}
+
 /// An optimisation study. Not internally synchronised (the C ABI wraps it in a lock); with
 /// journal storage, several processes (or several studies in one process) opening the same
 /// file share one study.
@@ -205,10 +284,12 @@ enum Op {
 pub struct Study {
     space: Space,
     space_json: Value,
-    direction: Direction,
+    /// One per objective.
+    directions: Vec<Direction>,
     constraints: Vec<String>,
     sampler_config: SamplerConfig,
     sampler: Box<dyn Sampler>,
+    pruner: PrunerConfig,
     rng: Rng,
     trials: Vec<Trial>,
     queue: VecDeque<Vec<Option<f64>>>,
@@ -280,6 +361,7 @@ impl Study {
         if let Some(c) = &config.constraints {
             validate_constraints(c)?;
         }
+        let objectives = config_objectives(&config)?;
         let storage = match &config.storage {
             Some(v) => StorageConfig::from_value(v)?,
             None => StorageConfig::Memory,
@@ -293,9 +375,14 @@ impl Study {
                     field: "space".into(),
                     reason: "missing (only a journal that holds a study may omit it)".into(),
                 })?,
-                direction: config.direction.unwrap_or_default(),
+                direction: objectives.as_ref().map_or(Direction::default(), |d| d[0]),
+                directions: objectives
+                    .clone()
+                    .filter(|d| d.len() > 1)
+                    .unwrap_or_default(),
                 constraints: config.constraints.clone().unwrap_or_default(),
                 sampler: config.sampler.clone().unwrap_or_default().resolved(rng),
+                pruner: config.pruner.clone().unwrap_or_default(),
             })
         };
         let jc = match storage {
@@ -371,10 +458,14 @@ impl Study {
                 version: STATE_VERSION,
                 study: def.clone(),
             });
-            let direction = match def.direction {
-                Direction::Minimize => "MINIMIZE",
-                Direction::Maximize => "MAXIMIZE",
-            };
+            let direction: Vec<&'static str> = def
+                .objectives()
+                .into_iter()
+                .map(|d| match d {
+                    Direction::Minimize => "MINIMIZE",
+                    Direction::Maximize => "MAXIMIZE",
+                })
+                .collect();
             // Checks the definition (space, constraints, sampler) before anything is written.
             Study::new(def.clone(), Rng::seed_from_u64(0), None)?;
             made = Some(def);
@@ -487,7 +578,7 @@ impl Study {
         }
         let internal =
             self.sampler
-                .sample(&self.space, &self.trials, self.direction, &mut self.rng);
+                .sample(&self.space, &self.trials, &self.directions, &mut self.rng);
         let (number, seq, rows) = db.ask(&self.space, &internal)?;
         self.apply_rows(db, rows)?;
         self.catch_up(db, seq)?;
@@ -519,8 +610,9 @@ impl Study {
                 state: TrialState::Failed,
                 value: None,
                 constraints: Vec::new(),
+                values: Vec::new(),
             });
-            let told = db.tell(number, optuna_state(TrialState::Failed), None, None, op)?;
+            let told = db.tell(number, optuna_state(TrialState::Failed), &[], None, op)?;
             self.apply_rows(db, told.log)?;
             self.catch_up(db, told.seq)?;
             if told.status == 0 {
@@ -539,15 +631,14 @@ impl Study {
         &mut self,
         db: &mut MysqlStore,
         id: u64,
-        state: TrialState,
-        value: Option<f64>,
-        constraints: Vec<f64>,
+        outcome: Outcome,
     ) -> Result<TrialState, Error> {
         if id >= self.trials.len() as u64 {
             let rows = db.refresh()?;
             self.apply_rows(db, rows)?;
         }
-        let known = |s: &Study| -> Result<Option<(TrialState, Option<f64>)>, Error> {
+        let state = outcome.state;
+        let known = |s: &Study| -> Result<Option<Outcome>, Error> {
             let t = usize::try_from(id)
                 .ok()
                 .and_then(|i| s.trials.get(i))
@@ -555,31 +646,44 @@ impl Study {
                     id,
                     count: s.trials.len(),
                 })?;
-            Ok((t.state != TrialState::Running).then_some((t.state, t.value)))
+            Ok((t.state != TrialState::Running).then(|| Outcome {
+                state: t.state,
+                value: t.value,
+                values: t.values.clone(),
+                constraints: t.constraints.clone(),
+            }))
         };
-        // A tell repeated after a lost answer (same state and value) succeeds again.
-        let finished =
-            |s: &Study, (st, v): (TrialState, Option<f64>)| -> Result<TrialState, Error> {
-                if st == state && v == value {
-                    Ok(state)
-                } else {
-                    let _ = s;
-                    Err(Error::TrialFinished { id, state: st })
-                }
-            };
+        // A tell repeated after a lost answer (same state and values) succeeds again.
+        let finished = |done: Outcome| -> Result<TrialState, Error> {
+            if done.state == outcome.state
+                && done.value == outcome.value
+                && done.values == outcome.values
+            {
+                Ok(state)
+            } else {
+                Err(Error::TrialFinished {
+                    id,
+                    state: done.state,
+                })
+            }
+        };
         if let Some(done) = known(self)? {
-            return finished(self, done);
+            return finished(done);
         }
         let op = encode(&Op::Tell {
             id,
             state,
-            value,
-            constraints: constraints.clone(),
+            value: outcome.value,
+            constraints: outcome.constraints.clone(),
+            values: outcome.values.clone(),
         });
-        let optuna_state = optuna_state(state);
-        let cjson = (!constraints.is_empty())
-            .then(|| serde_json::to_string(&constraints).unwrap_or_default());
-        let told = db.tell(id as i64, optuna_state, value, cjson, op)?;
+        let cjson = (!outcome.constraints.is_empty())
+            .then(|| serde_json::to_string(&outcome.constraints).unwrap_or_default());
+        let objective_values: Vec<f64> = match outcome.value {
+            Some(v) => vec![v],
+            None => outcome.values.clone(),
+        };
+        let told = db.tell(id as i64, optuna_state(state), &objective_values, cjson, op)?;
         self.apply_rows(db, told.log)?;
         self.catch_up(db, told.seq)?;
         match told.status {
@@ -589,7 +693,7 @@ impl Study {
                 count: self.trials.len(),
             }),
             _ => match known(self)? {
-                Some(done) => finished(self, done),
+                Some(done) => finished(done),
                 None => Err(Error::Corrupt {
                     what: "study database",
                     reason: format!(
@@ -604,13 +708,23 @@ impl Study {
     fn new(def: Definition, rng: Rng, journal: Option<Journal>) -> Result<Study, Error> {
         validate_constraints(&def.constraints)?;
         let space = Space::from_json(&def.space.to_string())?;
+        let directions = def.objectives();
+        def.pruner.validate()?;
+        if directions.len() > 1 && !def.pruner.is_none() {
+            return Err(Error::Config {
+                what: "study config",
+                field: "pruner".into(),
+                reason: "pruning needs a study with one objective".into(),
+            });
+        }
         Ok(Study {
-            sampler: def.sampler.build(&space)?,
+            sampler: def.sampler.build(&space, directions.len())?,
             space,
             space_json: def.space,
-            direction: def.direction,
+            directions,
             constraints: def.constraints,
             sampler_config: def.sampler,
+            pruner: def.pruner,
             rng,
             trials: Vec::new(),
             queue: VecDeque::new(),
@@ -625,9 +739,14 @@ impl Study {
         &self.space
     }
 
-    /// The direction.
+    /// The direction (of the first objective, for a study with several).
     pub fn direction(&self) -> Direction {
-        self.direction
+        self.directions[0]
+    }
+
+    /// The directions, one per objective.
+    pub fn directions(&self) -> &[Direction] {
+        &self.directions
     }
 
     /// The declared constraint names, in the order `tell_with` takes their values.
@@ -716,6 +835,33 @@ impl Study {
         result
     }
 
+    /// Whether a trial's values fit its state and the study: a complete trial has one finite
+    /// value per objective (`value` for one objective, `values` for several) and one finite
+    /// value per constraint; other states have none.
+    fn consistent(
+        &self,
+        state: TrialState,
+        value: Option<f64>,
+        values: &[f64],
+        constraints: &[f64],
+    ) -> bool {
+        match state {
+            TrialState::Complete => {
+                let objectives = if self.directions.len() == 1 {
+                    value.is_some_and(f64::is_finite) && values.is_empty()
+                } else {
+                    value.is_none()
+                        && values.len() == self.directions.len()
+                        && values.iter().all(|v| v.is_finite())
+                };
+                objectives
+                    && constraints.len() == self.constraints.len()
+                    && constraints.iter().all(|c| c.is_finite())
+            }
+            _ => value.is_none() && values.is_empty() && constraints.is_empty(),
+        }
+    }
+
     /// Applies one change; an inconsistent one (only possible from a damaged journal) is
     /// refused with the reason and changes nothing.
     fn apply(&mut self, op: Op) -> Result<(), String> {
@@ -734,29 +880,17 @@ impl Study {
                 if queued && self.queue.pop_front().is_none() {
                     return Err("ask from an empty queue".into());
                 }
-                self.trials.push(Trial {
-                    id,
-                    state: TrialState::Running,
-                    internal,
-                    value: None,
-                    constraints: Vec::new(),
-                });
+                self.trials.push(Trial::running(id, internal));
             }
             Op::Tell {
                 id,
                 state,
                 value,
                 constraints,
+                values,
             } => {
-                let ok = match state {
-                    TrialState::Complete => {
-                        value.is_some_and(f64::is_finite)
-                            && constraints.len() == self.constraints.len()
-                            && constraints.iter().all(|c| c.is_finite())
-                    }
-                    TrialState::Running => false,
-                    _ => value.is_none() && constraints.is_empty(),
-                };
+                let ok = state != TrialState::Running
+                    && self.consistent(state, value, &values, &constraints);
                 let trial = usize::try_from(id)
                     .ok()
                     .and_then(|i| self.trials.get_mut(i))
@@ -767,6 +901,20 @@ impl Study {
                 trial.state = state;
                 trial.value = value;
                 trial.constraints = constraints;
+                trial.values = values;
+            }
+            Op::Report { id, step, value } => {
+                let trial = usize::try_from(id)
+                    .ok()
+                    .and_then(|i| self.trials.get_mut(i))
+                    .ok_or_else(|| format!("report of unknown trial {id}"))?;
+                if trial.state != TrialState::Running || !value.is_finite() {
+                    return Err(format!("report of trial {id} is inconsistent"));
+                }
+                // A step reported twice keeps its first value (as Optuna does).
+                if let Err(at) = trial.intermediate.binary_search_by_key(&step, |r| r.0) {
+                    trial.intermediate.insert(at, (step, value));
+                }
             }
             Op::Enqueue { internal } => {
                 check_internal(&self.space, &internal)?;
@@ -777,6 +925,20 @@ impl Study {
                     return Err(format!("added trial {}, expected {n}", trial.id));
                 }
                 check_internal(&self.space, &trial.internal)?;
+                if !self.consistent(trial.state, trial.value, &trial.values, &trial.constraints) {
+                    return Err(format!(
+                        "trial {}: values or constraints do not match state {:?}",
+                        trial.id, trial.state
+                    ));
+                }
+                if !(trial.intermediate.iter().all(|r| r.1.is_finite())
+                    && trial.intermediate.windows(2).all(|w| w[0].0 < w[1].0))
+                {
+                    return Err(format!(
+                        "trial {}: intermediate values must be finite, by increasing step",
+                        trial.id
+                    ));
+                }
                 self.trials.push(trial);
             }
         }
@@ -794,7 +956,7 @@ impl Study {
                 Some(q) => (q.clone(), true),
                 None => (
                     s.sampler
-                        .sample(&s.space, &s.trials, s.direction, &mut s.rng),
+                        .sample(&s.space, &s.trials, &s.directions, &mut s.rng),
                     false,
                 ),
             };
@@ -831,7 +993,8 @@ impl Study {
     /// trial whose value is NaN or infinite is recorded as `Failed` (so it never reaches the
     /// model) and that state is returned. `Failed` and `Pruned` ignore `value` and
     /// `constraints`. Unknown ids, finished trials, a wrong number of constraint values or a
-    /// non-finite one are errors that change nothing. Returns the state recorded.
+    /// non-finite one are errors that change nothing. Returns the state recorded. A study
+    /// with several objectives needs [`Study::tell_values`] for complete trials.
     pub fn tell_with(
         &mut self,
         id: u64,
@@ -839,10 +1002,24 @@ impl Study {
         state: TrialState,
         constraints: &[f64],
     ) -> Result<TrialState, Error> {
+        self.tell_values(id, &[value], state, constraints)
+    }
+
+    /// Finishes trial `id` with one value per objective (in the order of the study's
+    /// directions), as [`Study::tell_with`] does for one: a complete trial with any NaN or
+    /// infinite value is recorded as `Failed`; a wrong number of values is an error that
+    /// changes nothing.
+    pub fn tell_values(
+        &mut self,
+        id: u64,
+        values: &[f64],
+        state: TrialState,
+        constraints: &[f64],
+    ) -> Result<TrialState, Error> {
         #[cfg(feature = "tune-mysql")]
         if self.db.is_some() {
-            let (state, value, constraints) = self.recorded(id, value, state, constraints)?;
-            if let Some(r) = self.with_db(|s, db| s.tell_db(db, id, state, value, constraints)) {
+            let outcome = self.recorded(id, values, state, constraints)?;
+            if let Some(r) = self.with_db(|s, db| s.tell_db(db, id, outcome)) {
                 return r;
             }
         }
@@ -860,43 +1037,145 @@ impl Study {
                     state: trial.state,
                 });
             }
-            let (state, value, constraints) = s.recorded(id, value, state, constraints)?;
+            let o = s.recorded(id, values, state, constraints)?;
+            let state = o.state;
             Ok((
                 Op::Tell {
                     id,
-                    state,
-                    value,
-                    constraints,
+                    state: o.state,
+                    value: o.value,
+                    constraints: o.constraints,
+                    values: o.values,
                 },
                 state,
             ))
         })
     }
 
+    /// Records an intermediate value of running trial `id` at `step` (a validation score
+    /// after an epoch, the quality after n of m evaluation samples) for the pruner; a step
+    /// reported twice keeps its first value, as in Optuna. Steps go up to 2^31 - 1 (Optuna's
+    /// storage). Errors, changing nothing: an unknown or finished trial, a NaN or infinite
+    /// value, a study with several objectives.
+    pub fn report(&mut self, id: u64, step: u64, value: f64) -> Result<(), Error> {
+        if self.directions.len() > 1 {
+            return Err(Error::SingleObjective { what: "pruning" });
+        }
+        if !value.is_finite() {
+            return Err(Error::InvalidValue {
+                id,
+                what: format!("intermediate value at step {step}"),
+                value,
+            });
+        }
+        if step > i32::MAX as u64 {
+            return Err(Error::Step { id, step });
+        }
+        let running = |s: &Study| -> Result<bool, Error> {
+            let t = s.running_trial(id)?;
+            Ok(t.intermediate.binary_search_by_key(&step, |r| r.0).is_err())
+        };
+        #[cfg(feature = "tune-mysql")]
+        if let Some(r) = self.with_db(|s, db| {
+            let rows = db.refresh()?;
+            s.apply_rows(db, rows)?;
+            if !running(s)? {
+                return Ok(());
+            }
+            let op = encode(&Op::Report { id, step, value });
+            let (_, seq, rows) = db.write(
+                &s.space,
+                Change::Report {
+                    number: id as i64,
+                    step: step as i64,
+                    value,
+                    op,
+                },
+            )?;
+            s.apply_rows(db, rows)?;
+            s.catch_up(db, seq)
+        }) {
+            return r;
+        }
+        self.mutate(|s| {
+            running(s)?;
+            Ok((Op::Report { id, step, value }, ()))
+        })
+    }
+
+    /// Whether running trial `id` should stop now, by the study's pruner (see
+    /// [`super::pruner`]) from its reports and every other trial's (read first from the
+    /// journal or database). Always `false` without a pruner. Errors: an unknown or finished
+    /// trial.
+    pub fn should_prune(&mut self, id: u64) -> Result<bool, Error> {
+        if !self.pruner.is_none() || id >= self.trials.len() as u64 {
+            self.refresh()?;
+        }
+        let trial = self.running_trial(id)?;
+        Ok(self
+            .pruner
+            .should_prune(trial, &self.trials, self.directions[0]))
+    }
+
+    /// The running trial `id`, or why it is not one.
+    fn running_trial(&self, id: u64) -> Result<&Trial, Error> {
+        let t = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.trials.get(i))
+            .ok_or(Error::UnknownTrial {
+                id,
+                count: self.trials.len(),
+            })?;
+        if t.state != TrialState::Running {
+            return Err(Error::TrialFinished { id, state: t.state });
+        }
+        Ok(t)
+    }
+
     /// What a tell records: the state (a complete trial with a NaN or infinite value becomes
-    /// failed), the value (complete trials only) and the checked constraint values.
+    /// failed), the value or values (complete trials only) and the checked constraint
+    /// values.
     fn recorded(
         &self,
         id: u64,
-        value: f64,
+        values: &[f64],
         state: TrialState,
         constraints: &[f64],
-    ) -> Result<(TrialState, Option<f64>, Vec<f64>), Error> {
-        let (state, value) = match state {
+    ) -> Result<Outcome, Error> {
+        let n = self.directions.len();
+        let mut out = Outcome {
+            state,
+            value: None,
+            values: Vec::new(),
+            constraints: Vec::new(),
+        };
+        match state {
             TrialState::Running => return Err(Error::TrialStillRunning { id }),
-            TrialState::Complete if !value.is_finite() => {
-                log::warn!("trial {id}: value {value} is not finite: recorded as failed");
-                (TrialState::Failed, None)
+            TrialState::Complete if values.len() != n => {
+                return Err(Error::Objectives {
+                    id,
+                    reason: format!(
+                        "{} values told; the study has {n} objective{}",
+                        values.len(),
+                        if n == 1 { "" } else { "s" }
+                    ),
+                })
             }
-            TrialState::Complete => (TrialState::Complete, Some(value)),
-            other => (other, None),
-        };
-        let constraints = if state == TrialState::Complete {
-            self.check_constraints(id, constraints)?
-        } else {
-            Vec::new()
-        };
-        Ok((state, value, constraints))
+            TrialState::Complete if values.iter().any(|v| !v.is_finite()) => {
+                log::warn!("trial {id}: value {values:?} is not finite: recorded as failed");
+                out.state = TrialState::Failed;
+            }
+            TrialState::Complete => {
+                if n == 1 {
+                    out.value = Some(values[0]);
+                } else {
+                    out.values = values.to_vec();
+                }
+                out.constraints = self.check_constraints(id, constraints)?;
+            }
+            _ => {}
+        }
+        Ok(out)
     }
 
     fn check_constraints(&self, id: u64, values: &[f64]) -> Result<Vec<f64>, Error> {
@@ -1005,44 +1284,53 @@ impl Study {
         state: TrialState,
         constraints: &[f64],
     ) -> Result<u64, Error> {
+        self.add_trial_values(params, &[value], state, constraints)
+    }
+
+    /// [`Study::add_trial_with`] with one value per objective (for a study with several).
+    pub fn add_trial_values(
+        &mut self,
+        params: &Map<String, Value>,
+        values: &[f64],
+        state: TrialState,
+        constraints: &[f64],
+    ) -> Result<u64, Error> {
         let internal = self.internal(params)?;
+        // Unlike a tell, an injected result must be finite: it is history, not a failure.
+        let checked = |s: &Study, id: u64| -> Result<Outcome, Error> {
+            if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+                if state == TrialState::Complete {
+                    return Err(Error::InvalidValue {
+                        id,
+                        what: "value".into(),
+                        value: *v,
+                    });
+                }
+            }
+            s.recorded(id, values, state, constraints)
+        };
         #[cfg(feature = "tune-mysql")]
         if self.db.is_some() {
-            let complete = state == TrialState::Complete;
-            let id = self.trials.len() as u64;
-            if state == TrialState::Running {
-                return Err(Error::TrialStillRunning { id });
-            }
-            if complete && !value.is_finite() {
-                return Err(Error::InvalidValue {
-                    id,
-                    what: "value".into(),
-                    value,
-                });
-            }
-            let constraints = if complete {
-                self.check_constraints(id, constraints)?
-            } else {
-                Vec::new()
-            };
-            let optuna_state = optuna_state(state);
-            let value = complete.then_some(value);
+            let o = checked(self, self.trials.len() as u64)?;
+            let optuna_state = optuna_state(o.state);
             let internal = internal.clone();
             let build = Box::new(move |number: u64| {
-                let cjson = (!constraints.is_empty())
-                    .then(|| serde_json::to_string(&constraints).unwrap_or_default());
-                let trial = Trial {
-                    id: number,
-                    state,
-                    internal: internal.clone(),
-                    value,
-                    constraints,
+                let cjson = (!o.constraints.is_empty())
+                    .then(|| serde_json::to_string(&o.constraints).unwrap_or_default());
+                let objective_values: Vec<f64> = match o.value {
+                    Some(v) => vec![v],
+                    None => o.values.clone(),
                 };
+                let mut trial = Trial::running(number, internal.clone());
+                trial.state = o.state;
+                trial.value = o.value;
+                trial.values = o.values;
+                trial.constraints = o.constraints;
                 (
                     encode(&Op::Add { trial }),
                     internal,
                     optuna_state,
-                    value,
+                    objective_values,
                     cjson,
                 )
             });
@@ -1057,29 +1345,12 @@ impl Study {
         }
         self.mutate(|s| {
             let id = s.trials.len() as u64;
-            if state == TrialState::Running {
-                return Err(Error::TrialStillRunning { id });
-            }
-            if state == TrialState::Complete && !value.is_finite() {
-                return Err(Error::InvalidValue {
-                    id,
-                    what: "value".into(),
-                    value,
-                });
-            }
-            let complete = state == TrialState::Complete;
-            let constraints = if complete {
-                s.check_constraints(id, constraints)?
-            } else {
-                Vec::new()
-            };
-            let trial = Trial {
-                id,
-                state,
-                internal,
-                value: complete.then_some(value),
-                constraints,
-            };
+            let o = checked(s, id)?;
+            let mut trial = Trial::running(id, internal);
+            trial.state = o.state;
+            trial.value = o.value;
+            trial.values = o.values;
+            trial.constraints = o.constraints;
             Ok((Op::Add { trial }, id))
         })
     }
@@ -1114,9 +1385,13 @@ impl Study {
         Ok(internal)
     }
 
-    /// The best feasible complete trial (the first on ties), if any.
+    /// The best feasible complete trial (the first on ties), if any; `None` for a study
+    /// with several objectives (see [`Study::best_trials`]).
     pub fn best(&self) -> Option<&Trial> {
-        let better = |a: f64, b: f64| match self.direction {
+        if self.directions.len() > 1 {
+            return None;
+        }
+        let better = |a: f64, b: f64| match self.directions[0] {
             Direction::Minimize => a < b,
             Direction::Maximize => a > b,
         };
@@ -1131,6 +1406,24 @@ impl Study {
         best
     }
 
+    /// The best trials: for one objective, the best feasible trial (or none); for several,
+    /// the Pareto front: every feasible complete trial that no other feasible trial
+    /// dominates (at least as good in every objective, better in one), in id order.
+    pub fn best_trials(&self) -> Vec<&Trial> {
+        if self.directions.len() == 1 {
+            return self.best().into_iter().collect();
+        }
+        let feasible: Vec<&Trial> = self.trials.iter().filter(|t| t.is_feasible()).collect();
+        let points: Vec<Vec<f64>> = feasible
+            .iter()
+            .map(|t| pareto::to_minimize(&t.values, &self.directions))
+            .collect();
+        pareto::front(&points)
+            .into_iter()
+            .map(|i| feasible[i])
+            .collect()
+    }
+
     /// The whole study (configuration, trials, queue, generator) as versioned JSON that
     /// [`Study::load_json`] restores to an in-memory study making the same proposals.
     pub fn save_json(&self) -> String {
@@ -1138,9 +1431,15 @@ impl Study {
             format: STATE_FORMAT.into(),
             version: STATE_VERSION,
             space: self.space_json.clone(),
-            direction: self.direction,
+            direction: self.directions[0],
+            directions: if self.directions.len() > 1 {
+                self.directions.clone()
+            } else {
+                Vec::new()
+            },
             constraints: self.constraints.clone(),
             sampler: self.sampler_config.clone(),
+            pruner: self.pruner.clone(),
             rng: self.rng.to_hex(),
             trials: self.trials.clone(),
             queue: self.queue.iter().cloned().collect(),
@@ -1158,8 +1457,10 @@ impl Study {
         let def = Definition {
             space: state.space,
             direction: state.direction,
+            directions: state.directions,
             constraints: state.constraints,
             sampler: state.sampler,
+            pruner: state.pruner,
         };
         let mut study = Study::new(def, rng, None).map_err(|e| corrupt(e.to_string()))?;
         for (k, t) in state.trials.into_iter().enumerate() {
@@ -1167,14 +1468,7 @@ impl Study {
             if t.id != k as u64 {
                 return Err(corrupt(format!("{at}: id {} out of sequence", t.id)));
             }
-            let consistent = match t.state {
-                TrialState::Complete => {
-                    t.value.is_some_and(f64::is_finite)
-                        && t.constraints.len() == study.constraints.len()
-                        && t.constraints.iter().all(|c| c.is_finite())
-                }
-                _ => t.value.is_none() && t.constraints.is_empty(),
-            };
+            let consistent = study.consistent(t.state, t.value, &t.values, &t.constraints);
             if !consistent {
                 return Err(corrupt(format!(
                     "{at}: value or constraints do not match state {:?}",
@@ -1208,9 +1502,24 @@ impl Study {
         let mut v = serde_json::json!({
             "id": trial.id,
             "state": trial.state,
-            "value": trial.value,
             "params": self.params_of(trial),
         });
+        if self.directions.len() == 1 {
+            v["value"] = trial.value.map_or(Value::Null, Value::from);
+        } else {
+            v["values"] = if trial.values.is_empty() {
+                Value::Null
+            } else {
+                Value::from(trial.values.clone())
+            };
+        }
+        if !trial.intermediate.is_empty() {
+            v["intermediate"] = trial
+                .intermediate
+                .iter()
+                .map(|(step, x)| serde_json::json!([step, x]))
+                .collect();
+        }
         if !self.constraints.is_empty() {
             let c: Option<Map<String, Value>> = (!trial.constraints.is_empty()).then(|| {
                 self.constraints
@@ -1233,30 +1542,38 @@ impl Study {
     }
 
     /// The best trial as [`Study::trial_json`], after reading the journal; an error while no
-    /// trial is complete (or, with constraints, none is feasible).
+    /// trial is complete (or, with constraints, none is feasible). For a study with several
+    /// objectives: the Pareto front ([`Study::best_trials`]) as a JSON array.
     pub fn best_json(&mut self) -> Result<String, Error> {
         self.refresh()?;
-        match self.best() {
-            Some(t) => Ok(self.trial_json(t).to_string()),
-            None => {
-                let complete = self
-                    .trials
-                    .iter()
-                    .filter(|t| t.state == TrialState::Complete)
-                    .count();
-                Err(if complete == 0 {
-                    Error::NoCompleteTrial
-                } else {
-                    Error::NoFeasibleTrial { complete }
-                })
-            }
+        let best = self.best_trials();
+        if best.is_empty() {
+            let complete = self
+                .trials
+                .iter()
+                .filter(|t| t.state == TrialState::Complete)
+                .count();
+            return Err(if complete == 0 {
+                Error::NoCompleteTrial
+            } else {
+                Error::NoFeasibleTrial { complete }
+            });
         }
+        if self.directions.len() == 1 {
+            return Ok(self.trial_json(best[0]).to_string());
+        }
+        Ok(Value::Array(best.into_iter().map(|t| self.trial_json(t)).collect()).to_string())
     }
 
     /// How much each parameter matters for reaching good values (see
     /// [`super::importance`]): `(name, share)` pairs, largest first, shares summing to 1.
     pub fn importance(&self) -> Result<Vec<(String, f64)>, Error> {
-        super::importance::ped_anova(&self.space, &self.trials, self.direction)
+        if self.directions.len() > 1 {
+            return Err(Error::SingleObjective {
+                what: "parameter importance",
+            });
+        }
+        super::importance::ped_anova(&self.space, &self.trials, self.directions[0])
     }
 
     /// [`Study::importance`] after reading the journal, as a JSON array
@@ -1355,7 +1672,7 @@ fn stored_definition(
             return Err(differs("search space"));
         }
     }
-    if config.direction.is_some_and(|d| d != def.direction) {
+    if config_objectives(config)?.is_some_and(|d| d != def.objectives()) {
         return Err(differs("direction"));
     }
     if config
@@ -1368,7 +1685,30 @@ fn stored_definition(
     if let Some(s) = &config.sampler {
         def.sampler = s.clone().resolved(rng);
     }
+    if let Some(p) = &config.pruner {
+        def.pruner = p.clone();
+    }
     Ok(def)
+}
+
+/// The directions a configuration gives (`direction`, or `directions` for several
+/// objectives), if any.
+fn config_objectives(config: &StudyConfig) -> Result<Option<Vec<Direction>>, Error> {
+    let bad = |reason: &str| Error::Config {
+        what: "study config",
+        field: "directions".into(),
+        reason: reason.into(),
+    };
+    match (&config.direction, &config.directions) {
+        (Some(_), Some(_)) => Err(bad(
+            "give either \"direction\" (one objective) or \"directions\" (one per objective)",
+        )),
+        (_, Some(d)) if d.is_empty() => Err(bad("needs at least one direction")),
+        (_, Some(d)) if d.len() > 16 => Err(bad("at most 16 objectives")),
+        (_, Some(d)) => Ok(Some(d.clone())),
+        (Some(d), None) => Ok(Some(vec![*d])),
+        (None, None) => Ok(None),
+    }
 }
 
 fn encode(op: &Op) -> String {

@@ -13,9 +13,19 @@
 //!
 //! Constraints: as Optuna's constrained TPE, feasible trials rank before infeasible ones
 //! (which rank by their total violation) when the good trials are chosen.
+//!
+//! Several objectives (MOTPE: Ozaki et al. 2020, 2022; Optuna 5's split): gamma(n) =
+//! ceil(0.1 n) without the cap of 25; the good trials are whole non-domination fronts of the
+//! feasible complete trials while they fit, then a greedy hypervolume subset of the next
+//! front (reference point from its worst values), then infeasible trials by violation if
+//! feasible ones run short. The good model weights each kernel by its trial's hypervolume
+//! contribution among the good feasible trials (relative to the largest, at least 1e-12;
+//! Optuna 4's weighting, `"mo_weights": "uniform"` gives Optuna 5's equal weights); the bad
+//! model keeps the usual weights. The single-objective path is unchanged.
 
 use serde::{Deserialize, Serialize};
 
+use super::pareto;
 use super::sampler::Sampler;
 use super::space::Distribution;
 use super::study::{Direction, Trial, TrialState};
@@ -39,9 +49,32 @@ pub struct TpeConfig {
     /// Bounded-cost mode for long online studies: when set, the model sees the best trials
     /// of the whole study (gamma(window) of them) and the newest `window` trials besides,
     /// so an ask costs the same at a million trials as at `window`. `None` (the default, as
-    /// Optuna) models every trial.
+    /// Optuna) models every trial. One objective only: with several, every trial is
+    /// modelled (and a warning logged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<usize>,
+    /// With several objectives: how the good trials' kernels are weighted,
+    /// `"hypervolume"` (each by its hypervolume contribution among them, as Optuna 4 and
+    /// the MOTPE paper) or `"uniform"` (all alike, as Optuna 5).
+    #[serde(skip_serializing_if = "MoWeights::is_default")]
+    pub mo_weights: MoWeights,
+}
+
+/// How multi-objective TPE weights the kernels of its good trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MoWeights {
+    /// By hypervolume contribution (Ozaki et al. 2020; Optuna 4).
+    #[default]
+    Hypervolume,
+    /// All 1 (Optuna 5).
+    Uniform,
+}
+
+impl MoWeights {
+    fn is_default(&self) -> bool {
+        *self == MoWeights::default()
+    }
 }
 
 impl Default for TpeConfig {
@@ -53,6 +86,7 @@ impl Default for TpeConfig {
             multivariate: true,
             constant_liar: true,
             window: None,
+            mo_weights: MoWeights::default(),
         }
     }
 }
@@ -95,6 +129,8 @@ pub struct TpeSampler {
     elite: Vec<usize>,
     cursor: usize,
     pending: Vec<usize>,
+    /// Whether the warning that `window` is ignored with several objectives was logged.
+    warned_window: bool,
 }
 
 impl TpeSampler {
@@ -107,6 +143,7 @@ impl TpeSampler {
             elite: Vec::new(),
             cursor: 0,
             pending: Vec::new(),
+            warned_window: false,
         }
     }
 
@@ -197,6 +234,146 @@ fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64) -> Vec<f64> {
 /// gamma(n): how many of n trials count as good.
 fn n_below(n: usize) -> usize {
     n.div_ceil(10).min(25)
+}
+
+/// gamma(n) with several objectives: Optuna's ceil(0.1 n), without the cap of 25.
+fn n_below_multi(n: usize) -> usize {
+    n.div_ceil(10)
+}
+
+/// The split of a study with several objectives into good (below) and other (above)
+/// trials, and the good trials' kernel weights (by trial index; only the below entries are
+/// meaningful); `None` before `n_startup_trials` trials completed. gamma(n) of the
+/// complete and pruned trials are good: the feasible complete trials by non-domination rank
+/// ([`split_fronts`]), then, if those are too few, infeasible ones by violation (ties by
+/// id). Pruned trials, and running ones with the constant liar, are always above.
+fn split_multi(
+    trials: &[Trial],
+    directions: &[Direction],
+    cfg: &TpeConfig,
+) -> Option<(Vec<usize>, Vec<usize>, Vec<f64>)> {
+    let has_values = |t: &Trial| t.objectives().is_some_and(|v| v.len() == directions.len());
+    let complete: Vec<usize> = (0..trials.len())
+        .filter(|&i| trials[i].state == TrialState::Complete && has_values(&trials[i]))
+        .collect();
+    if complete.len() < cfg.n_startup_trials.max(1) {
+        return None;
+    }
+    let n_pruned = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Pruned)
+        .count();
+    let n_good = n_below_multi(complete.len() + n_pruned).min(complete.len());
+    let (feasible, mut infeasible): (Vec<usize>, Vec<usize>) = complete
+        .iter()
+        .partition(|&&i| trials[i].violation() <= 0.0);
+    let points: Vec<Vec<f64>> = feasible
+        .iter()
+        .map(|&i| pareto::to_minimize(trials[i].objectives().unwrap_or_default(), directions))
+        .collect();
+    let good = split_fronts(&points, n_good.min(feasible.len()));
+    let mut is_below = vec![false; trials.len()];
+    for &k in &good {
+        is_below[feasible[k]] = true;
+    }
+    let rest = n_good - good.len();
+    if rest > 0 {
+        infeasible.sort_by(|&a, &b| {
+            trials[a]
+                .violation()
+                .total_cmp(&trials[b].violation())
+                .then(a.cmp(&b))
+        });
+        for &i in &infeasible[..rest.min(infeasible.len())] {
+            is_below[i] = true;
+        }
+    }
+    let below: Vec<usize> = (0..trials.len()).filter(|&i| is_below[i]).collect();
+    let liar = cfg.constant_liar;
+    let above: Vec<usize> = (0..trials.len())
+        .filter(|&i| match trials[i].state {
+            TrialState::Complete => has_values(&trials[i]) && !is_below[i],
+            TrialState::Pruned => true,
+            TrialState::Running => liar,
+            TrialState::Failed => false,
+        })
+        .collect();
+    let mut weights = vec![0.0; trials.len()];
+    let good_points: Vec<Vec<f64>> = good.iter().map(|&k| points[k].clone()).collect();
+    let good_weights = match cfg.mo_weights {
+        MoWeights::Hypervolume => hypervolume_weights(&good_points),
+        MoWeights::Uniform => vec![1.0; good.len()],
+    };
+    for &i in &below {
+        weights[i] = pareto::EPS;
+    }
+    for (&k, w) in good.iter().zip(good_weights) {
+        weights[feasible[k]] = w;
+    }
+    Some((below, above, weights))
+}
+
+/// The `k` best of `points` (to minimise) as Optuna 5 splits a multi-objective TPE study:
+/// whole non-domination fronts while they fit, then the greedy hypervolume subset of the
+/// next front (reference point from that front's worst values). Positions into `points`.
+fn split_fronts(points: &[Vec<f64>], k: usize) -> Vec<usize> {
+    if k >= points.len() {
+        return (0..points.len()).collect();
+    }
+    if k == 0 {
+        return Vec::new();
+    }
+    let ranks = pareto::non_dominated_sort(points, &[], k);
+    let mut per_rank: Vec<usize> = Vec::new();
+    for &r in &ranks {
+        if per_rank.len() <= r {
+            per_rank.resize(r + 1, 0);
+        }
+        per_rank[r] += 1;
+    }
+    // Whole fronts 0..full fit.
+    let mut full = 0;
+    let mut taken = 0;
+    while full < per_rank.len() && taken + per_rank[full] <= k {
+        taken += per_rank[full];
+        full += 1;
+    }
+    let mut good: Vec<usize> = (0..points.len()).filter(|&i| ranks[i] < full).collect();
+    if good.len() < k {
+        let tie: Vec<usize> = (0..points.len()).filter(|&i| ranks[i] == full).collect();
+        let tie_points: Vec<Vec<f64>> = tie.iter().map(|&i| points[i].clone()).collect();
+        let reference = pareto::reference_point(&tie_points);
+        for j in pareto::hssp_greedy(&tie_points, k - good.len(), &reference) {
+            good.push(tie[j]);
+        }
+        good.sort_unstable();
+    }
+    good
+}
+
+/// The kernel weights of good trials with several objectives (Optuna's
+/// `_calculate_weights_below_for_multi_objective`): each point's hypervolume contribution
+/// within the set, with the reference point from the set's worst values, over the largest
+/// contribution, at least [`pareto::EPS`] (points off the set's front contribute nothing).
+/// All 1 for one point.
+fn hypervolume_weights(points: &[Vec<f64>]) -> Vec<f64> {
+    if points.len() <= 1 {
+        return vec![1.0; points.len()];
+    }
+    let reference = pareto::reference_point(points);
+    let contributions = pareto::hypervolume_contributions(points, &reference);
+    if contributions.iter().any(|c| !c.is_finite()) {
+        return vec![1.0; points.len()];
+    }
+    let max = contributions
+        .iter()
+        .copied()
+        .fold(0.0, f64::max)
+        .max(pareto::EPS);
+    contributions
+        .iter()
+        .map(|c| (c / max).max(pareto::EPS))
+        .collect()
 }
 
 /// Weights of n observations in trial order: 1 for the newest 25, a ramp before them.
@@ -300,15 +477,18 @@ struct Parzen {
 impl Parzen {
     /// `cols[d][k]`: observation k's internal value in dimension d of `params`;
     /// `gaps[d][k]` its neighbour bandwidth (numeric dimensions) before clipping.
+    /// `fixed`: the observations' weights (multi-objective below model), else the usual
+    /// ramp by age.
     fn new(
         space: &Space,
         params: &[usize],
         cols: &[Vec<f64>],
         gaps: &[Vec<f64>],
         cfg: &TpeConfig,
+        fixed: Option<Vec<f64>>,
     ) -> Parzen {
         let n = cols.first().map_or(0, Vec::len);
-        let mut weights = observation_weights(n);
+        let mut weights = fixed.unwrap_or_else(|| observation_weights(n));
         weights.push(cfg.prior_weight);
         let total: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= total);
@@ -563,9 +743,10 @@ impl Sampler for TpeSampler {
         &mut self,
         space: &Space,
         trials: &[Trial],
-        direction: Direction,
+        directions: &[Direction],
         rng: &mut Rng,
     ) -> Vec<Option<f64>> {
+        let direction = directions.first().copied().unwrap_or(Direction::Minimize);
         // With constraints (as Optuna's constrained TPE): feasible trials first, by value,
         // then infeasible ones by their total violation; ties by id.
         let rank = |a: &usize, b: &usize| {
@@ -590,13 +771,25 @@ impl Sampler for TpeSampler {
             TrialState::Running => liar,
             TrialState::Failed => false,
         };
-        let (below, above, indexed) = match self.config.window {
+        if directions.len() > 1 && self.config.window.is_some() && !self.warned_window {
+            log::warn!("tpe: \"window\" applies to one objective; this study has several, so every trial is modelled");
+            self.warned_window = true;
+        }
+        let (below, above, indexed, below_weights) = match self.config.window {
+            _ if directions.len() > 1 => {
+                let Some((below, above, weights)) = split_multi(trials, directions, &self.config)
+                else {
+                    return super::sampler::RandomSampler.sample(space, trials, directions, rng);
+                };
+                self.index(space.params().len(), trials);
+                (below, above, true, Some(weights))
+            }
             Some(w) if trials.len() > w => {
                 // Bounded cost: the all-time best, and the newest `w` trials besides.
                 let k = n_below(w);
                 self.update_elite(trials, k, &rank);
                 if self.elite.is_empty() {
-                    return super::sampler::RandomSampler.sample(space, trials, direction, rng);
+                    return super::sampler::RandomSampler.sample(space, trials, directions, rng);
                 }
                 let mut below = self.elite.clone();
                 below.sort_unstable();
@@ -604,7 +797,7 @@ impl Sampler for TpeSampler {
                 let above: Vec<usize> = (recent..trials.len())
                     .filter(|i| modelled(&trials[*i], below.binary_search(i).is_ok()))
                     .collect();
-                (below, above, false)
+                (below, above, false, None)
             }
             _ => {
                 let complete: Vec<usize> = (0..trials.len())
@@ -613,7 +806,7 @@ impl Sampler for TpeSampler {
                     })
                     .collect();
                 if complete.len() < self.config.n_startup_trials.max(1) {
-                    return super::sampler::RandomSampler.sample(space, trials, direction, rng);
+                    return super::sampler::RandomSampler.sample(space, trials, directions, rng);
                 }
                 let n_pruned = trials
                     .iter()
@@ -634,7 +827,7 @@ impl Sampler for TpeSampler {
                     .filter(|&i| modelled(&trials[i], is_below[i]))
                     .collect();
                 self.index(space.params().len(), trials);
-                (below, above, true)
+                (below, above, true, None)
             }
         };
 
@@ -662,10 +855,12 @@ impl Sampler for TpeSampler {
             }
             // Column-major observations of the trials where every group parameter is set,
             // and their bandwidths from the sorted index.
-            let model = |set: &[usize]| -> Parzen {
+            // `weight_of`: per trial index, the kernel weight (multi-objective below model).
+            let model = |set: &[usize], weight_of: Option<&[f64]>| -> Parzen {
                 let mut cols: Vec<Vec<f64>> = (0..group.len())
                     .map(|_| Vec::with_capacity(set.len()))
                     .collect();
+                let mut fixed: Option<Vec<f64>> = weight_of.map(|_| Vec::new());
                 // Trial index -> column, for the sorted index (exact mode only: it is O(n)).
                 let mut members = vec![u32::MAX; if indexed { trials.len() } else { 0 }];
                 for &k in set {
@@ -676,6 +871,9 @@ impl Sampler for TpeSampler {
                     {
                         if indexed {
                             members[k] = cols[0].len() as u32;
+                        }
+                        if let (Some(f), Some(w)) = (fixed.as_mut(), weight_of) {
+                            f.push(w[k]);
                         }
                         for (c, &i) in cols.iter_mut().zip(&group) {
                             c.push(t.internal[i].unwrap_or(0.0));
@@ -701,10 +899,10 @@ impl Sampler for TpeSampler {
                         }
                     })
                     .collect();
-                Parzen::new(space, &group, &cols, &gaps, &self.config)
+                Parzen::new(space, &group, &cols, &gaps, &self.config, fixed)
             };
-            let l = model(&below);
-            let g = model(&above);
+            let l = model(&below, below_weights.as_deref());
+            let g = model(&above, None);
             let mut best: Option<(f64, Vec<f64>)> = None;
             let mut scratch = Vec::with_capacity(l.weights.len().max(g.weights.len()));
             for _ in 0..self.config.n_ei_candidates {

@@ -59,6 +59,8 @@ fn trial(id: usize, internal: Vec<Option<f64>>, state: TrialState, value: Option
         internal,
         value,
         constraints: Vec::new(),
+        values: Vec::new(),
+        intermediate: Vec::new(),
     }
 }
 
@@ -72,7 +74,7 @@ fn drive(
     f: &dyn Fn(&[f64]) -> f64,
 ) {
     for _ in 0..n {
-        let x = sampler.sample(space, trials, Direction::Minimize, rng);
+        let x = sampler.sample(space, trials, &[Direction::Minimize], rng);
         let v: Vec<f64> = x.iter().map(|v| v.unwrap_or(0.0)).collect();
         let value = f(&v);
         trials.push(trial(trials.len(), x, TrialState::Complete, Some(value)));
@@ -283,7 +285,7 @@ fn ipop_restarts_with_a_larger_population_after_convergence() {
         let mut rng = Rng::seed_from_u64(5);
         let f: &dyn Fn(&[f64]) -> f64 = if flat { &|_| 1.0 } else { &sphere };
         drive(&mut s, &space, &mut trials, &mut rng, 2500, f);
-        s.sample(&space, &trials, Direction::Minimize, &mut rng);
+        s.sample(&space, &trials, &[Direction::Minimize], &mut rng);
         let lambda = s.run.as_ref().unwrap().lambda;
         if strategy == "ipop" {
             assert!(s.restarts >= 1, "flat {flat}: no restart");
@@ -391,8 +393,8 @@ fn incremental_state_equals_state_rebuilt_from_the_trials() {
     // the same next proposal.
     let mut batch = sampler_for(cfg, &space);
     let (mut r1, mut r2) = (rng.clone(), rng.clone());
-    let x = live.sample(&space, &trials, Direction::Minimize, &mut r1);
-    let y = batch.sample(&space, &trials, Direction::Minimize, &mut r2);
+    let x = live.sample(&space, &trials, &[Direction::Minimize], &mut r1);
+    let y = batch.sample(&space, &trials, &[Direction::Minimize], &mut r2);
     assert_eq!(x, y);
     let (p, q) = (live.run.as_ref().unwrap(), batch.run.as_ref().unwrap());
     assert!(p.generation > 20, "generation {}", p.generation);
@@ -448,7 +450,7 @@ fn a_running_trial_delays_updates_and_failed_trials_are_skipped() {
     let mut rng = Rng::seed_from_u64(8);
     let mut trials = Vec::new();
     let point = |s: &mut CmaesSampler, trials: &Vec<Trial>, rng: &mut Rng| {
-        s.sample(&space, trials, Direction::Minimize, rng)
+        s.sample(&space, trials, &[Direction::Minimize], rng)
     };
     // Start-up trial, then a running one, then eight complete ones.
     let x = point(&mut s, &trials, &mut rng);

@@ -1,6 +1,6 @@
 //! A study shared by many processes and hosts through MariaDB (10.6+) or MySQL 8.
 //!
-//! The study lives in Optuna's RDB tables (see [`schema`]), so Optuna's `load_study` and
+//! The study lives in Optuna's RDB tables (see `schema.rs`), so Optuna's `load_study` and
 //! optuna-dashboard read it as it is, plus a change log that gives every worker a local
 //! replica: each call brings the replica up to date with one indexed read of the log rows
 //! after its cursor, and the sampler proposes from the replica, with other workers' running
@@ -310,7 +310,7 @@ impl MysqlStore {
     pub(crate) fn open(
         config: &MysqlConfig,
         name: &str,
-        definition: impl FnOnce() -> Result<(String, &'static str), Error>,
+        definition: impl FnOnce() -> Result<(String, Vec<&'static str>), Error>,
     ) -> Result<Opened, Error> {
         let opts = config.validate().map_err(|reason| Error::Config {
             what: "study config",
@@ -351,7 +351,7 @@ impl MysqlStore {
             Some(found) => (found.0, Some(found.1)),
             None => {
                 let (def, direction) = definition()?;
-                match store.create(name, &def, direction)? {
+                match store.create(name, &def, &direction)? {
                     Some(id) => (id, None),
                     // Another worker created it between our look and our insert.
                     None => {
@@ -521,7 +521,12 @@ impl MysqlStore {
     }
 
     /// Creates the study; `None` when another process created one of this name first.
-    fn create(&mut self, name: &str, def: &str, direction: &str) -> Result<Option<i64>, Error> {
+    fn create(
+        &mut self,
+        name: &str,
+        def: &str,
+        directions: &[&'static str],
+    ) -> Result<Option<i64>, Error> {
         let (opts, place) = (&self.opts, self.place.as_str());
         let conn = &mut self.conn;
         Self::block_on(&self.rt, async move {
@@ -540,12 +545,14 @@ impl MysqlStore {
                         Err(e) => return Err(e),
                     }
                     let id = tx.last_insert_id().unwrap_or(0) as i64;
-                    tx.exec_drop(
-                        "INSERT INTO study_directions (direction, study_id, objective) \
-                         VALUES (?, ?, 0)",
-                        (direction, id),
-                    )
-                    .await?;
+                    for (k, direction) in directions.iter().enumerate() {
+                        tx.exec_drop(
+                            "INSERT INTO study_directions (direction, study_id, objective) \
+                             VALUES (?, ?, ?)",
+                            (*direction, id, k as i64),
+                        )
+                        .await?;
+                    }
                     tx.exec_drop(
                         "INSERT INTO gaia_studies (study_id, definition) VALUES (?, ?)",
                         (id, def),
@@ -639,16 +646,17 @@ impl MysqlStore {
         Ok((number, seq, log))
     }
 
-    /// Finishes trial `number` (Optuna state name, value for COMPLETE, constraint values as
-    /// a JSON array) with the change record `op`.
+    /// Finishes trial `number` (Optuna state name, one value per objective for COMPLETE,
+    /// constraint values as a JSON array) with the change record `op`.
     pub(crate) fn tell(
         &mut self,
         number: i64,
         state: &'static str,
-        value: Option<f64>,
+        values: &[f64],
         constraints: Option<String>,
         op: String,
     ) -> Result<Told, Error> {
+        let values = serde_json::to_string(values).unwrap_or_default();
         let (opts, place, study, cursor) =
             (&self.opts, self.place.as_str(), self.study_id, self.cursor);
         let conn = &mut self.conn;
@@ -659,21 +667,21 @@ impl MysqlStore {
                     cursor,
                     number,
                     state,
-                    value,
+                    values.clone(),
                     constraints.clone(),
                     op.clone(),
                 );
                 async move {
                     let r: Result<Told, mysql_async::Error> = async {
                         let mut res = c
-                            .exec_iter("CALL gaia_tell_v2(?, ?, ?, ?, ?, ?, ?)", args)
+                            .exec_iter("CALL gaia_tell_v3(?, ?, ?, ?, ?, ?, ?)", args)
                             .await?;
                         let head: Vec<TellHead> = res.collect().await?;
                         let log: Vec<Row> = res.collect().await?;
                         res.drop_result().await?;
                         let (status, _state, _value, seq) =
                             head.into_iter().next().ok_or_else(|| {
-                                mysql_async::Error::Other("gaia_tell_v2 returned no status".into())
+                                mysql_async::Error::Other("gaia_tell_v3 returned no status".into())
                             })?;
                         // Not done: nothing was written; every change before the call is in.
                         let seq = seq.unwrap_or(1) - i64::from(status != 0);
@@ -739,7 +747,7 @@ impl MysqlStore {
                             (op, None)
                         }
                         Change::Add { build } => {
-                            let (op, internal, state, value, constraints) = build(number as u64);
+                            let (op, internal, state, values, constraints) = build(number as u64);
                             tx.exec_drop(
                                 "INSERT INTO trials (number, study_id, state, datetime_start, \
                                  datetime_complete) VALUES (?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())",
@@ -756,11 +764,11 @@ impl MysqlStore {
                                 (tid, params),
                             )
                             .await?;
-                            if let Some(v) = value {
+                            for (k, v) in values.iter().enumerate() {
                                 tx.exec_drop(
                                     "INSERT INTO trial_values (trial_id, objective, value, \
-                                     value_type) VALUES (?, 0, ?, 'FINITE')",
-                                    (tid, v),
+                                     value_type) VALUES (?, ?, ?, 'FINITE')",
+                                    (tid, k as i64, *v),
                                 )
                                 .await?;
                             }
@@ -773,6 +781,22 @@ impl MysqlStore {
                                 .await?;
                             }
                             (op, Some(number))
+                        }
+                        Change::Report {
+                            number,
+                            step,
+                            value,
+                            op,
+                        } => {
+                            // INSERT IGNORE: a step reported twice keeps its first value.
+                            tx.exec_drop(
+                                "INSERT IGNORE INTO trial_intermediate_values (trial_id, step, \
+                                 intermediate_value, intermediate_value_type) SELECT trial_id, \
+                                 ?, ?, 'FINITE' FROM trials WHERE study_id = ? AND number = ?",
+                                (step, value, study, number),
+                            )
+                            .await?;
+                            (op, None)
                         }
                     };
                     tx.exec_drop(
@@ -912,7 +936,7 @@ pub(crate) type AddedTrial = (
     String,
     Vec<Option<f64>>,
     &'static str,
-    Option<f64>,
+    Vec<f64>,
     Option<String>,
 );
 
@@ -933,6 +957,17 @@ pub(crate) enum Change {
     Add {
         /// Builds the trial once its number is known.
         build: Box<dyn FnOnce(u64) -> AddedTrial + Send>,
+    },
+    /// Record an intermediate value of a running trial; `op` is its change record.
+    Report {
+        /// The trial's number.
+        number: i64,
+        /// The step.
+        step: i64,
+        /// The finite value.
+        value: f64,
+        /// The change record.
+        op: String,
     },
 }
 

@@ -8,7 +8,7 @@
 //!   and two counters, the next trial number and the next change sequence. Its row is the
 //!   study's lock: every write transaction takes it first, so trial numbers are dense and
 //!   changes commit in sequence order.
-//! * `gaia_log`: every change (ask, tell, enqueue, add) as the same JSON record a journal
+//! * `gaia_log`: every change (ask, tell, report, enqueue, add) as the same JSON record a journal
 //!   file holds, by `(study_id, seq)`. A worker's replica reads the rows after its cursor.
 //! * `gaia_queue`: enqueued configurations not handed out yet (popped inside the ask
 //!   transaction, so no two workers get the same one).
@@ -30,8 +30,10 @@ pub(crate) const OPTUNA_SCHEMA_VERSION: i64 = 12;
 pub(crate) const OPTUNA_LIBRARY_VERSION: &str = "5.0.0";
 /// The version of Gaia's own tables and procedures.
 /// Version 2: the ask and tell procedures take the study's lock last (`_v2`); tables as in
-/// version 1, whose procedures stay for workers of that version.
-pub(crate) const GAIA_SCHEMA_VERSION: i64 = 2;
+/// version 1, whose procedures stay for workers of that version. Version 3: the tell
+/// procedure takes one value per objective (`gaia_tell_v3`); reports of intermediate values
+/// go to Optuna's `trial_intermediate_values`.
+pub(crate) const GAIA_SCHEMA_VERSION: i64 = 3;
 
 const TABLE_OPTIONS: &str = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
 
@@ -166,16 +168,17 @@ BEGIN
 END
 "#;
 
-/// `gaia_tell_v2(study, cursor, number, state, value, constraints, op)`: locks the trial's
-/// row (by primary key), finishes it if RUNNING (state, completion time, its value, its
+/// `gaia_tell_v3(study, cursor, number, state, values, constraints, op)`: locks the trial's
+/// row (by primary key), finishes it if RUNNING (state, completion time, its values (a JSON
+/// array, one per objective), its
 /// constraint values as Optuna's `constraints` system attribute), then takes the study's
 /// lock only to write the log record `op`. Returns `(status, state, value, seq)`, status 0
 /// done, 1 no such trial, 2 already finished (nothing written; `seq` is then the next
 /// sequence, so every change before the call is below it), then every log row after
 /// `cursor`.
 const TELL_PROCEDURE: &str = r#"
-CREATE OR REPLACE PROCEDURE gaia_tell_v2(IN p_study INT, IN p_cursor BIGINT,
-    IN p_number INT, IN p_state VARCHAR(16), IN p_value DOUBLE, IN p_constraints LONGTEXT,
+CREATE OR REPLACE PROCEDURE gaia_tell_v3(IN p_study INT, IN p_cursor BIGINT,
+    IN p_number INT, IN p_state VARCHAR(16), IN p_values LONGTEXT, IN p_constraints LONGTEXT,
     IN p_op LONGTEXT)
 MODIFIES SQL DATA
 BEGIN
@@ -199,7 +202,8 @@ BEGIN
       WHERE trial_id = v_tid;
     IF p_state = 'COMPLETE' THEN
       INSERT INTO trial_values (trial_id, objective, value, value_type)
-        VALUES (v_tid, 0, p_value, 'FINITE');
+        SELECT v_tid, j.k - 1, j.v, 'FINITE' FROM JSON_TABLE(p_values, '$[*]' COLUMNS (
+          k FOR ORDINALITY, v DOUBLE PATH '$')) AS j;
     END IF;
     IF p_constraints IS NOT NULL THEN
       INSERT INTO trial_system_attributes (trial_id, `key`, value_json)

@@ -411,3 +411,238 @@ fn bad_configs_are_named() {
         assert!(e.to_string().contains(needle), "{json}: {e}");
     }
 }
+
+/// A study of two objectives over x in [0, 2]: quality x (maximise) and cost x^2
+/// (minimise), so every trial is on the front unless another has the same x.
+fn two_objectives(extra: &str) -> Study {
+    Study::from_json(&format!(
+        r#"{{"space": {{"params": [{{"name": "x", "type": "float", "low": 0, "high": 2}}]}},
+            "directions": ["maximize", "minimize"], "seed": 5{extra}}}"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn several_objectives_are_told_as_vectors_and_best_is_the_pareto_front() {
+    let mut s = two_objectives("");
+    assert_eq!(s.directions(), [Direction::Maximize, Direction::Minimize]);
+    let mut told = Vec::new();
+    for _ in 0..6 {
+        let a = s.ask().unwrap();
+        let x = a.params["x"].as_f64().unwrap();
+        s.tell_values(a.id, &[x, x * x], TrialState::Complete, &[])
+            .unwrap();
+        told.push(x);
+    }
+    // A dominated trial: worse quality, higher cost than trial 0.
+    let x0 = told[0];
+    let id = s
+        .add_trial_values(
+            &params(json!({"x": x0 / 2.0})),
+            &[x0 / 2.0 - 1.0, x0 * x0 + 1.0],
+            TrialState::Complete,
+            &[],
+        )
+        .unwrap();
+    let front: Vec<u64> = s.best_trials().iter().map(|t| t.id).collect();
+    assert_eq!(front, (0..6).collect::<Vec<u64>>());
+    assert!(!front.contains(&id));
+    assert!(s.best().is_none());
+    let best: Value = serde_json::from_str(&s.best_json().unwrap()).unwrap();
+    let arr = best.as_array().unwrap();
+    assert_eq!(arr.len(), 6);
+    assert_eq!(arr[0]["values"], json!([told[0], told[0] * told[0]]));
+    assert!(arr[0].get("value").is_none());
+    // Wrong counts are refused and change nothing; NaN records a failure.
+    let a = s.ask().unwrap();
+    let e = s.tell(a.id, 1.0, TrialState::Complete).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("2 objectives"), "{e}");
+    let e = s
+        .tell_values(a.id, &[1.0, 2.0, 3.0], TrialState::Complete, &[])
+        .unwrap_err();
+    assert!(e.to_string().contains("3 values told"), "{e}");
+    assert_eq!(s.trials()[a.id as usize].state, TrialState::Running);
+    assert_eq!(
+        s.tell_values(a.id, &[1.0, f64::NAN], TrialState::Complete, &[])
+            .unwrap(),
+        TrialState::Failed
+    );
+    assert!(s.trials()[a.id as usize].values.is_empty());
+    // Failed and pruned trials need no values.
+    let b = s.ask().unwrap();
+    s.tell_values(b.id, &[], TrialState::Pruned, &[]).unwrap();
+    // Pruning and importance need one objective.
+    let c = s.ask().unwrap();
+    let e = s.report(c.id, 1, 0.5).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState);
+    assert_eq!(s.importance().unwrap_err().kind(), ErrorKind::InvalidState);
+    // The whole study survives a save and load, values included.
+    let loaded = Study::load_json(&s.save_json()).unwrap();
+    assert_eq!(loaded.trials(), s.trials());
+    assert_eq!(loaded.directions(), s.directions());
+    let e = s
+        .add_trial_values(
+            &params(json!({"x": 1.0})),
+            &[1.0, f64::INFINITY],
+            TrialState::Complete,
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn objective_configs_are_checked() {
+    let bad = |json: &str| Study::from_json(json).unwrap_err();
+    let space = r#"{"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]}"#;
+    let e = bad(&format!(
+        r#"{{"space": {space}, "direction": "minimize", "directions": ["minimize", "maximize"]}}"#
+    ));
+    assert!(e.to_string().contains("either"), "{e}");
+    let e = bad(&format!(r#"{{"space": {space}, "directions": []}}"#));
+    assert!(e.to_string().contains("at least one"), "{e}");
+    for sampler in ["cmaes", "gp"] {
+        let e = bad(&format!(
+            r#"{{"space": {space}, "directions": ["minimize", "maximize"], "sampler": {{"type": "{sampler}"}}}}"#
+        ));
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert!(e.to_string().contains("one objective"), "{e}");
+    }
+    let e = bad(&format!(
+        r#"{{"space": {space}, "directions": ["minimize", "maximize"], "sampler": {{"type": "tpe", "window": 100}}}}"#
+    ));
+    assert!(e.to_string().contains("sampler.window"), "{e}");
+    let e = bad(&format!(
+        r#"{{"space": {space}, "directions": ["minimize", "maximize"], "pruner": {{"type": "median"}}}}"#
+    ));
+    assert!(e.to_string().contains("pruner"), "{e}");
+    // One direction in "directions" is a single-objective study.
+    let mut s = Study::from_json(&format!(
+        r#"{{"space": {space}, "directions": ["maximize"], "seed": 1}}"#
+    ))
+    .unwrap();
+    let a = s.ask().unwrap();
+    s.tell(a.id, 0.5, TrialState::Complete).unwrap();
+    assert_eq!(s.best().unwrap().value, Some(0.5));
+}
+
+fn pruned_study(storage: &str) -> Study {
+    Study::from_json(&format!(
+        r#"{{"space": {{"params": [{{"name": "x", "type": "float", "low": 0, "high": 1}}]}},
+            "pruner": {{"type": "median", "n_startup_trials": 2}}, "seed": 3{storage}}}"#
+    ))
+    .unwrap()
+}
+
+/// Runs a trial that reports `curve(step)` for steps 0..10 and asks the pruner after each
+/// report; returns whether it was pruned.
+fn run_trial(s: &mut Study, curve: impl Fn(u64) -> f64) -> bool {
+    let a = s.ask().unwrap();
+    for step in 0..10 {
+        s.report(a.id, step, curve(step)).unwrap();
+        if s.should_prune(a.id).unwrap() {
+            s.tell(a.id, f64::NAN, TrialState::Pruned).unwrap();
+            return true;
+        }
+    }
+    s.tell(a.id, curve(9), TrialState::Complete).unwrap();
+    false
+}
+
+#[test]
+fn reports_drive_the_pruner_and_bad_reports_change_nothing() {
+    let mut s = pruned_study("");
+    // Two good trials complete (no pruning before n_startup_trials = 2).
+    assert!(!run_trial(&mut s, |t| 1.0 / (t + 1) as f64));
+    assert!(!run_trial(&mut s, |t| 0.8 / (t + 1) as f64));
+    // A trial far worse than the median at step 0 is pruned at once.
+    assert!(run_trial(&mut s, |_| 5.0));
+    assert_eq!(s.trials()[2].intermediate, vec![(0, 5.0)]);
+    assert_eq!(s.trials()[2].state, TrialState::Pruned);
+    // A good one runs to the end.
+    assert!(!run_trial(&mut s, |t| 0.5 / (t + 1) as f64));
+    assert_eq!(s.trials()[3].intermediate.len(), 10);
+
+    let a = s.ask().unwrap();
+    for bad in [f64::NAN, f64::INFINITY] {
+        let e = s.report(a.id, 0, bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }
+    let e = s.report(a.id, 1 << 31, 0.0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(s.trials()[a.id as usize].intermediate.is_empty());
+    // A step reported twice keeps its first value.
+    s.report(a.id, 0, 0.1).unwrap();
+    s.report(a.id, 0, 0.9).unwrap();
+    assert_eq!(s.trials()[a.id as usize].intermediate, vec![(0, 0.1)]);
+    // After the tell: reports and questions are refused.
+    s.tell(a.id, 0.1, TrialState::Complete).unwrap();
+    assert_eq!(
+        s.report(a.id, 1, 0.1).unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
+    assert_eq!(
+        s.should_prune(a.id).unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
+    assert_eq!(s.should_prune(999).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        s.report(999, 0, 1.0).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // Reports are saved and loaded.
+    let loaded = Study::load_json(&s.save_json()).unwrap();
+    assert_eq!(loaded.trials(), s.trials());
+    let t: Value = serde_json::from_str(&s.trials_json().unwrap()).unwrap();
+    assert_eq!(t[2]["intermediate"], json!([[0, 5.0]]));
+}
+
+#[test]
+fn reports_and_vectors_are_shared_through_a_journal() {
+    let dir = std::env::temp_dir().join(format!("gaia-prune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("study.journal");
+    let storage = format!(r#", "storage": "journal:{}""#, path.display());
+    let mut a = pruned_study(&storage);
+    let mut b = pruned_study(&storage);
+    assert!(!run_trial(&mut a, |t| 1.0 / (t + 1) as f64));
+    assert!(!run_trial(&mut b, |t| 0.8 / (t + 1) as f64));
+    // b's pruner sees a's reports.
+    let t = a.ask().unwrap();
+    a.report(t.id, 0, 5.0).unwrap();
+    assert!(b.should_prune(t.id).unwrap());
+    drop((a, b));
+    let reopened = pruned_study(&storage);
+    assert_eq!(reopened.trials()[2].intermediate, vec![(0, 5.0)]);
+    assert_eq!(reopened.trials()[0].intermediate.len(), 10);
+
+    let path2 = dir.join("multi.journal");
+    let mo = |seed: u64| {
+        Study::from_json(&format!(
+            r#"{{"space": {{"params": [{{"name": "x", "type": "float", "low": 0, "high": 2}}]}},
+                "directions": ["maximize", "minimize"], "seed": {seed},
+                "storage": "journal:{}"}}"#,
+            path2.display()
+        ))
+        .unwrap()
+    };
+    let mut m = mo(1);
+    let q = m.ask().unwrap();
+    m.tell_values(q.id, &[1.0, 2.0], TrialState::Complete, &[])
+        .unwrap();
+    drop(m);
+    let mut again = mo(2);
+    assert_eq!(again.trials()[0].values, vec![1.0, 2.0]);
+    assert_eq!(again.directions().len(), 2);
+    // A journal of two objectives refuses a single-objective configuration.
+    let e = Study::from_json(&format!(
+        r#"{{"direction": "maximize", "storage": "journal:{}"}}"#,
+        path2.display()
+    ))
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert!(again.best_json().unwrap().starts_with('['));
+    let _ = std::fs::remove_dir_all(&dir);
+}

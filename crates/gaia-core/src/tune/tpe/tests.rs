@@ -178,6 +178,8 @@ fn trial(id: u64, x: f64, value: Option<f64>) -> Trial {
         internal: vec![Some(x)],
         value,
         constraints: Vec::new(),
+        values: Vec::new(),
+        intermediate: Vec::new(),
     }
 }
 
@@ -211,7 +213,7 @@ fn bounded_mode_keeps_the_all_time_best_incrementally() {
             t.value = Some(-1.0);
         }
         if i % 7 == 0 || i > 280 {
-            let x = sampler.sample(&space, &trials, Direction::Minimize, &mut rng);
+            let x = sampler.sample(&space, &trials, &[Direction::Minimize], &mut rng);
             assert!(x[0].is_some());
         }
     }
@@ -256,4 +258,142 @@ fn bounded_mode_still_optimises() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("window must be >= 20"), "{e}");
+}
+
+/// A complete trial of a study with several objectives.
+fn multi(id: u64, x: f64, values: &[f64], constraints: &[f64]) -> Trial {
+    let mut t = Trial::running(id, vec![Some(x)]);
+    t.state = TrialState::Complete;
+    t.values = values.to_vec();
+    t.constraints = constraints.to_vec();
+    t
+}
+
+const TWO: [Direction; 2] = [Direction::Minimize, Direction::Minimize];
+
+#[test]
+fn multi_objective_gamma_has_no_cap() {
+    assert_eq!(n_below_multi(1), 1);
+    assert_eq!(n_below_multi(10), 1);
+    assert_eq!(n_below_multi(11), 2);
+    assert_eq!(n_below_multi(1000), 100);
+}
+
+#[test]
+fn fronts_split_whole_then_by_hypervolume_subset() {
+    // Front 0: A, B, C; D is dominated. The tie-break's reference point comes from the
+    // front's worst values (3, 3): (3.3, 3.3); boxes A 0.69, B 2.34, C 0.69, so B first,
+    // then A adds 0.3 against C's 0.15.
+    let p: Vec<Vec<f64>> = vec![
+        vec![1.0, 3.0],
+        vec![2.0, 1.5],
+        vec![3.0, 1.0],
+        vec![4.0, 4.0],
+    ];
+    assert_eq!(split_fronts(&p, 4), vec![0, 1, 2, 3]);
+    assert_eq!(split_fronts(&p, 3), vec![0, 1, 2]);
+    assert_eq!(split_fronts(&p, 2), vec![0, 1]);
+    assert_eq!(split_fronts(&p, 1), vec![1]);
+    assert!(split_fronts(&p, 0).is_empty());
+}
+
+#[test]
+fn good_kernels_are_weighted_by_hypervolume_contribution() {
+    // Reference point from the worst values (4, 4): (4.4, 4.4). Exclusive boxes: A 1 x 1.4,
+    // B 1 x 1.5, C 1.4 x 0.5; D is dominated.
+    let p: Vec<Vec<f64>> = vec![
+        vec![1.0, 3.0],
+        vec![2.0, 1.5],
+        vec![3.0, 1.0],
+        vec![4.0, 4.0],
+    ];
+    let w = hypervolume_weights(&p);
+    let want = [1.4 / 1.5, 1.0, 0.7 / 1.5, pareto::EPS];
+    assert!(
+        w.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+        "{w:?}"
+    );
+    assert_eq!(hypervolume_weights(&p[..1]), vec![1.0]);
+    // The good model uses the weights as given (plus the prior), not the age ramp.
+    let space =
+        Space::from_json(r#"{"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]}"#)
+            .unwrap();
+    let cols = vec![vec![0.2, 0.8]];
+    let gaps = vec![vec![0.1, 0.1]];
+    let cfg = TpeConfig::default();
+    let parzen = Parzen::new(&space, &[0], &cols, &gaps, &cfg, Some(vec![1.0, 0.5]));
+    let want = [0.4, 0.2, 0.4];
+    assert!(parzen
+        .weights
+        .iter()
+        .zip(want)
+        .all(|(a, b)| (a - b).abs() < 1e-12));
+}
+
+#[test]
+fn multi_objective_split_puts_feasible_fronts_first() {
+    let cfg = TpeConfig {
+        n_startup_trials: 3,
+        ..TpeConfig::default()
+    };
+    // 19 complete and 1 pruned: gamma(20) = 2 good trials. The only feasible ones are 3
+    // (dominated by 5) and 5; 0 (infeasible, violation 0.1) would otherwise dominate all.
+    let mut trials: Vec<Trial> = (0..20)
+        .map(|i| {
+            let v = 2.0 + i as f64 / 10.0;
+            multi(i, 0.5, &[v, v], &[1.0 + i as f64])
+        })
+        .collect();
+    trials[0] = multi(0, 0.1, &[0.0, 0.0], &[0.1]);
+    trials[3] = multi(3, 0.3, &[1.5, 1.5], &[-1.0]);
+    trials[5] = multi(5, 0.5, &[1.0, 1.0], &[0.0]);
+    trials[7].state = TrialState::Pruned;
+    trials[7].values.clear();
+    trials.push(Trial::running(20, vec![Some(0.9)]));
+    let (below, above, weights) = split_multi(&trials, &TWO, &cfg).unwrap();
+    assert_eq!(below, vec![3, 5]);
+    assert_eq!(weights[5], 1.0);
+    // Two points: the dominated one contributes nothing.
+    assert_eq!(weights[3], pareto::EPS);
+    let mut want: Vec<usize> = (0..21).filter(|i| *i != 3 && *i != 5).collect();
+    assert_eq!(above, want);
+    // Without the constant liar the running trial is left out.
+    let no_liar = TpeConfig {
+        constant_liar: false,
+        ..cfg
+    };
+    want.pop();
+    assert_eq!(split_multi(&trials, &TWO, &no_liar).unwrap().1, want);
+    // With fewer feasible trials than gamma, infeasible ones fill in by violation.
+    trials[3].constraints = vec![0.5];
+    let (below, _, weights) = split_multi(&trials, &TWO, &cfg).unwrap();
+    assert_eq!(below, vec![0, 5]);
+    assert_eq!((weights[0], weights[5]), (pareto::EPS, 1.0));
+    // Before n_startup_trials complete trials: no split (random sampling).
+    assert!(split_multi(&trials[..2], &TWO, &cfg).is_none());
+}
+
+#[test]
+fn multi_objective_tpe_ignores_the_window_and_samples() {
+    let space =
+        Space::from_json(r#"{"params": [{"name": "x", "type": "float", "low": 0, "high": 1}]}"#)
+            .unwrap();
+    let cfg = TpeConfig {
+        window: Some(20),
+        ..TpeConfig::default()
+    };
+    let mut sampler = TpeSampler::new(cfg);
+    let mut rng = Rng::seed_from_u64(4);
+    let trials: Vec<Trial> = (0..60)
+        .map(|i| {
+            let x = (i as f64 * 0.618).fract();
+            multi(i, x, &[x, (1.0 - x).powi(2)], &[])
+        })
+        .collect();
+    for _ in 0..5 {
+        let x = sampler.sample(&space, &trials, &TWO, &mut rng)[0].unwrap();
+        assert!((0.0..=1.0).contains(&x));
+    }
+    // The bounded mode's state stays untouched: every trial was modelled.
+    assert!(sampler.elite.is_empty() && sampler.seen == 60);
 }
