@@ -124,6 +124,9 @@ pub struct TpeSampler {
     sorted: Vec<Vec<(f64, u32)>>,
     /// How many trials `sorted` holds.
     seen: usize,
+    /// Every indexed trial's internal values, trial-major (`seen` rows of one entry per
+    /// parameter): a contiguous copy, faster to gather than the trials' own vectors.
+    values: Vec<Option<f64>>,
     /// Bounded-cost mode: the best complete trials so far (indices, best first), the
     /// trials examined, and those that were running when examined.
     elite: Vec<usize>,
@@ -131,6 +134,31 @@ pub struct TpeSampler {
     pending: Vec<usize>,
     /// Whether the warning that `window` is ignored with several objectives was logged.
     warned_window: bool,
+    /// Buffers reused across asks (so a large study does not allocate and free its models'
+    /// arrays on every ask).
+    pool: Pool,
+    picked: Vec<(f64, u32)>,
+    members: Vec<u32>,
+}
+
+/// Spare `f64` buffers, reused by the models of successive asks.
+#[derive(Debug, Clone, Default)]
+struct Pool(Vec<Vec<f64>>);
+
+impl Pool {
+    /// An empty buffer with room for `cap` values.
+    fn take(&mut self, cap: usize) -> Vec<f64> {
+        let mut v = self.0.pop().unwrap_or_default();
+        v.clear();
+        v.reserve(cap);
+        v
+    }
+
+    fn give(&mut self, v: Vec<f64>) {
+        if v.capacity() > 0 {
+            self.0.push(v);
+        }
+    }
 }
 
 impl TpeSampler {
@@ -140,10 +168,14 @@ impl TpeSampler {
             config,
             sorted: Vec::new(),
             seen: 0,
+            values: Vec::new(),
             elite: Vec::new(),
             cursor: 0,
             pending: Vec::new(),
             warned_window: false,
+            pool: Pool::default(),
+            picked: Vec::new(),
+            members: Vec::new(),
         }
     }
 
@@ -153,7 +185,10 @@ impl TpeSampler {
             self.sorted = vec![Vec::new(); n_params];
             self.seen = 0;
         }
+        self.values.truncate(self.seen * n_params);
         for (k, t) in trials.iter().enumerate().skip(self.seen) {
+            self.values
+                .extend((0..n_params).map(|i| t.internal.get(i).copied().flatten()));
             for (i, list) in self.sorted.iter_mut().enumerate() {
                 if let Some(x) = t.internal.get(i).copied().flatten() {
                     let at = list.partition_point(|p| p.0 <= x);
@@ -169,15 +204,24 @@ impl TpeSampler {
     /// order: each kernel's sigma is the larger gap to its neighbour among the observations
     /// with the range's ends added; with two or more observations the outermost kernels use
     /// their inner gap.
-    fn sigmas(&self, i: usize, members: &[u32], n: usize, low: f64, high: f64) -> Vec<f64> {
-        let mut picked: Vec<(f64, u32)> = Vec::with_capacity(n);
+    /// `picked` is scratch space; the result is written into `out`.
+    fn sigmas(
+        &self,
+        i: usize,
+        members: &[u32],
+        n: usize,
+        (low, high): (f64, f64),
+        picked: &mut Vec<(f64, u32)>,
+        out: Vec<f64>,
+    ) -> Vec<f64> {
+        picked.clear();
         for &(x, k) in &self.sorted[i] {
             let col = members[k as usize];
             if col != u32::MAX {
                 picked.push((x, col));
             }
         }
-        fill_gaps(&picked, n, low, high)
+        fill_gaps(picked, n, low, high, out)
     }
 
     /// Bounded mode: brings `elite` (the `k` best complete trials) up to date with the
@@ -212,10 +256,11 @@ impl TpeSampler {
 }
 
 /// Optuna's neighbour gaps for `picked` = (value, column) in ascending value order, written
-/// by column into a vector of `n`.
-fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64) -> Vec<f64> {
+/// by column into a vector of `n` (`out`, cleared first).
+fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64, mut out: Vec<f64>) -> Vec<f64> {
     let m = picked.len();
-    let mut out = vec![0.0; n];
+    out.clear();
+    out.resize(n, 0.0);
     match m {
         0 => {}
         1 => out[picked[0].1 as usize] = (picked[0].0 - low).max(high - picked[0].0),
@@ -229,6 +274,44 @@ fn fill_gaps(picked: &[(f64, u32)], n: usize, low: f64, high: f64) -> Vec<f64> {
         }
     }
     out
+}
+
+/// What ranks a trial for the single-objective split.
+#[derive(Debug, Clone, Copy)]
+struct RankKey {
+    value: f64,
+    violation: f64,
+    id: u64,
+    /// The trial's index.
+    index: usize,
+}
+
+impl RankKey {
+    fn of(t: &Trial, index: usize) -> RankKey {
+        RankKey {
+            value: t.value.unwrap_or(f64::NAN),
+            violation: t.violation(),
+            id: t.id,
+            index,
+        }
+    }
+}
+
+/// With constraints (as Optuna's constrained TPE): feasible trials first, by value, then
+/// infeasible ones by their total violation; ties by id.
+fn rank_by(direction: Direction, a: &RankKey, b: &RankKey) -> std::cmp::Ordering {
+    let (x, y) = (a.value, b.value);
+    let by_value = match direction {
+        Direction::Minimize => x.total_cmp(&y),
+        Direction::Maximize => y.total_cmp(&x),
+    };
+    let (va, vb) = (a.violation, b.violation);
+    match (va > 0.0, vb > 0.0) {
+        (false, false) => by_value,
+        (true, true) => va.total_cmp(&vb),
+        (fa, _) => fa.cmp(&!fa),
+    }
+    .then(a.id.cmp(&b.id))
 }
 
 /// gamma(n): how many of n trials count as good.
@@ -377,22 +460,28 @@ fn hypervolume_weights(points: &[Vec<f64>]) -> Vec<f64> {
 }
 
 /// Weights of n observations in trial order: 1 for the newest 25, a ramp before them.
+#[cfg(test)]
 fn observation_weights(n: usize) -> Vec<f64> {
+    let mut w = Vec::new();
+    observation_weights_into(n, &mut w);
+    w
+}
+
+/// [`observation_weights`] appended to `w`.
+fn observation_weights_into(n: usize, w: &mut Vec<f64>) {
     if n < 25 {
-        return vec![1.0; n];
+        w.extend(std::iter::repeat_n(1.0, n));
+        return;
     }
     let ramp = n - 25;
-    let mut w: Vec<f64> = (0..ramp)
-        .map(|i| {
-            if ramp == 1 {
-                1.0 / n as f64
-            } else {
-                1.0 / n as f64 + (1.0 - 1.0 / n as f64) * i as f64 / (ramp - 1) as f64
-            }
-        })
-        .collect();
+    w.extend((0..ramp).map(|i| {
+        if ramp == 1 {
+            1.0 / n as f64
+        } else {
+            1.0 / n as f64 + (1.0 - 1.0 / n as f64) * i as f64 / (ramp - 1) as f64
+        }
+    }));
     w.extend(std::iter::repeat_n(1.0, 25));
-    w
 }
 
 /// Complementary error function, Numerical Recipes' Chebyshev fit (relative error < 1.2e-7).
@@ -478,39 +567,51 @@ impl Parzen {
     /// `cols[d][k]`: observation k's internal value in dimension d of `params`;
     /// `gaps[d][k]` its neighbour bandwidth (numeric dimensions) before clipping.
     /// `fixed`: the observations' weights (multi-objective below model), else the usual
-    /// ramp by age.
+    /// ramp by age. The buffers become the model's (give them back with [`Parzen::recycle`]);
+    /// new ones come from `pool`.
     fn new(
         space: &Space,
         params: &[usize],
-        cols: &[Vec<f64>],
-        gaps: &[Vec<f64>],
+        cols: Vec<Vec<f64>>,
+        gaps: Vec<Vec<f64>>,
         cfg: &TpeConfig,
         fixed: Option<Vec<f64>>,
+        pool: &mut Pool,
     ) -> Parzen {
         let n = cols.first().map_or(0, Vec::len);
-        let mut weights = fixed.unwrap_or_else(|| observation_weights(n));
+        let mut weights = match fixed {
+            Some(w) => w,
+            None => {
+                let mut w = pool.take(n + 1);
+                observation_weights_into(n, &mut w);
+                w
+            }
+        };
         weights.push(cfg.prior_weight);
         let total: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= total);
         let n_kernels = n + 1;
         // Per kernel: the product of its normalisers' factors and the sum of their logs.
-        let mut factors = vec![1.0f64; n_kernels];
-        let mut corr = vec![0.0f64; n_kernels];
-        let dims = params
-            .iter()
-            .zip(cols.iter().zip(gaps))
-            .map(|(&p, (col, gap))| match &space.params()[p].distribution {
+        let mut factors = pool.take(n_kernels);
+        factors.resize(n_kernels, 1.0);
+        let mut corr = pool.take(n_kernels);
+        corr.resize(n_kernels, 0.0);
+        let mut dims = Vec::with_capacity(params.len());
+        for (&p, (col, gap)) in params.iter().zip(cols.into_iter().zip(gaps)) {
+            let dim = match &space.params()[p].distribution {
                 Distribution::Categorical { choices } => {
                     let c = choices.len();
                     let mut log_probs = Vec::with_capacity(n_kernels);
                     let floor = cfg.prior_weight / n_kernels as f64;
                     let norm = (floor * c as f64 + 1.0).ln();
-                    for &o in col {
+                    for &o in &col {
                         let mut row = vec![floor.ln() - norm; c];
                         row[(o.round() as usize).min(c - 1)] = (floor + 1.0).ln() - norm;
                         log_probs.push(row);
                     }
                     log_probs.push(vec![-(c as f64).ln(); c]);
+                    pool.give(col);
+                    pool.give(gap);
                     Dim::Categorical { log_probs }
                 }
                 dist => {
@@ -518,8 +619,8 @@ impl Parzen {
                     let grid = grid_of(dist);
                     let range = high - low;
                     let min_sigma = range / (1.0 + n_kernels as f64).min(100.0);
-                    let mut mus = col.clone();
-                    let mut sigmas = gap.clone();
+                    let mut mus = col;
+                    let mut sigmas = gap;
                     sigmas
                         .iter_mut()
                         .for_each(|s| *s = s.clamp(min_sigma, range));
@@ -543,7 +644,8 @@ impl Parzen {
                             factors[k] = 1.0;
                         }
                     }
-                    let half = sigmas.iter().map(|s| 0.5 / (s * s)).collect();
+                    let mut half = pool.take(n_kernels);
+                    half.extend(sigmas.iter().map(|s| 0.5 / (s * s)));
                     Dim::Numeric {
                         low,
                         high,
@@ -553,18 +655,39 @@ impl Parzen {
                         grid,
                     }
                 }
-            })
-            .collect();
-        let base = weights
-            .iter()
-            .zip(&factors)
-            .zip(&corr)
-            .map(|((w, f), c)| (w / f).ln() - c)
-            .collect();
+            };
+            dims.push(dim);
+        }
+        let mut base = pool.take(n_kernels);
+        base.extend(
+            weights
+                .iter()
+                .zip(&factors)
+                .zip(&corr)
+                .map(|((w, f), c)| (w / f).ln() - c),
+        );
+        pool.give(factors);
+        pool.give(corr);
         Parzen {
             weights,
             base,
             dims,
+        }
+    }
+
+    /// Gives the model's buffers to `pool`.
+    fn recycle(self, pool: &mut Pool) {
+        pool.give(self.weights);
+        pool.give(self.base);
+        for dim in self.dims {
+            if let Dim::Numeric {
+                mus, sigmas, half, ..
+            } = dim
+            {
+                pool.give(mus);
+                pool.give(sigmas);
+                pool.give(half);
+            }
         }
     }
 
@@ -624,8 +747,37 @@ impl Parzen {
     fn log_pdf(&self, x: &[f64], terms: &mut Vec<f64>) -> f64 {
         terms.clear();
         terms.extend_from_slice(&self.base);
-        for (d, dim) in self.dims.iter().enumerate() {
+        let mut d = 0;
+        while d < self.dims.len() {
+            // Two plain continuous dimensions in one pass: each kernel's term takes the same
+            // subtractions in the same order, with half the loads and stores.
+            if let (
+                Some(Dim::Numeric {
+                    mus: m0,
+                    half: h0,
+                    grid: None,
+                    ..
+                }),
+                Some(Dim::Numeric {
+                    mus: m1,
+                    half: h1,
+                    grid: None,
+                    ..
+                }),
+            ) = (self.dims.get(d), self.dims.get(d + 1))
+            {
+                let (x0, x1) = (x[d], x[d + 1]);
+                for ((((t, a), b), c), e) in terms.iter_mut().zip(m0).zip(h0).zip(m1).zip(h1) {
+                    let dx0 = x0 - a;
+                    let dx1 = x1 - c;
+                    *t = *t - b * dx0 * dx0 - e * dx1 * dx1;
+                }
+                d += 2;
+                continue;
+            }
             let xd = x[d];
+            let dim = &self.dims[d];
+            d += 1;
             match dim {
                 Dim::Numeric {
                     mus,
@@ -659,23 +811,53 @@ impl Parzen {
                 }
             }
         }
-        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let max = max_of(terms);
         // Kernels more than e^-40 below the largest change the sum by < n * 4e-18 of it.
+        // The kept differences are first packed (in order, without branches) to the front,
+        // then summed: the same additions in the same order as a filtered loop.
+        let mut kept = 0;
+        for r in 0..terms.len() {
+            let d = terms[r] - max;
+            terms[kept] = d;
+            kept += usize::from(d > -40.0);
+        }
         let mut acc = 0.0;
-        for &t in terms.iter() {
-            let d = t - max;
-            if d > -40.0 {
-                acc += d.exp();
-            }
+        for &d in &terms[..kept] {
+            acc += d.exp();
         }
         max + acc.ln()
     }
 }
 
+/// The largest of `xs` (NaN ignored; -inf when empty), with four running maxima so the
+/// comparisons do not wait on each other. The maximum does not depend on the order.
+fn max_of(xs: &[f64]) -> f64 {
+    let mut m = [f64::NEG_INFINITY; 4];
+    let mut chunks = xs.chunks_exact(4);
+    for c in &mut chunks {
+        for (mj, &x) in m.iter_mut().zip(c) {
+            *mj = mj.max(x);
+        }
+    }
+    let rest = chunks
+        .remainder()
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    m[0].max(m[1]).max(m[2].max(m[3])).max(rest)
+}
+
 /// The mass of N(m, s) inside [low, high] (1 without computing when both ends are more
 /// than 8 sigma away).
 fn truncation_mass(m: f64, s: f64, low: f64, high: f64) -> f64 {
-    let (a, b) = ((low - m) / s, (high - m) / s);
+    // Without dividing, when both ends are clearly (by far more than the rounding of the
+    // quotients) beyond 8 sigma: the same answer as the test below.
+    let (dl, dh) = (low - m, high - m);
+    let far = 8.000_001 * s;
+    if dl < -far && dh > far {
+        return 1.0;
+    }
+    let (a, b) = (dl / s, dh / s);
     if a < -8.0 && b > 8.0 {
         return 1.0;
     }
@@ -750,19 +932,11 @@ impl Sampler for TpeSampler {
         // With constraints (as Optuna's constrained TPE): feasible trials first, by value,
         // then infeasible ones by their total violation; ties by id.
         let rank = |a: &usize, b: &usize| {
-            let (a, b) = (&trials[*a], &trials[*b]);
-            let (x, y) = (a.value.unwrap_or(f64::NAN), b.value.unwrap_or(f64::NAN));
-            let by_value = match direction {
-                Direction::Minimize => x.total_cmp(&y),
-                Direction::Maximize => y.total_cmp(&x),
-            };
-            let (va, vb) = (a.violation(), b.violation());
-            match (va > 0.0, vb > 0.0) {
-                (false, false) => by_value,
-                (true, true) => va.total_cmp(&vb),
-                (fa, _) => fa.cmp(&!fa),
-            }
-            .then(a.id.cmp(&b.id))
+            rank_by(
+                direction,
+                &RankKey::of(&trials[*a], *a),
+                &RankKey::of(&trials[*b], *b),
+            )
         };
         let liar = self.config.constant_liar;
         let modelled = move |t: &Trial, is_below: bool| match t.state {
@@ -813,14 +987,18 @@ impl Sampler for TpeSampler {
                     .filter(|t| t.state == TrialState::Pruned)
                     .count();
                 let n_good = n_below(complete.len() + n_pruned).min(complete.len());
-                // Only the n_good best are needed: a selection (linear), not a sort.
-                let mut order = complete;
+                // Only the n_good best are needed: a selection (linear), not a sort, over
+                // copies of the ranking keys (the same order as `rank`).
+                let mut order: Vec<RankKey> = complete
+                    .iter()
+                    .map(|&i| RankKey::of(&trials[i], i))
+                    .collect();
                 if n_good < order.len() {
-                    order.select_nth_unstable_by(n_good, rank);
+                    order.select_nth_unstable_by(n_good, |a, b| rank_by(direction, a, b));
                 }
                 let mut is_below = vec![false; trials.len()];
-                for &i in &order[..n_good] {
-                    is_below[i] = true;
+                for key in &order[..n_good] {
+                    is_below[key.index] = true;
                 }
                 let below: Vec<usize> = (0..trials.len()).filter(|&i| is_below[i]).collect();
                 let above: Vec<usize> = (0..trials.len())
@@ -849,6 +1027,9 @@ impl Sampler for TpeSampler {
         // Groups come in parameter order for singletons; the unconditional group is first and
         // holds every parent, so conditions can be resolved as groups are sampled.
         let mut out: Vec<Option<f64>> = vec![None; n];
+        let mut pool = std::mem::take(&mut self.pool);
+        let mut picked = std::mem::take(&mut self.picked);
+        let mut members = std::mem::take(&mut self.members);
         for group in groups {
             if !group.iter().all(|&i| space.is_active(i, &out)) {
                 continue;
@@ -856,18 +1037,23 @@ impl Sampler for TpeSampler {
             // Column-major observations of the trials where every group parameter is set,
             // and their bandwidths from the sorted index.
             // `weight_of`: per trial index, the kernel weight (multi-objective below model).
-            let model = |set: &[usize], weight_of: Option<&[f64]>| -> Parzen {
-                let mut cols: Vec<Vec<f64>> = (0..group.len())
-                    .map(|_| Vec::with_capacity(set.len()))
-                    .collect();
-                let mut fixed: Option<Vec<f64>> = weight_of.map(|_| Vec::new());
+            let mut model = |set: &[usize], weight_of: Option<&[f64]>| -> Parzen {
+                let mut cols: Vec<Vec<f64>> =
+                    (0..group.len()).map(|_| pool.take(set.len() + 1)).collect();
+                let mut fixed: Option<Vec<f64>> = weight_of.map(|_| pool.take(set.len() + 1));
                 // Trial index -> column, for the sorted index (exact mode only: it is O(n)).
-                let mut members = vec![u32::MAX; if indexed { trials.len() } else { 0 }];
+                members.clear();
+                members.resize(if indexed { trials.len() } else { 0 }, u32::MAX);
                 for &k in set {
-                    let t = &trials[k];
+                    // The trial's values: from the contiguous copy when indexed.
+                    let row: &[Option<f64>] = if indexed {
+                        &self.values[k * n..(k + 1) * n]
+                    } else {
+                        &trials[k].internal
+                    };
                     if group
                         .iter()
-                        .all(|&i| t.internal.get(i).copied().flatten().is_some())
+                        .all(|&i| row.get(i).copied().flatten().is_some())
                     {
                         if indexed {
                             members[k] = cols[0].len() as u32;
@@ -876,7 +1062,7 @@ impl Sampler for TpeSampler {
                             f.push(w[k]);
                         }
                         for (c, &i) in cols.iter_mut().zip(&group) {
-                            c.push(t.internal[i].unwrap_or(0.0));
+                            c.push(row[i].unwrap_or(0.0));
                         }
                     }
                 }
@@ -888,18 +1074,19 @@ impl Sampler for TpeSampler {
                         Distribution::Categorical { .. } => Vec::new(),
                         dist => {
                             let (low, high) = widened_bounds(space, i, dist);
+                            let buf = pool.take(m + 1);
                             if indexed {
-                                self.sigmas(i, &members, m, low, high)
+                                self.sigmas(i, &members, m, (low, high), &mut picked, buf)
                             } else {
-                                let mut picked: Vec<(f64, u32)> =
-                                    col.iter().copied().zip(0..).collect();
+                                picked.clear();
+                                picked.extend(col.iter().copied().zip(0..));
                                 picked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-                                fill_gaps(&picked, m, low, high)
+                                fill_gaps(&picked, m, low, high, buf)
                             }
                         }
                     })
                     .collect();
-                Parzen::new(space, &group, &cols, &gaps, &self.config, fixed)
+                Parzen::new(space, &group, cols, gaps, &self.config, fixed, &mut pool)
             };
             let l = model(&below, below_weights.as_deref());
             let g = model(&above, None);
@@ -912,6 +1099,8 @@ impl Sampler for TpeSampler {
                     best = Some((score, x));
                 }
             }
+            l.recycle(&mut pool);
+            g.recycle(&mut pool);
             if let Some((_, x)) = best {
                 for (d, &i) in group.iter().enumerate() {
                     let (lo, hi) = space.internal_bounds(i);
@@ -919,6 +1108,9 @@ impl Sampler for TpeSampler {
                 }
             }
         }
+        self.pool = pool;
+        self.picked = picked;
+        self.members = members;
         out
     }
 }

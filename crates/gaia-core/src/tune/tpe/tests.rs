@@ -321,7 +321,15 @@ fn good_kernels_are_weighted_by_hypervolume_contribution() {
     let cols = vec![vec![0.2, 0.8]];
     let gaps = vec![vec![0.1, 0.1]];
     let cfg = TpeConfig::default();
-    let parzen = Parzen::new(&space, &[0], &cols, &gaps, &cfg, Some(vec![1.0, 0.5]));
+    let parzen = Parzen::new(
+        &space,
+        &[0],
+        cols,
+        gaps,
+        &cfg,
+        Some(vec![1.0, 0.5]),
+        &mut Pool::default(),
+    );
     let want = [0.4, 0.2, 0.4];
     assert!(parzen
         .weights
