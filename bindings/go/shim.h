@@ -154,17 +154,7 @@ static inline gaia_status go_study_enqueue(gaia_study *s, const char *params, ch
 	return st;
 }
 
-static inline gaia_status go_study_add_trial(gaia_study *s, const char *params, double value, int32_t state, uint64_t *id, char **err) {
-	gaia_status st = gaia_study_add_trial(s, params, value, state, id);
-	*err = go_gaia_error(st);
-	return st;
-}
 
-static inline gaia_status go_study_tell_constraints(gaia_study *s, uint64_t id, double value, int32_t state, const char *constraints, char **err) {
-	gaia_status st = gaia_study_tell_constraints(s, id, value, state, constraints);
-	*err = go_gaia_error(st);
-	return st;
-}
 
 static inline gaia_status go_study_tell_values(gaia_study *s, uint64_t id, const double *values, size_t n, int32_t state, const char *constraints, char **err) {
 	gaia_status st = gaia_study_tell_values(s, id, values, n, state, constraints);

@@ -155,24 +155,21 @@ func (s *Study) Tell(id uint64, value float64, state TrialState) error {
 // feasible trial. A NaN or infinite constraint value is ErrInvalidArgument and changes
 // nothing.
 func (s *Study) TellConstraints(id uint64, value float64, state TrialState, constraints map[string]float64) error {
-	text, err := json.Marshal(constraints)
-	if err != nil {
-		return &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("trial %d: constraints: %v", id, err)}
-	}
-	cc, err := cString(string(text), "constraints_json")
+	cc, err := constraintsJSON(id, constraints)
 	if err != nil {
 		return err
 	}
 	defer C.free(unsafe.Pointer(cc))
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.live(); err != nil {
-		return err
+	return s.tellValues(id, []float64{value}, state, cc)
+}
+
+// constraintsJSON is constraints as a C JSON string (the caller frees it).
+func constraintsJSON(id uint64, constraints map[string]float64) (*C.char, error) {
+	text, err := json.Marshal(constraints)
+	if err != nil {
+		return nil, &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("trial %d: constraints: %v", id, err)}
 	}
-	var msg *C.char
-	st := C.go_study_tell_constraints(s.ptr, C.uint64_t(id), C.double(value), C.int32_t(state), cc, &msg)
-	runtime.KeepAlive(s)
-	return fail(st, msg)
+	return cString(string(text), "constraints_json")
 }
 
 // Importance says how much each parameter matters for reaching good values (PED-ANOVA, as
@@ -231,21 +228,7 @@ func (s *Study) Enqueue(params map[string]any) error {
 
 // AddTrial records a trial evaluated elsewhere and returns its id.
 func (s *Study) AddTrial(params map[string]any, value float64, state TrialState) (uint64, error) {
-	cp, err := marshalParams(params)
-	if err != nil {
-		return 0, err
-	}
-	defer C.free(unsafe.Pointer(cp))
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.live(); err != nil {
-		return 0, err
-	}
-	var id C.uint64_t
-	var msg *C.char
-	st := C.go_study_add_trial(s.ptr, cp, C.double(value), C.int32_t(state), &id, &msg)
-	runtime.KeepAlive(s)
-	return uint64(id), fail(st, msg)
+	return s.AddTrialValues(params, []float64{value}, state)
 }
 
 func (s *Study) text(what C.int) (string, error) {
@@ -270,13 +253,17 @@ func (s *Study) text(what C.int) (string, error) {
 func (s *Study) TellValues(id uint64, values []float64, state TrialState, constraints map[string]float64) error {
 	var cc *C.char
 	if constraints != nil {
-		b, err := json.Marshal(constraints)
-		if err != nil {
-			return &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("trial %d: constraints: %v", id, err)}
+		var err error
+		if cc, err = constraintsJSON(id, constraints); err != nil {
+			return err
 		}
-		cc = C.CString(string(b))
 		defer C.free(unsafe.Pointer(cc))
 	}
+	return s.tellValues(id, values, state, cc)
+}
+
+// tellValues is TellValues with the constraints already as C JSON (nil: none).
+func (s *Study) tellValues(id uint64, values []float64, state TrialState, cc *C.char) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.live(); err != nil {

@@ -195,20 +195,34 @@ pub unsafe extern "C" fn gaia_study_tell_constraints(
     state: i32,
     constraints_json: *const c_char,
 ) -> gaia_status {
-    guard(|| {
-        let state = trial_state(state)?;
-        // SAFETY: C caller's contract.
-        let mut s = unsafe { lock(study) }?;
-        let constraints = if constraints_json.is_null() {
-            Vec::new()
-        } else {
-            // SAFETY: C caller's contract (non-NULL checked).
-            let json = unsafe { strings::input(constraints_json, "constraints_json") }?;
-            s.parse_constraints(trial_id, json)?
-        };
-        s.tell_with(trial_id, value, state, &constraints)?;
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    guard(|| unsafe { tell(study, trial_id, &[value], state, constraints_json) })
+}
+
+/// The tell behind `gaia_study_tell_constraints` and `gaia_study_tell_values`: one value per
+/// objective, constraints as JSON (NULL: none).
+///
+/// # Safety
+/// `study` and a non-NULL `constraints_json` as for those functions.
+unsafe fn tell(
+    study: *mut gaia_study,
+    trial_id: u64,
+    values: &[f64],
+    state: i32,
+    constraints_json: *const c_char,
+) -> Result<(), Failure> {
+    let state = trial_state(state)?;
+    // SAFETY: forwarded contract.
+    let mut s = unsafe { lock(study) }?;
+    let constraints = if constraints_json.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: forwarded contract (non-NULL checked).
+        let json = unsafe { strings::input(constraints_json, "constraints_json") }?;
+        s.parse_constraints(trial_id, json)?
+    };
+    s.tell_values(trial_id, values, state, &constraints)?;
+    Ok(())
 }
 
 /// Finishes a trial of a study with several objectives (`"directions"` in its
@@ -230,20 +244,10 @@ pub unsafe extern "C" fn gaia_study_tell_values(
     constraints_json: *const c_char,
 ) -> gaia_status {
     guard(|| {
-        let state = trial_state(state)?;
         // SAFETY: C caller's contract.
         let values = unsafe { slice_in(values, n_values, "values") }?;
         // SAFETY: C caller's contract.
-        let mut s = unsafe { lock(study) }?;
-        let constraints = if constraints_json.is_null() {
-            Vec::new()
-        } else {
-            // SAFETY: C caller's contract (non-NULL checked).
-            let json = unsafe { strings::input(constraints_json, "constraints_json") }?;
-            s.parse_constraints(trial_id, json)?
-        };
-        s.tell_values(trial_id, values, state, &constraints)?;
-        Ok(())
+        unsafe { tell(study, trial_id, values, state, constraints_json) }
     })
 }
 
@@ -318,18 +322,31 @@ pub unsafe extern "C" fn gaia_study_add_trial(
     state: i32,
     out_trial_id: *mut u64,
 ) -> gaia_status {
-    guard(|| {
-        check_out(out_trial_id, "out_trial_id")?;
-        let state = trial_state(state)?;
-        // SAFETY: C caller's contract.
-        let json = unsafe { strings::input(params_json, "params_json") }?;
-        let params = Study::parse_params(json)?;
-        // SAFETY: C caller's contract.
-        let id = unsafe { lock(study) }?.add_trial(&params, value, state)?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_trial_id, id) };
-        Ok(())
-    })
+    // SAFETY: C caller's contract.
+    guard(|| unsafe { add_trial(study, params_json, &[value], state, out_trial_id) })
+}
+
+/// The add behind `gaia_study_add_trial` and `gaia_study_add_trial_values`.
+///
+/// # Safety
+/// Pointers as for those functions.
+unsafe fn add_trial(
+    study: *mut gaia_study,
+    params_json: *const c_char,
+    values: &[f64],
+    state: i32,
+    out_trial_id: *mut u64,
+) -> Result<(), Failure> {
+    check_out(out_trial_id, "out_trial_id")?;
+    let state = trial_state(state)?;
+    // SAFETY: forwarded contract.
+    let json = unsafe { strings::input(params_json, "params_json") }?;
+    let params = Study::parse_params(json)?;
+    // SAFETY: forwarded contract.
+    let id = unsafe { lock(study) }?.add_trial_values(&params, values, state, &[])?;
+    // SAFETY: checked above.
+    unsafe { write_out(out_trial_id, id) };
+    Ok(())
 }
 
 /// `gaia_study_add_trial` with one value per objective (`values`, `n_values`, as for
@@ -345,17 +362,10 @@ pub unsafe extern "C" fn gaia_study_add_trial_values(
 ) -> gaia_status {
     guard(|| {
         check_out(out_trial_id, "out_trial_id")?;
-        let state = trial_state(state)?;
         // SAFETY: C caller's contract.
         let values = unsafe { slice_in(values, n_values, "values") }?;
         // SAFETY: C caller's contract.
-        let json = unsafe { strings::input(params_json, "params_json") }?;
-        let params = Study::parse_params(json)?;
-        // SAFETY: C caller's contract.
-        let id = unsafe { lock(study) }?.add_trial_values(&params, values, state, &[])?;
-        // SAFETY: checked above.
-        unsafe { write_out(out_trial_id, id) };
-        Ok(())
+        unsafe { add_trial(study, params_json, values, state, out_trial_id) }
     })
 }
 
