@@ -127,6 +127,8 @@ launch() { # launch NAME LANG SEED|none
   PIDS+=($!)
   LIVE+=($!)
 }
+deadlocks() { sql "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'" | cut -f2; }
+DEADLOCKS_BEFORE=$(deadlocks)
 t_run=$(now)
 for ((i = 1; i <= N_C; i++)); do launch "c$i" c "$i"; done
 for ((i = 1; i <= N_GO; i++)); do launch "go$i" go "$((100 + i))"; done
@@ -171,7 +173,9 @@ LIVE=()
 t_done=$(now)
 RUN_S=$(secs "$t_run" "$t_done")
 RATE=$(awk -v n=$((WORKERS * N)) -v s="$RUN_S" 'BEGIN { printf "%.1f", n / s }')
-echo "== $WORKERS workers finished: $((WORKERS * N)) trials in $RUN_S s = $RATE trials/s overall"
+DEADLOCKS=$(($(deadlocks) - DEADLOCKS_BEFORE))
+echo "== $WORKERS workers finished: $((WORKERS * N)) trials in $RUN_S s = $RATE trials/s overall;" \
+  "InnoDB deadlocks meanwhile (retried): $DEADLOCKS"
 for ((i = 0; i < WORKERS; i++)); do
   echo "   ${NAMES[i]} (exit ${RCS[i]}): $(tail -n 1 "$RUN/${NAMES[i]}.log")"
 done
@@ -193,12 +197,14 @@ for name in "${NAMES[@]}" reaper; do TOLD_FILES+=("$RUN/$name.out"); done
 t_check=$(now)
 FAILS=0
 CHECKS=0
+FAILED=()
 check() { # check OK(0|1) DESCRIPTION
   CHECKS=$((CHECKS + 1))
   if [ "$1" = 1 ]; then
     echo "PASS: $2"
   else
     echo "FAIL: $2"
+    FAILED+=("$2")
     FAILS=$((FAILS + 1))
   fi
 }
@@ -214,6 +220,7 @@ checks() {
   f=$(grep -c '^FAIL: ' <<<"$out" || true)
   CHECKS=$((CHECKS + p + f))
   FAILS=$((FAILS + f))
+  while IFS= read -r line; do FAILED+=("${line#FAIL: }"); done < <(grep '^FAIL: ' <<<"$out" || true)
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
     CHECKS=$((CHECKS + 1))
     FAILS=$((FAILS + 1))
@@ -392,6 +399,11 @@ echo "== timings: build $(secs "$t_build" "$t_enq") s, stress run $RUN_S s ($((W
   "grace wait + 1-trial worker $(secs "$t_done" "$t_check") s, SQL checks $(secs "$t_check" "$t_optuna") s, Optuna $(secs "$t_optuna" "$t_end") s"
 
 if [ "$FAILS" != 0 ]; then
+  # Again at the end, where a log cut in the middle still shows them.
+  for what in "${FAILED[@]}"; do echo "   failed: $what"; done
+  for name in "${bad[@]}"; do
+    echo "   worker $name failed: $(tail -n 1 "$RUN/$name.log")"
+  done
   echo "shared-study stress test: FAIL ($FAILS of $CHECKS checks failed; study '$STUDY', study_id $SID, kept; worker output in $RUN)"
   exit 1
 fi

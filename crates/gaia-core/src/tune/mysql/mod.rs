@@ -245,8 +245,19 @@ fn retryable(e: &mysql_async::Error) -> bool {
     matches!(e, mysql_async::Error::Server(s) if matches!(s.code, 1205 | 1213 | 1467))
 }
 
+/// How many times a [`retryable`] refusal is run again before it is reported.
+const RETRIES: u32 = 8;
+
+/// The pause before retry `attempt` (1-based): a random time between half and all of
+/// 2^attempt ms, at most 250 ms, so that workers refused together do not meet again.
+fn backoff(attempt: u32) -> Duration {
+    let full = (1u64 << attempt.min(16)).min(250) * 1000;
+    Duration::from_micros(full / 2 + crate::stats::random_seed() % (full / 2 + 1))
+}
+
 /// [`with_conn`] for one transaction that may be run again: a [`retryable`] refusal is
-/// retried (up to 5 times, after 2, 4, 8, 16 ms) before it is reported.
+/// retried (up to [`RETRIES`] times, after a growing random [`backoff`]) before it is
+/// reported.
 async fn with_conn_retry<T, F, Fut>(
     conn: &mut Option<Conn>,
     opts: &Opts,
@@ -265,13 +276,13 @@ where
             None => connect(opts, place).await?,
         };
         match tokio::time::timeout(CALL_TIMEOUT, f(c)).await {
-            Ok(Err((e, Some(mut c)))) if retryable(&e) && attempt < 4 => {
+            Ok(Err((e, Some(mut c)))) if retryable(&e) && attempt < RETRIES => {
                 if c.query_drop("ROLLBACK").await.is_ok() {
                     *conn = Some(c);
                 }
                 attempt += 1;
                 log::debug!("{context} ({place}): {e}; running it again (attempt {attempt})");
-                tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
+                tokio::time::sleep(backoff(attempt)).await;
             }
             Ok(Ok((c, out))) => {
                 *conn = Some(c);
@@ -620,12 +631,12 @@ impl MysqlStore {
                 let args = (study, cursor, internal_json.clone(), params.clone());
                 async move {
                     let r: Result<(i64, i64, i64, Vec<LogRow>), mysql_async::Error> = async {
-                        let mut res = c.exec_iter("CALL gaia_ask_v2(?, ?, ?, ?)", args).await?;
+                        let mut res = c.exec_iter("CALL gaia_ask_v3(?, ?, ?, ?)", args).await?;
                         let head: Vec<(i64, i64, i64)> = res.collect().await?;
                         let log: Vec<Row> = res.collect().await?;
                         res.drop_result().await?;
                         let (number, trial_id, seq) = head.first().copied().ok_or_else(|| {
-                            mysql_async::Error::Other("gaia_ask_v2 returned no trial".into())
+                            mysql_async::Error::Other("gaia_ask_v3 returned no trial".into())
                         })?;
                         Ok((number, trial_id, seq, log_rows(log)?))
                     }

@@ -16,11 +16,13 @@
 //!
 //! and one index on Optuna's `trials`, `(study_id, number)`, so a tell finds its trial by
 //! number without a scan. Asks and tells are stored procedures: one statement and one
-//! round trip each, which also returns the changes the worker has not seen yet. Both write
-//! what they can before they take the study's lock, so the lock is held for three short
-//! statements; every transaction takes the study's lock before any queue row, so they
-//! cannot deadlock among themselves (the library still retries a deadlock or lock-wait
-//! timeout that other clients of the database cause).
+//! round trip each, which also returns the changes the worker has not seen yet. An ask
+//! writes its trial row before it takes the study's lock and everything else under it; a
+//! tell finishes its trial before it takes the lock, only to write the log record. Every
+//! transaction takes the study's lock before any queue row and no ask or tell deletes
+//! rows another may be inserting next to, so they do not deadlock among themselves (the
+//! 16-worker stress test counts InnoDB's deadlocks; the library still retries a deadlock
+//! or lock-wait timeout, which other clients of the database can cause).
 
 /// The Alembic revision of the Optuna schema these tables are (Optuna 3.2 to 5.0).
 pub(crate) const OPTUNA_ALEMBIC: &str = "v3.2.0.a";
@@ -32,8 +34,9 @@ pub(crate) const OPTUNA_LIBRARY_VERSION: &str = "5.0.0";
 /// Version 2: the ask and tell procedures take the study's lock last (`_v2`); tables as in
 /// version 1, whose procedures stay for workers of that version. Version 3: the tell
 /// procedure takes one value per objective (`gaia_tell_v3`); reports of intermediate values
-/// go to Optuna's `trial_intermediate_values`.
-pub(crate) const GAIA_SCHEMA_VERSION: i64 = 3;
+/// go to Optuna's `trial_intermediate_values`. Version 4: the ask procedure writes the
+/// parameters once, under the study's lock (`gaia_ask_v3`, see [`ASK_PROCEDURE`]).
+pub(crate) const GAIA_SCHEMA_VERSION: i64 = 4;
 
 const TABLE_OPTIONS: &str = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
 
@@ -114,14 +117,21 @@ fn gaia_tables() -> Vec<String> {
     ]
 }
 
-/// `gaia_ask_v2(study, cursor, internal, params)`: in one transaction, writes the trial
-/// (RUNNING, no number yet) and its parameters, then takes the study's lock for as little
-/// as possible: pops the oldest enqueued configuration if there is one (rewriting the
-/// parameters), gives the trial the next number and writes the log record. Returns
+/// `gaia_ask_v3(study, cursor, internal, params)`: in one transaction, writes the trial
+/// (RUNNING, no number yet), then takes the study's lock: pops the oldest enqueued
+/// configuration if there is one, writes the trial's parameters (the popped ones or
+/// `params`), gives the trial the next number and writes the log record. Returns
 /// `(number, trial_id, seq)`, then every log row after `cursor`. (The first heartbeat is
 /// the trial's start time; the worker's heartbeat task writes later ones.)
+///
+/// The parameters are written under the study's lock, once. Version 2 wrote them before
+/// the lock and, when it popped a configuration, deleted and rewrote them under it: that
+/// delete's next-key lock on `trial_params` and the rewrite's AUTO-INC lock deadlocked
+/// with every concurrent ask that had written its parameters and waited for the study's
+/// lock (InnoDB's deadlock report in `SHOW ENGINE INNODB STATUS` shows the cycle), so
+/// workers starting together on an enqueued study could exhaust their retries.
 const ASK_PROCEDURE: &str = r#"
-CREATE OR REPLACE PROCEDURE gaia_ask_v2(IN p_study INT, IN p_cursor BIGINT,
+CREATE OR REPLACE PROCEDURE gaia_ask_v3(IN p_study INT, IN p_cursor BIGINT,
     IN p_internal LONGTEXT, IN p_params LONGTEXT)
 MODIFIES SQL DATA
 BEGIN
@@ -137,9 +147,6 @@ BEGIN
   INSERT INTO trials (number, study_id, state, datetime_start)
     VALUES (NULL, p_study, 'RUNNING', UTC_TIMESTAMP());
   SET v_tid = LAST_INSERT_ID();
-  INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
-    SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(p_params, '$[*]' COLUMNS (
-      n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
   SELECT next_number, next_seq INTO v_num, v_seq FROM gaia_studies
     WHERE study_id = p_study FOR UPDATE;
   IF v_seq IS NULL THEN
@@ -149,13 +156,13 @@ BEGIN
     WHERE study_id = p_study ORDER BY seq LIMIT 1 FOR UPDATE;
   IF v_qseq IS NULL THEN
     SET v_internal = p_internal;
+    SET v_params = p_params;
   ELSE
     DELETE FROM gaia_queue WHERE study_id = p_study AND seq = v_qseq;
-    DELETE FROM trial_params WHERE trial_id = v_tid;
-    INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
-      SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(v_params, '$[*]' COLUMNS (
-        n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
   END IF;
+  INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
+    SELECT v_tid, j.n, j.v, j.d FROM JSON_TABLE(v_params, '$[*]' COLUMNS (
+      n VARCHAR(512) PATH '$.n', v DOUBLE PATH '$.v', d TEXT PATH '$.d')) AS j;
   UPDATE trials SET number = v_num WHERE trial_id = v_tid;
   INSERT INTO gaia_log (study_id, seq, op) VALUES (p_study, v_seq,
     CONCAT('{"op":"ask","id":', v_num, ',"internal":', v_internal, ',"queued":',
