@@ -70,6 +70,14 @@
 #define GAIA_SYNC_INCREMENTAL 2
 
 /**
+ * `gaia_sync_run` mode: change data capture. Follows the binlog from the checkpoint's GTID
+ * position (a full rebuild first when there is none, or when that binlog was purged) and
+ * returns its report once cancelled (`gaia_sync_cancel`, or non-zero from the progress
+ * callback).
+ */
+#define GAIA_SYNC_CDC 3
+
+/**
  * Severity of a log record. `GAIA_LOG_OFF` as the maximum level disables logging.
  */
 enum gaia_log_level

@@ -64,9 +64,14 @@ const (
 	ModeFull SyncMode = C.GAIA_SYNC_FULL
 	// ModeIncremental applies the changes since the checkpoint to the live core.
 	ModeIncremental SyncMode = C.GAIA_SYNC_INCREMENTAL
+	// ModeCDC follows the binlog from the checkpoint's GTID position (a full rebuild first
+	// when there is none, or when that binlog was purged) until the context is cancelled;
+	// Run then returns the report and no error.
+	ModeCDC SyncMode = C.GAIA_SYNC_CDC
 )
 
-// String is the mode's name as the report spells it: "auto", "full" or "incremental".
+// String is the mode's name as the report spells it: "auto", "full", "incremental" or
+// "cdc".
 func (m SyncMode) String() string {
 	switch m {
 	case ModeAuto:
@@ -75,6 +80,8 @@ func (m SyncMode) String() string {
 		return "full"
 	case ModeIncremental:
 		return "incremental"
+	case ModeCDC:
+		return "cdc"
 	}
 	return fmt.Sprintf("SyncMode(%d)", uint32(m))
 }
@@ -82,9 +89,9 @@ func (m SyncMode) String() string {
 // MarshalText writes the mode's name.
 func (m SyncMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
-// UnmarshalText reads "auto", "full" or "incremental".
+// UnmarshalText reads "auto", "full", "incremental" or "cdc".
 func (m *SyncMode) UnmarshalText(text []byte) error {
-	for _, c := range []SyncMode{ModeAuto, ModeFull, ModeIncremental} {
+	for _, c := range []SyncMode{ModeAuto, ModeFull, ModeIncremental, ModeCDC} {
 		if string(text) == c.String() {
 			*m = c
 			return nil
@@ -104,6 +111,7 @@ const (
 	SyncPhaseVerifying   SyncPhase = "verifying"   // full rebuild: committing and counting
 	SyncPhaseSwapping    SyncPhase = "swapping"    // full rebuild: swapping the build core in
 	SyncPhaseIncremental SyncPhase = "incremental" // an incremental pass
+	SyncPhaseFollowing   SyncPhase = "following"   // change data capture: following the binlog
 	SyncPhaseDone        SyncPhase = "done"        // the last run finished
 	SyncPhaseFailed      SyncPhase = "failed"      // the last run failed
 	SyncPhaseCancelled   SyncPhase = "cancelled"   // the last run was cancelled
@@ -112,7 +120,8 @@ const (
 // Running reports whether the phase is one of a run in progress.
 func (p SyncPhase) Running() bool {
 	switch p {
-	case SyncPhaseValidating, SyncPhaseBuilding, SyncPhaseVerifying, SyncPhaseSwapping, SyncPhaseIncremental:
+	case SyncPhaseValidating, SyncPhaseBuilding, SyncPhaseVerifying, SyncPhaseSwapping, SyncPhaseIncremental,
+		SyncPhaseFollowing:
 		return true
 	}
 	return false
@@ -120,7 +129,7 @@ func (p SyncPhase) Running() bool {
 
 // SyncReport is what a finished run did (gaia_sync_run's report JSON).
 type SyncReport struct {
-	Mode             SyncMode `json:"mode"`               // the mode that ran: ModeFull or ModeIncremental, never ModeAuto
+	Mode             SyncMode `json:"mode"`               // the mode that ran: ModeFull, ModeIncremental or ModeCDC, never ModeAuto
 	Core             string   `json:"core"`               // the live core
 	BuildCore        *string  `json:"build_core"`         // the core a full rebuild wrote to
 	RowsRead         uint64   `json:"rows_read"`          // source rows read (root rows, changed child keys, tombstones)

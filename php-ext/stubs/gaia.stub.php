@@ -211,8 +211,9 @@ final class Sync
     public function check(): void {}
 
     /**
-     * Runs 'auto', 'full' or 'incremental' and returns the report. $onProgress receives the
-     * progress array every $intervalMs ms on this thread; returning false cancels (code 4).
+     * Runs 'auto', 'full', 'incremental' or 'cdc' and returns the report. $onProgress receives
+     * the progress array every $intervalMs ms on this thread; returning false cancels (code 4;
+     * 'cdc' follows the binlog until then and returns its report).
      * @return array<string, mixed>
      */
     public function run(string $mode = 'auto', ?callable $onProgress = null, int $intervalMs = 1000): array {}

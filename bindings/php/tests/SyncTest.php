@@ -437,7 +437,7 @@ final class SyncTest extends TestCase
         $fails(fn () => new Sync(['core' => "bad\xff"]), 7, InvalidArgumentException::class, 'sync config: Malformed UTF-8');
 
         $sync = new Sync($good);
-        $fails(fn () => $sync->run('sideways'), 9, InvalidArgumentException::class, 'unknown mode "sideways" (auto, full, incremental)');
+        $fails(fn () => $sync->run('sideways'), 9, InvalidArgumentException::class, 'unknown mode "sideways" (auto, full, incremental, cdc)');
         $fails(fn () => $sync->run('full', null, -1), 9, InvalidArgumentException::class, 'intervalMs');
 
         // A column the table does not have, a Solr field no dynamic field matches: code 8

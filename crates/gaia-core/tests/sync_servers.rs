@@ -1466,3 +1466,172 @@ fn sync_semantic_field_gives_knn_search_that_follows_the_database() {
     let err = Sync::new(&fx.config(mm, fast_tuning())).unwrap_err();
     assert!(err.to_string().contains("mapping.embed.threads"), "{err}");
 }
+
+/// Waits (up to `secs`) until `ok` holds; false when it never did.
+fn wait_for(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok()
+}
+
+/// Runs `sync` in CDC mode on a thread until the returned handle is cancelled.
+fn start_cdc(
+    sync: &std::sync::Arc<Sync>,
+) -> std::thread::JoinHandle<Result<gaia_core::sync::Report, Error>> {
+    let s = sync.clone();
+    let h = std::thread::spawn(move || s.run(Mode::Cdc));
+    let following = wait_for(120, || {
+        sync.progress().phase == gaia_core::sync::Phase::Following || h.is_finished()
+    });
+    assert!(
+        following && !h.is_finished(),
+        "the follower did not start: {:?}",
+        sync.progress()
+    );
+    h
+}
+
+fn checkpoint_gtid(fx: &Fx) -> Option<String> {
+    let path = fx.state_dir.join(format!("{}.checkpoint.json", fx.core()));
+    let j: Json = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    j["gtid"].as_str().map(str::to_string)
+}
+
+#[test]
+fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_columns() {
+    let fx = Fx::new("cdc");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 300);
+    // No tombstone tables: the binlog shows hard deletes itself.
+    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    mapping.as_object_mut().unwrap().remove("tombstones");
+    mapping["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("tombstones");
+    let mut tuning = fast_tuning();
+    tuning["cdc_flush_ms"] = json!(100);
+    let cfg = fx.config(mapping, tuning);
+    let sync = std::sync::Arc::new(Sync::new(&cfg).unwrap());
+
+    // No checkpoint: a full rebuild first, which records the binlog position.
+    let h = start_cdc(&sync);
+    assert_equal(&fx, &p, &tg);
+    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
+
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title, price) VALUES (1001, 'new 新', 9.99)"
+    ));
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'renamed ✓', price = 42.42 WHERE id IN (5, 6)"
+    ));
+    fx.exec(&format!("UPDATE `{p}` SET deleted = 1 WHERE id = 8"));
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id IN (9, 10)"));
+    fx.exec(&format!("UPDATE `{p}` SET id = 5000 WHERE id = 11"));
+    fx.exec(&format!(
+        "INSERT INTO `{tg}` (product_id, tag) VALUES (12, 'fresh')"
+    ));
+    fx.exec(&format!("DELETE FROM `{tg}` WHERE product_id = 13"));
+    fx.exec(&format!(
+        "UPDATE `{tg}` SET tag = 'changed' WHERE product_id = 14"
+    ));
+    // Deleted and inserted again in one transaction.
+    fx.exec("START TRANSACTION");
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 20"));
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, title) VALUES (20, 'back again')"
+    ));
+    fx.exec("COMMIT");
+    // A rolled-back transaction never reaches the binlog or the index.
+    fx.exec("START TRANSACTION");
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 30"));
+    fx.exec("ROLLBACK");
+    if !wait_for(20, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+        panic!("CDC did not catch up");
+    }
+    let view = index_view(&fx);
+    assert!(!view.contains_key("p-9") && !view.contains_key("p-11") && view.contains_key("p-5000"));
+    assert_eq!(view["p-20"].0, "back again");
+    assert!(view.contains_key("p-30"));
+
+    // A column added while following changes nothing; rows keep flowing.
+    fx.exec(&format!(
+        "ALTER TABLE `{p}` ADD COLUMN extra INT NULL AFTER id"
+    ));
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'after alter', extra = 7 WHERE id = 40"
+    ));
+    fx.exec(&format!(
+        "INSERT INTO `{p}` (id, extra, title) VALUES (1002, 1, 'inserted after alter')"
+    ));
+    if !wait_for(20, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+        panic!("CDC stopped after ALTER TABLE");
+    }
+    assert_eq!(index_view(&fx)["p-40"].0, "after alter");
+
+    // Cancelling ends the follow with a report; the checkpoint holds a GTID position.
+    sync.cancel();
+    let r = h.join().unwrap().unwrap();
+    assert_eq!(r.mode, Mode::Cdc);
+    assert!(r.docs_written >= 8 && r.docs_deleted >= 4, "{r:?}");
+    let gtid = checkpoint_gtid(&fx).expect("a GTID in the checkpoint");
+    assert!(gtid.split(',').all(|g| g.split('-').count() == 3), "{gtid}");
+
+    // Changes made while stopped are applied from that position on restart.
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'while stopped' WHERE id = 41"
+    ));
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 42"));
+    let h = start_cdc(&sync);
+    if !wait_for(20, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+        panic!("CDC did not resume from its checkpoint");
+    }
+    sync.cancel();
+    let r = h.join().unwrap().unwrap();
+    assert!(!r.swapped, "resumed without a rebuild: {r:?}");
+
+    // The binlog after the checkpoint's position purged while the follower was stopped
+    // (the test account has BINLOG ADMIN): a full rebuild, then following from there.
+    let before_purge = checkpoint_gtid(&fx);
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'before the purge' WHERE id = 43"
+    ));
+    fx.exec("FLUSH BINARY LOGS");
+    // A file a replica connection still reads is kept: wait for the dump thread to end.
+    assert!(wait_for(20, || fx
+        .rows("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'")
+        .first()
+        .and_then(|r| s(&r[0]))
+        .as_deref()
+        == Some("0")));
+    // MariaDB keeps a file until InnoDB has made its transactions durable (the binlog
+    // checkpoint): purge until only the newest file is left.
+    let logs = fx.rows("SHOW BINARY LOGS");
+    let newest = s(&logs.last().unwrap()[0]).unwrap();
+    let purged = wait_for(20, || {
+        fx.exec(&format!("PURGE BINARY LOGS TO '{newest}'"));
+        fx.rows("SHOW BINARY LOGS").len() == 1
+    });
+    assert!(purged, "the purge kept older files");
+    let h = start_cdc(&sync);
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'after the rebuild' WHERE id = 44"
+    ));
+    if !wait_for(20, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+        panic!("CDC did not follow after the rebuild");
+    }
+    sync.cancel();
+    let r = h.join().unwrap().unwrap();
+    assert!(r.swapped, "a purged position rebuilds: {r:?}");
+    assert_ne!(checkpoint_gtid(&fx), before_purge);
+    assert_ne!(checkpoint_gtid(&fx), Some(gtid));
+}

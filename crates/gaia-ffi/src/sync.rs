@@ -35,6 +35,11 @@ pub const GAIA_SYNC_AUTO: u32 = 0;
 pub const GAIA_SYNC_FULL: u32 = 1;
 /// `gaia_sync_run` mode: apply the changes since the checkpoint to the live core.
 pub const GAIA_SYNC_INCREMENTAL: u32 = 2;
+/// `gaia_sync_run` mode: change data capture. Follows the binlog from the checkpoint's GTID
+/// position (a full rebuild first when there is none, or when that binlog was purged) and
+/// returns its report once cancelled (`gaia_sync_cancel`, or non-zero from the progress
+/// callback).
+pub const GAIA_SYNC_CDC: u32 = 3;
 
 /// Called by `gaia_sync_run_with_progress` on the calling thread with a progress snapshot
 /// as JSON (valid only during the call). Return 0 to go on, non-zero to cancel the run.
@@ -46,11 +51,12 @@ fn parse_mode(m: u32) -> Result<Mode, Failure> {
         GAIA_SYNC_AUTO => Ok(Mode::Auto),
         GAIA_SYNC_FULL => Ok(Mode::Full),
         GAIA_SYNC_INCREMENTAL => Ok(Mode::Incremental),
+        GAIA_SYNC_CDC => Ok(Mode::Cdc),
         other => Err(Failure::new(
             gaia_status::GAIA_ERR_INVALID_ARGUMENT,
             format!(
-                "mode {other} is not GAIA_SYNC_AUTO (0), GAIA_SYNC_FULL (1) or \
-                 GAIA_SYNC_INCREMENTAL (2)"
+                "mode {other} is not GAIA_SYNC_AUTO (0), GAIA_SYNC_FULL (1), \
+                 GAIA_SYNC_INCREMENTAL (2) or GAIA_SYNC_CDC (3)"
             ),
         )),
     }

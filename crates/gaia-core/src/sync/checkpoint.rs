@@ -42,6 +42,10 @@ pub(crate) struct FullState {
     /// The same point as a UTC instant (microseconds), for reports.
     #[serde(default)]
     pub start_utc: Option<i64>,
+    /// The server's GTID position when the rebuild started (binlog on): where change data
+    /// capture starts once this rebuild is live.
+    #[serde(default)]
+    pub gtid: Option<String>,
 }
 
 /// The checkpoint file.
@@ -54,6 +58,9 @@ pub(crate) struct Checkpoint {
     pub full: Option<FullState>,
     /// Incremental cursors per source (`root`, `child:<table>`, `tomb:<table>`).
     pub cursors: Option<BTreeMap<String, Cursor>>,
+    /// Change data capture: the GTID position whose changes are all in the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtid: Option<String>,
 }
 
 /// The mapping's identity: SHA-256 of its canonical JSON (first 16 bytes, hex).
@@ -178,6 +185,7 @@ impl Checkpoint {
             mapping_hash: hash.to_string(),
             full: None,
             cursors: None,
+            gtid: None,
         }
     }
 }

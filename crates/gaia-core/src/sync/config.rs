@@ -295,6 +295,13 @@ pub struct Tuning {
     /// Incremental upper bound stays this far behind the server's clock (>= 200: the list of
     /// open transactions is a cache refreshed every 100 ms).
     pub lag_ms: u64,
+    /// Change data capture: the replica server id the follower registers with (default:
+    /// derived from the core's name, in 1,073,741,824..2,147,483,647, so two followers of one
+    /// core replace each other instead of both writing).
+    pub server_id: Option<u32>,
+    /// Change data capture: committed transactions are applied together at most this long
+    /// after the first of them was read (or once `chunk_rows` keys are pending).
+    pub cdc_flush_ms: u64,
 }
 
 impl Default for Tuning {
@@ -311,6 +318,8 @@ impl Default for Tuning {
             http_timeout_ms: 120_000,
             commit_every_pages: 20,
             lag_ms: 1000,
+            server_id: None,
+            cdc_flush_ms: 200,
         }
     }
 }

@@ -100,6 +100,15 @@ pub enum Error {
     /// Another `run` is in progress on the same handle.
     #[error("a sync run is already in progress on this handle")]
     Busy,
+    /// The binlog from the checkpoint's GTID position on is gone (purged); change data
+    /// capture falls back to a full rebuild.
+    #[error("binlog from GTID position {position:?} is no longer on the server: {message}")]
+    BinlogGone {
+        /// The position asked for.
+        position: String,
+        /// The server's message.
+        message: String,
+    },
 }
 
 impl Error {
@@ -108,7 +117,9 @@ impl Error {
         match self {
             Error::Json(_) => ErrorKind::InvalidJson,
             Error::Config { .. } | Error::Schema { .. } => ErrorKind::InvalidConfig,
-            Error::Db { .. } | Error::Solr { .. } | Error::Io { .. } => ErrorKind::Io,
+            Error::Db { .. } | Error::Solr { .. } | Error::Io { .. } | Error::BinlogGone { .. } => {
+                ErrorKind::Io
+            }
             Error::Checkpoint { .. } => ErrorKind::CorruptState,
             Error::NoCheckpoint { .. } => ErrorKind::NotFound,
             Error::Cancelled => ErrorKind::Cancelled,

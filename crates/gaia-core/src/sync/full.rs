@@ -137,6 +137,7 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
                 let _ = solr.unload(&fs.build_core).await;
             }
             cp.cursors = Some(fs.start.clone());
+            cp.gtid = fs.gtid.clone();
             cp.full = None;
             r.files.save(&cp)?;
             report.swapped = true;
@@ -159,6 +160,9 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
     let fs = match state {
         Some(fs) => fs,
         None => {
+            // The binlog position first: every change after it is replayed by change data
+            // capture, every change before it is in the rows read below.
+            let gtid = super::binlog::position(&mut db).await?;
             let cap = incremental::cap_utc(&mut db, r.config.tuning.lag_ms).await?;
             let suffix = unique_suffix();
             let fs = FullState {
@@ -171,6 +175,7 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
                 rows_read: 0,
                 start: incremental::cursors_at(&r.plan, cap),
                 start_utc: Some(cap),
+                gtid,
             };
             solr.create_core(&fs.build_core, &fs.instance_dir, &r.config.configset)
                 .await?;
@@ -270,6 +275,7 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
     }
     cp.full = None;
     cp.cursors = Some(fs.start.clone());
+    cp.gtid = fs.gtid.clone();
     r.files.save(&cp)?;
     report.swapped = true;
     Ok(report)

@@ -139,7 +139,7 @@ async fn key_page(
 }
 
 /// Re-reads parent rows by key, with their children (a child changed).
-async fn parents(
+pub(crate) async fn parents(
     db: &mut Db,
     plan: &Plan,
     ids: &[i64],

@@ -23,6 +23,8 @@
 //! A [`Sync`] may be shared between threads: [`Sync::progress`], [`Sync::cancel`] and
 //! [`Sync::metrics`] work while another thread is inside [`Sync::run`].
 
+mod binlog;
+mod cdc;
 mod checkpoint;
 mod config;
 mod convert;
@@ -65,6 +67,10 @@ pub enum Mode {
     Incremental,
     /// Incremental when a checkpoint and the live core exist, else full.
     Auto,
+    /// Change data capture: follow the binlog from the checkpoint's GTID position until
+    /// cancelled (a full rebuild first when there is no position, or when its binlog has
+    /// been purged).
+    Cdc,
 }
 
 impl std::str::FromStr for Mode {
@@ -74,9 +80,10 @@ impl std::str::FromStr for Mode {
             "full" => Ok(Mode::Full),
             "incremental" => Ok(Mode::Incremental),
             "auto" => Ok(Mode::Auto),
+            "cdc" => Ok(Mode::Cdc),
             other => Err(Error::config(
                 "mode",
-                format!("{other:?} is not one of \"full\", \"incremental\", \"auto\""),
+                format!("{other:?} is not one of \"full\", \"incremental\", \"auto\", \"cdc\""),
             )),
         }
     }
@@ -412,6 +419,9 @@ impl Sync {
         };
         if mode == Mode::Full {
             return full::run(&run, db, cp).await;
+        }
+        if mode == Mode::Cdc {
+            return cdc::follow(&run, db, cp).await;
         }
         // Incremental.
         let Some(mut cp) = cp.filter(|c| c.cursors.is_some()) else {

@@ -43,6 +43,8 @@ pub(crate) struct UnitEnd {
     pub dead: u64,
     /// Incremental passes: every cursor as it stands once this unit is done.
     pub cursors: Option<BTreeMap<String, Cursor>>,
+    /// Change data capture: the GTID position whose changes this unit completes.
+    pub gtid: Option<String>,
 }
 
 /// A unit fully acknowledged by Solr.
@@ -146,6 +148,21 @@ impl Batcher {
         rows: u64,
         cursors: Option<BTreeMap<String, Cursor>>,
     ) -> Result<()> {
+        self.close_unit(last_pk, rows, cursors, None).await
+    }
+
+    /// Closes the current unit of change data capture, which completes `gtid`.
+    pub(crate) async fn end_gtid_unit(&mut self, rows: u64, gtid: String) -> Result<()> {
+        self.close_unit(None, rows, None, Some(gtid)).await
+    }
+
+    async fn close_unit(
+        &mut self,
+        last_pk: Option<i64>,
+        rows: u64,
+        cursors: Option<BTreeMap<String, Cursor>>,
+        gtid: Option<String>,
+    ) -> Result<()> {
         self.flush().await?;
         let dead = self.dead.len() as u64;
         if dead > 0 {
@@ -163,6 +180,7 @@ impl Batcher {
             rows,
             dead,
             cursors,
+            gtid,
         };
         self.events
             .send(Event::End(end))

@@ -22,6 +22,8 @@ pub enum Phase {
     Swapping,
     /// Incremental pass.
     Incremental,
+    /// Change data capture: following the binlog.
+    Following,
     /// The last run finished.
     Done,
     /// The last run failed.
@@ -41,6 +43,7 @@ impl Phase {
             6 => Phase::Done,
             7 => Phase::Failed,
             8 => Phase::Cancelled,
+            9 => Phase::Following,
             _ => Phase::Idle,
         }
     }
@@ -55,6 +58,7 @@ impl Phase {
             Phase::Done => 6,
             Phase::Failed => 7,
             Phase::Cancelled => 8,
+            Phase::Following => 9,
         }
     }
     fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Phase {
             Phase::Verifying => "verifying",
             Phase::Swapping => "swapping",
             Phase::Incremental => "incremental",
+            Phase::Following => "following",
             Phase::Done => "done",
             Phase::Failed => "failed",
             Phase::Cancelled => "cancelled",
