@@ -881,3 +881,110 @@ func TestSyncDoneContextAndClose(t *testing.T) {
 		}
 	}
 }
+
+// (g) Change data capture: a full rebuild first (no GTID position yet), then following the
+// binlog; an insert, an update and a hard DELETE (no tombstone table) reach the live core
+// within seconds, and cancelling the context ends the follow with a report and no error.
+func TestSyncCDC(t *testing.T) {
+	fx := newSyncFx(t)
+	fx.fill(50)
+	cfg := fx.config(nil)
+	// Hard deletes come from the binlog: no tombstone tables (this fixture has none anyway).
+	delete(cfg["mapping"].(map[string]any), "tombstones")
+	s := fx.open(cfg)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		r   *SyncReport
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := s.Run(ctx, ModeCDC)
+		done <- result{r, err}
+	}()
+	// waitFor polls ok every 100 ms for at most limit; the follower ending early fails the
+	// test with its report and error.
+	waitFor := func(limit time.Duration, what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for {
+			select {
+			case res := <-done:
+				p, _ := s.Progress()
+				t.Fatalf("Run(ModeCDC) ended while waiting for %s: report %+v, error %v, progress %+v", what, res.r, res.err, p)
+			default:
+			}
+			if ok() {
+				return
+			}
+			if time.Now().After(deadline) {
+				p, err := s.Progress()
+				t.Fatalf("no %s after %v: progress %+v (%v), %d documents in %s", what, limit, p, err, fx.numFound(fx.core), fx.core)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// The initial full rebuild, then following.
+	waitFor(60*time.Second, "phase "+string(SyncPhaseFollowing)+" with the 50 rows indexed", func() bool {
+		p, err := s.Progress()
+		if err != nil {
+			t.Fatalf("Progress: %v", err)
+		}
+		return p.Phase == SyncPhaseFollowing && fx.numFound(fx.core) == 50
+	})
+	before := fx.assertIndexEqualsTable()
+
+	// An insert, an update and a hard delete, each its own transaction.
+	fx.sql(fmt.Sprintf("INSERT INTO `%s` (id, title, price) VALUES (1001, 'cdc new 新 🆕', 9.99)", fx.table))
+	fx.sql(fmt.Sprintf("UPDATE `%s` SET title = 'cdc renamed ✓', price = 42.42 WHERE id = 5", fx.table))
+	fx.sql(fmt.Sprintf("DELETE FROM `%s` WHERE id = 9", fx.table))
+	var last map[string]solrDoc
+	waitFor(20*time.Second, "insert, update and hard delete in the index", func() bool {
+		last = fx.docs()
+		_, gone := last["9"]
+		d5, d1001 := last["5"], last["1001"]
+		return !gone && d5.Title != nil && *d5.Title == "cdc renamed ✓" && d1001.Title != nil
+	})
+	after := fx.assertIndexEqualsTable()
+	if len(after) != 50 {
+		t.Fatalf("%d documents after the changes, want 50 (50 + 1 inserted - 1 deleted)", len(after))
+	}
+	if d := after["5"]; d.PriceS == nil || *d.PriceS != "42.42" || d.Version <= before["5"].Version {
+		t.Fatalf("updated doc 5: %+v (version before %d)", d, before["5"].Version)
+	}
+	if d := after["1001"]; *d.Title != "cdc new 新 🆕" || d.PriceS == nil || *d.PriceS != "9.99" {
+		t.Fatalf("inserted doc 1001: %+v", d)
+	}
+	if a, b := after["20"], before["20"]; !reflect.DeepEqual(a, b) {
+		t.Fatalf("an unchanged document changed: %+v -> %+v", b, a)
+	}
+	if p, err := s.Progress(); err != nil || p.Phase != SyncPhaseFollowing {
+		t.Fatalf("progress while following: %+v %v", p, err)
+	}
+
+	// Cancelling the context ends the follow: a report, no error.
+	cancel()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(30 * time.Second):
+		p, _ := s.Progress()
+		t.Fatalf("Run(ModeCDC) did not return within 30 s of the cancel: progress %+v", p)
+	}
+	if res.err != nil || res.r == nil {
+		t.Fatalf("Run(ModeCDC) after the cancel: report %+v, error %v (want a report and no error)", res.r, res.err)
+	}
+	r := res.r
+	t.Logf("CDC report: %+v", *r)
+	if r.Mode != ModeCDC || r.Core != fx.core || !r.Swapped || r.DocsWritten < 1 || r.DocsDeleted < 1 {
+		t.Fatalf("CDC report %+v: want mode cdc, core %s, swapped (the initial rebuild), docs_written >= 1, docs_deleted >= 1",
+			r, fx.core)
+	}
+	if p, err := s.Progress(); err != nil || p.Phase != SyncPhaseDone {
+		t.Fatalf("progress after the follow ended: %+v %v", p, err)
+	}
+	fx.assertIndexEqualsTable()
+}

@@ -396,6 +396,75 @@ final class SyncTest extends TestCase
         self::assertSame([$this->core()], $this->cores());
     }
 
+    public function testCdcFollowsTheBinlogUntilTheCallbackStops(): void
+    {
+        $t = $this->items(20);
+        // The fixture's mapping has no tombstone tables: the binlog shows hard deletes itself.
+        $sync = new Sync($this->config($t, ['cdc_flush_ms' => 100]));
+
+        // The callback is the only PHP code that runs during run(): it drives the scenario.
+        // 0: wait for 'following', then write; 1: poll Solr until the writes show; 2: done.
+        $state = 0;
+        $calls = 0;
+        $phases = [];
+        $lastSeen = null;
+        $timedOut = false;
+        $deadline = microtime(true) + 60.0;
+        $r = $sync->run('cdc', function (array $p) use ($t, $deadline, &$state, &$calls, &$phases, &$lastSeen, &$timedOut): bool {
+            $calls++;
+            if (end($phases) !== $p['phase']) {
+                $phases[] = $p['phase'];
+            }
+            if ($state === 2) {
+                return false;                            // a call after the stop
+            }
+            if (microtime(true) > $deadline) {
+                $timedOut = true;
+                return false;
+            }
+            if ($state === 0) {
+                if ($p['phase'] !== 'following') {
+                    return true;
+                }
+                self::sql("INSERT INTO `$t` (id, title, price) VALUES (101, 'cdc new 新', 7.70)");
+                self::sql("UPDATE `$t` SET title = 'cdc renamed ✓', price = 42.42 WHERE id = 3");
+                self::sql("DELETE FROM `$t` WHERE id = 5");
+                $state = 1;
+                return true;
+            }
+            $docs = $this->docs();
+            $lastSeen = [
+                '101' => $docs['101']['title_t'] ?? null,
+                '3' => [$docs['3']['title_t'] ?? null, $docs['3']['price_s'] ?? null],
+                '5 present' => isset($docs['5']),
+            ];
+            if ($lastSeen === ['101' => 'cdc new 新', '3' => ['cdc renamed ✓', '42.42'], '5 present' => false]) {
+                $state = 2;
+                return false;
+            }
+            return true;
+        }, 100);
+
+        $context = json_encode(['state' => $state, 'calls' => $calls, 'phases' => $phases, 'last_seen' => $lastSeen, 'report' => $r], JSON_UNESCAPED_UNICODE);
+        self::assertFalse($timedOut, "the scenario did not finish within 60 s: $context");
+        self::assertSame(2, $state, "the state machine reached its end: $context");
+        self::assertContains('following', $phases, $context);
+        self::assertSame('cdc', $r['mode'], $context);
+        self::assertSame($this->core(), $r['core']);
+        self::assertTrue($r['swapped'], 'no checkpoint: a full rebuild first');
+        // The counters cover the whole run: the rebuild's documents, then the insert and the
+        // update the follower wrote (the rebuild deletes nothing: no row is soft-deleted).
+        self::assertSame(20, $r['verified_count'], $context);
+        self::assertGreaterThanOrEqual(1, $r['docs_written'], $context);
+        self::assertGreaterThanOrEqual($r['verified_count'] + 2, $r['docs_written'], $context);
+        self::assertGreaterThanOrEqual(1, $r['docs_deleted'], $context);
+        self::assertNotSame('following', $sync->progress()['phase'], 'the follow has stopped');
+        $this->assertIndexEqualsTable($t);
+        self::assertSame([$this->core()], $this->cores(), 'no build core is left behind');
+        $cp = json_decode((string) file_get_contents($r['checkpoint_file']), true, 512, JSON_THROW_ON_ERROR);
+        self::assertIsString($cp['gtid'] ?? null, 'the checkpoint holds a binlog position');
+    }
+
     public function testBadInputFailsClearlyAndWritesNothing(): void
     {
         $t = $this->items(5);

@@ -1635,3 +1635,31 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     assert_ne!(checkpoint_gtid(&fx), before_purge);
     assert_ne!(checkpoint_gtid(&fx), Some(gtid));
 }
+
+#[test]
+fn sync_scan_binlog_counts_the_row_changes_between_two_positions() {
+    let fx = Fx::new("scan");
+    let t = fx.t("s");
+    fx.exec(&format!(
+        "CREATE TABLE `{t}` (id BIGINT PRIMARY KEY, v INT NOT NULL)"
+    ));
+    let pos = |fx: &Fx| s(&fx.rows("SELECT @@gtid_binlog_pos")[0][0]).unwrap();
+    let from = pos(&fx);
+    fx.exec(&format!(
+        "INSERT INTO `{t}` SELECT seq, seq FROM seq_1_to_500"
+    ));
+    fx.exec(&format!("UPDATE `{t}` SET v = v + 1 WHERE id <= 200"));
+    fx.exec(&format!("DELETE FROM `{t}` WHERE id > 450"));
+    let to = pos(&fx);
+    let scan = gaia_core::sync::scan_binlog(&db_url(), &from, &to, 0x3fff_0001).unwrap();
+    // Other tests write to the same server meanwhile: at least this test's changes.
+    assert!(scan.row_changes >= 750, "{scan:?}");
+    assert!(scan.transactions >= 3, "{scan:?}");
+    assert!(scan.seconds > 0.0);
+    let e = gaia_core::sync::scan_binlog(&db_url(), "0-1", &to, 0x3fff_0001).unwrap_err();
+    assert!(e.to_string().contains("not a GTID"), "{e}");
+    // A position the server has not reached: an error after 10 s without progress.
+    let e =
+        gaia_core::sync::scan_binlog(&db_url(), &to, "0-1-999999999999", 0x3fff_0001).unwrap_err();
+    assert!(e.to_string().contains("before reaching"), "{e}");
+}

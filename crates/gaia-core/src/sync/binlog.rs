@@ -57,6 +57,14 @@ impl GtidPos {
     pub(crate) fn apply(&mut self, g: Gtid) {
         self.0.insert(g.domain, (g.server, g.seq));
     }
+
+    /// Whether this position has reached `other` in every domain `other` names.
+    pub(crate) fn reached(&self, other: &GtidPos) -> bool {
+        other
+            .0
+            .iter()
+            .all(|(d, (_, seq))| self.0.get(d).is_some_and(|(_, s)| s >= seq))
+    }
 }
 
 impl fmt::Display for GtidPos {
@@ -278,8 +286,14 @@ impl Follower {
             return Ok(Change::Other);
         }
         let name = tme.table_name();
-        let Some(table) = self.tables.iter().position(|t| *t == name) else {
-            return Ok(Change::Other);
+        // No table names: every table of the database (the scan).
+        let table = if self.tables.is_empty() {
+            0
+        } else {
+            match self.tables.iter().position(|t| *t == name) {
+                Some(i) => i,
+                None => return Ok(Change::Other),
+            }
         };
         let mut rows = Vec::new();
         for row in r.rows(tme) {
@@ -306,6 +320,80 @@ impl Follower {
     pub(crate) async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.close()).await;
     }
+}
+
+/// What [`scan`] read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinlogScan {
+    /// Transactions (event groups) read completely.
+    pub transactions: u64,
+    /// Row changes decoded (each with its before and after images).
+    pub row_changes: u64,
+    /// Wall time of the scan in seconds, connection included.
+    pub seconds: f64,
+}
+
+/// Reads and decodes the binlog of `url`'s database from GTID position `from` up to `to`
+/// on one replica connection, every row of every table, and counts what it read.
+pub(crate) async fn scan(url: &str, from: &str, to: &str, server_id: u32) -> Result<BinlogScan> {
+    let bad = |reason: String| Error::config("gtid", reason);
+    let (from, to) = (
+        GtidPos::parse(from).map_err(bad)?,
+        GtidPos::parse(to).map_err(bad)?,
+    );
+    let t0 = std::time::Instant::now();
+    let mut f = Follower::open(url, &from, server_id, Vec::new()).await?;
+    let mut pos = from;
+    let mut out = BinlogScan {
+        transactions: 0,
+        row_changes: 0,
+        seconds: 0.0,
+    };
+    let mut group: Option<(Gtid, bool)> = None;
+    let mut progress = std::time::Instant::now();
+    while !pos.reached(&to) {
+        // Heartbeats keep an idle stream alive: give up after SILENCE without a transaction.
+        let change = match f.next(SILENCE, &pos).await? {
+            Some(c) if progress.elapsed() < SILENCE => Some(c),
+            _ => None,
+        };
+        let Some(change) = change else {
+            f.close().await;
+            return Err(Error::db(
+                format!("binlog of {}", f_addr(url)),
+                format!("nothing more after {pos} within 10 s, before reaching {to}"),
+            ));
+        };
+        let done = match change {
+            Change::Begin { gtid, standalone } => {
+                group = Some((gtid, standalone));
+                false
+            }
+            Change::Rows { rows, .. } => {
+                out.row_changes += rows.len() as u64;
+                false
+            }
+            Change::Commit | Change::Query { commit: true } => true,
+            Change::Query { commit: false } => group.is_some_and(|g| g.1),
+            Change::Other => false,
+        };
+        if done {
+            if let Some((g, _)) = group.take() {
+                pos.apply(g);
+                out.transactions += 1;
+                progress = std::time::Instant::now();
+            }
+        }
+    }
+    out.seconds = t0.elapsed().as_secs_f64();
+    f.close().await;
+    Ok(out)
+}
+
+fn f_addr(url: &str) -> String {
+    Opts::from_url(url)
+        .map(|o| format!("{}:{}", o.ip_or_hostname(), o.tcp_port()))
+        .unwrap_or_default()
 }
 
 /// A stream error, with the purged-binlog case recognisable ([`Error::BinlogGone`]).
@@ -365,6 +453,10 @@ mod tests {
         });
         assert_eq!(p.to_string(), "0-3-101,1-1-1,2-5-7");
         assert_eq!(GtidPos::parse("").unwrap(), GtidPos::default());
+        assert!(p.reached(&GtidPos::parse("0-1-101,2-5-7").unwrap()));
+        assert!(!p.reached(&GtidPos::parse("0-1-102").unwrap()));
+        assert!(!p.reached(&GtidPos::parse("9-1-1").unwrap()));
+        assert!(p.reached(&GtidPos::default()));
         assert!(GtidPos::parse("0-1").unwrap_err().contains("not a GTID"));
         assert!(GtidPos::parse("0-1-x").is_err());
         assert!(GtidPos::parse("0-1-2,0-1-3").unwrap_err().contains("twice"));

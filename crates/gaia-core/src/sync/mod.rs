@@ -43,6 +43,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use binlog::BinlogScan;
 pub use config::{
     ChildMap, Config, EmbedMap, FieldMap, FieldType, JsonPath, Mapping, SoftDelete, Tombstones,
     Tuning,
@@ -476,4 +477,17 @@ impl Sync {
         self.files.save(&cp)?;
         Ok(report)
     }
+}
+
+/// Reads and decodes MariaDB's binlog from GTID position `from` up to `to` (e.g. two reads
+/// of `@@gtid_binlog_pos`) on one replica connection (`server_id`), decoding every row of
+/// every table of `mariadb_url`'s database, and counts what it read: how fast change data
+/// capture can read a server's changes (the CDC benchmark uses it). Needs the same server
+/// settings and privilege as mode `cdc`.
+pub fn scan_binlog(mariadb_url: &str, from: &str, to: &str, server_id: u32) -> Result<BinlogScan> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::db("tokio runtime", e))?;
+    rt.block_on(binlog::scan(mariadb_url, from, to, server_id))
 }
