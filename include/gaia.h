@@ -78,6 +78,13 @@
 #define GAIA_SYNC_CDC 3
 
 /**
+ * `gaia_sync_run` mode: compare every live document's (id, version) with the database
+ * and repair the differences; the report's `"differences"` (rows_checked, docs_in_solr,
+ * missing, stale, extra) says what was fixed.
+ */
+#define GAIA_SYNC_RECONCILE 4
+
+/**
  * Severity of a log record. `GAIA_LOG_OFF` as the maximum level disables logging.
  */
 enum gaia_log_level

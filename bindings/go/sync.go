@@ -68,10 +68,13 @@ const (
 	// when there is none, or when that binlog was purged) until the context is cancelled;
 	// Run then returns the report and no error.
 	ModeCDC SyncMode = C.GAIA_SYNC_CDC
+	// ModeReconcile compares every live document's (id, version) with the database and
+	// repairs the differences; SyncReport.Differences says what was fixed.
+	ModeReconcile SyncMode = C.GAIA_SYNC_RECONCILE
 )
 
-// String is the mode's name as the report spells it: "auto", "full", "incremental" or
-// "cdc".
+// String is the mode's name as the report spells it: "auto", "full", "incremental", "cdc"
+// or "reconcile".
 func (m SyncMode) String() string {
 	switch m {
 	case ModeAuto:
@@ -82,6 +85,8 @@ func (m SyncMode) String() string {
 		return "incremental"
 	case ModeCDC:
 		return "cdc"
+	case ModeReconcile:
+		return "reconcile"
 	}
 	return fmt.Sprintf("SyncMode(%d)", uint32(m))
 }
@@ -89,9 +94,9 @@ func (m SyncMode) String() string {
 // MarshalText writes the mode's name.
 func (m SyncMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
-// UnmarshalText reads "auto", "full", "incremental" or "cdc".
+// UnmarshalText reads "auto", "full", "incremental", "cdc" or "reconcile".
 func (m *SyncMode) UnmarshalText(text []byte) error {
-	for _, c := range []SyncMode{ModeAuto, ModeFull, ModeIncremental, ModeCDC} {
+	for _, c := range []SyncMode{ModeAuto, ModeFull, ModeIncremental, ModeCDC, ModeReconcile} {
 		if string(text) == c.String() {
 			*m = c
 			return nil
@@ -112,6 +117,7 @@ const (
 	SyncPhaseSwapping    SyncPhase = "swapping"    // full rebuild: swapping the build core in
 	SyncPhaseIncremental SyncPhase = "incremental" // an incremental pass
 	SyncPhaseFollowing   SyncPhase = "following"   // change data capture: following the binlog
+	SyncPhaseReconciling SyncPhase = "reconciling" // comparing the index with the database, repairing
 	SyncPhaseDone        SyncPhase = "done"        // the last run finished
 	SyncPhaseFailed      SyncPhase = "failed"      // the last run failed
 	SyncPhaseCancelled   SyncPhase = "cancelled"   // the last run was cancelled
@@ -121,7 +127,7 @@ const (
 func (p SyncPhase) Running() bool {
 	switch p {
 	case SyncPhaseValidating, SyncPhaseBuilding, SyncPhaseVerifying, SyncPhaseSwapping, SyncPhaseIncremental,
-		SyncPhaseFollowing:
+		SyncPhaseFollowing, SyncPhaseReconciling:
 		return true
 	}
 	return false
@@ -129,7 +135,7 @@ func (p SyncPhase) Running() bool {
 
 // SyncReport is what a finished run did (gaia_sync_run's report JSON).
 type SyncReport struct {
-	Mode             SyncMode `json:"mode"`               // the mode that ran: ModeFull, ModeIncremental or ModeCDC, never ModeAuto
+	Mode             SyncMode `json:"mode"`               // the mode that ran: never ModeAuto
 	Core             string   `json:"core"`               // the live core
 	BuildCore        *string  `json:"build_core"`         // the core a full rebuild wrote to
 	RowsRead         uint64   `json:"rows_read"`          // source rows read (root rows, changed child keys, tombstones)
@@ -149,7 +155,22 @@ type SyncReport struct {
 	RowsPerSecond  float64 `json:"rows_per_s"`       // rows read per second
 	CheckpointFile string  `json:"checkpoint_file"`  // the checkpoint file
 	DeadLetterFile string  `json:"dead_letter_file"` // JSON lines: id, core, reason, unix_time
+	// Differences is what ModeReconcile found (and repaired); nil for other modes.
+	Differences *SyncDifferences `json:"differences,omitempty"`
 }
+
+// SyncDifferences is what a reconciliation found between the index and the database; each
+// difference was repaired in the same run.
+type SyncDifferences struct {
+	RowsChecked uint64 `json:"rows_checked"` // root rows read from the database
+	DocsInSolr  uint64 `json:"docs_in_solr"` // live documents before the repair
+	Missing     uint64 `json:"missing"`      // rows without a document: indexed
+	Stale       uint64 `json:"stale"`        // documents older than their row: indexed again
+	Extra       uint64 `json:"extra"`        // documents without a live row: deleted
+}
+
+// Total is Missing + Stale + Extra: 0 when the index equalled the database.
+func (d SyncDifferences) Total() uint64 { return d.Missing + d.Stale + d.Extra }
 
 // SyncProgress is a snapshot of the current (or last) run's counters.
 type SyncProgress struct {

@@ -987,4 +987,11 @@ func TestSyncCDC(t *testing.T) {
 		t.Fatalf("progress after the follow ended: %+v %v", p, err)
 	}
 	fx.assertIndexEqualsTable()
+
+	// Reconciliation agrees: nothing differs, nothing is repaired.
+	rr, err := s.Run(context.Background(), ModeReconcile)
+	if err != nil || rr.Mode != ModeReconcile || rr.Differences == nil || rr.Differences.Total() != 0 ||
+		rr.Differences.RowsChecked == 0 {
+		t.Fatalf("reconcile after following: %+v %v", rr, err)
+	}
 }

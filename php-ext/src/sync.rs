@@ -21,8 +21,9 @@ fn mode(name: &str) -> PhpResult<Mode> {
         "full" => Ok(Mode::Full),
         "incremental" => Ok(Mode::Incremental),
         "cdc" => Ok(Mode::Cdc),
+        "reconcile" => Ok(Mode::Reconcile),
         m => Err(exception(
-            format!("unknown mode \"{m}\" (auto, full, incremental, cdc)"),
+            format!("unknown mode \"{m}\" (auto, full, incremental, cdc, reconcile)"),
             9,
         )),
     }
@@ -109,8 +110,8 @@ impl GaiaSync {
         self.live()?.check().map_err(fail)
     }
 
-    /// Runs a sync ('auto', 'full', 'incremental' or 'cdc': follow the binlog until the
-    /// progress callback returns false) and returns its report as an array.
+    /// Runs a sync ('auto', 'full', 'incremental', 'cdc': follow the binlog until the
+    /// progress callback returns false, or 'reconcile') and returns its report as an array.
     /// The callback gets the progress array every interval_ms (at least 10) and once at the
     /// end; false from it cancels the run, an exception from it cancels the run and is
     /// rethrown.

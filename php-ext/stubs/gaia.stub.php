@@ -211,7 +211,7 @@ final class Sync
     public function check(): void {}
 
     /**
-     * Runs 'auto', 'full', 'incremental' or 'cdc' and returns the report. $onProgress receives
+     * Runs 'auto', 'full', 'incremental', 'cdc' or 'reconcile' and returns the report. $onProgress receives
      * the progress array every $intervalMs ms on this thread; returning false cancels (code 4;
      * 'cdc' follows the binlog until then and returns its report).
      * @return array<string, mixed>

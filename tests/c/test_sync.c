@@ -249,6 +249,22 @@ static void test_sync(int rows) {
   snprintf(want, sizeof want, "gaia_sync_docs_written{core=\"%s\"} 2", core);
   CHECK(text && strstr(text, want), "metrics lack %s:\n%s", want, text);
   gaia_string_free(text);
+
+  /* A hard delete (no tombstone table: an incremental pass cannot see it): reconciliation
+   * finds the extra document, deletes it, and a second pass finds nothing. */
+  snprintf(stmt, sizeof stmt, "DELETE FROM %s WHERE id = 3;", table);
+  CHECK(sql(stmt) == 0, "hard delete");
+  CHECK_STATUS(gaia_sync_run(s, GAIA_SYNC_RECONCILE, &report), GAIA_OK);
+  CHECK(report && strstr(report, "\"mode\":\"reconcile\"") && json_int(report, "extra") == 1 &&
+            json_int(report, "missing") == 0 && json_int(report, "stale") == 0,
+        "reconcile found the hard delete: %s", report);
+  gaia_string_free(report);
+  CHECK(num_found("q=id:3&rows=0") == 0, "hard delete repaired");
+  CHECK_STATUS(gaia_sync_run(s, GAIA_SYNC_RECONCILE, &report), GAIA_OK);
+  CHECK(report && json_int(report, "extra") == 0 && json_int(report, "missing") == 0,
+        "nothing left to repair: %s", report);
+  gaia_string_free(report);
+  CHECK_STATUS(gaia_sync_run(s, 9, &report), GAIA_ERR_INVALID_ARGUMENT);
   gaia_sync_free(s);
 
   char cmd[512];

@@ -463,6 +463,15 @@ final class SyncTest extends TestCase
         self::assertSame([$this->core()], $this->cores(), 'no build core is left behind');
         $cp = json_decode((string) file_get_contents($r['checkpoint_file']), true, 512, JSON_THROW_ON_ERROR);
         self::assertIsString($cp['gtid'] ?? null, 'the checkpoint holds a binlog position');
+
+        // Reconciliation agrees with the follower; a hard delete made now is what it repairs.
+        $d = $sync->run('reconcile')['differences'];
+        self::assertSame([20 + 1 - 1, 0, 0, 0], [$d['rows_checked'], $d['missing'], $d['stale'], $d['extra']]);
+        self::sql("DELETE FROM `$t` WHERE id = 7");
+        $r = $sync->run('reconcile');
+        self::assertSame('reconcile', $r['mode']);
+        self::assertSame([0, 0, 1], [$r['differences']['missing'], $r['differences']['stale'], $r['differences']['extra']]);
+        $this->assertIndexEqualsTable($t);
     }
 
     public function testBadInputFailsClearlyAndWritesNothing(): void
@@ -506,7 +515,7 @@ final class SyncTest extends TestCase
         $fails(fn () => new Sync(['core' => "bad\xff"]), 7, InvalidArgumentException::class, 'sync config: Malformed UTF-8');
 
         $sync = new Sync($good);
-        $fails(fn () => $sync->run('sideways'), 9, InvalidArgumentException::class, 'unknown mode "sideways" (auto, full, incremental, cdc)');
+        $fails(fn () => $sync->run('sideways'), 9, InvalidArgumentException::class, 'unknown mode "sideways" (auto, full, incremental, cdc, reconcile)');
         $fails(fn () => $sync->run('full', null, -1), 9, InvalidArgumentException::class, 'intervalMs');
 
         // A column the table does not have, a Solr field no dynamic field matches: code 8

@@ -22,8 +22,9 @@ replaced by the environment variable NAME (keep passwords out of the file).
 options:
   --config FILE        the sync configuration (required)
   --mode MODE          auto (default: incremental when a checkpoint exists, else full),
-                       full, incremental, or cdc (follow the binlog until SIGINT/SIGTERM,
-                       then print the report and exit 0)
+                       full, incremental, cdc (follow the binlog until SIGINT/SIGTERM,
+                       then print the report and exit 0), or reconcile (compare the core
+                       with the database, repair it, report the differences)
   --check              check the mapping against the live MariaDB and Solr, write nothing
   --progress SECS      a progress line every SECS seconds (default: 1 on a terminal, 10
                        otherwise; 0 turns progress off)

@@ -1109,8 +1109,9 @@ fn sync_child_process_runner() {
     let Ok(cfg) = std::env::var("GAIA_SYNC_CHILD_CONFIG") else {
         return;
     };
+    let mode = std::env::var("GAIA_SYNC_CHILD_MODE").unwrap_or_else(|_| "full".into());
     let sync = Sync::new(&cfg).unwrap();
-    let r = sync.run(Mode::Full);
+    let r = sync.run(mode.parse().unwrap());
     println!("child finished: {r:?}");
 }
 
@@ -1634,6 +1635,91 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     assert!(r.swapped, "a purged position rebuilds: {r:?}");
     assert_ne!(checkpoint_gtid(&fx), before_purge);
     assert_ne!(checkpoint_gtid(&fx), Some(gtid));
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!(d.total(), 0, "reconciliation after following: {d:?}");
+}
+
+#[test]
+fn sync_cdc_killed_at_random_points_while_rows_change_loses_nothing() {
+    let fx = Fx::new("cdckill");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 300);
+    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    mapping.as_object_mut().unwrap().remove("tombstones");
+    mapping["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("tombstones");
+    let mut tuning = fast_tuning();
+    tuning["cdc_flush_ms"] = json!(50);
+    let cfg = fx.config(mapping, tuning);
+    let sync = std::sync::Arc::new(Sync::new(&cfg).unwrap());
+    sync.run(Mode::Full).unwrap();
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let kills = std::thread::scope(|s| {
+        // Inserts, updates, hard deletes and child changes, one statement each, meanwhile.
+        s.spawn(|| {
+            let mut i = 0u64;
+            while writing.load(Ordering::Relaxed) {
+                let k = i % 300 + 1;
+                fx.exec(&format!(
+                    "INSERT INTO `{p}` (id, title) VALUES ({}, 'ins {i}')",
+                    2000 + i
+                ));
+                fx.exec(&format!(
+                    "UPDATE `{p}` SET title = 'upd {i}' WHERE id = {k}"
+                ));
+                if i >= 5 {
+                    fx.exec(&format!("DELETE FROM `{p}` WHERE id = {}", 2000 + i - 5));
+                }
+                fx.exec(&format!(
+                    "INSERT INTO `{tg}` (product_id, tag) VALUES ({k}, 't{i}')"
+                ));
+                fx.exec(&format!(
+                    "DELETE FROM `{tg}` WHERE product_id = {} LIMIT 1",
+                    (k + 150) % 300 + 1
+                ));
+                i += 1;
+                std::thread::sleep(Duration::from_millis(3));
+            }
+        });
+        let mut kills = 0;
+        for round in 0..4u64 {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "sync_child_process_runner",
+                    "--ignored",
+                    "--nocapture",
+                ])
+                .env("GAIA_SYNC_CHILD_CONFIG", &cfg)
+                .env("GAIA_SYNC_CHILD_MODE", "cdc")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            // SIGKILL at a point that varies with the round: starting, reading, writing.
+            std::thread::sleep(Duration::from_millis(120 + 173 * round));
+            if child.try_wait().unwrap().is_none() {
+                kills += 1;
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        writing.store(false, Ordering::Relaxed);
+        kills
+    });
+    assert_eq!(kills, 4, "every child was still following when killed");
+    // A last follower catches up from the checkpoint the killed ones left.
+    let h = start_cdc(&sync);
+    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
+    if !wait_for(30, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+    }
+    sync.cancel();
+    let r = h.join().unwrap().unwrap();
+    assert!(!r.swapped, "resumed from the binlog, no rebuild: {r:?}");
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!(d.total(), 0, "reconciliation after the kills: {d:?}");
 }
 
 #[test]
@@ -1662,4 +1748,63 @@ fn sync_scan_binlog_counts_the_row_changes_between_two_positions() {
     let e =
         gaia_core::sync::scan_binlog(&db_url(), &to, "0-1-999999999999", 0x3fff_0001).unwrap_err();
     assert!(e.to_string().contains("before reaching"), "{e}");
+}
+
+#[test]
+fn sync_reconcile_reports_and_repairs_every_kind_of_drift() {
+    let fx = Fx::new("recon");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 300);
+    let cfg = fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
+        fast_tuning(),
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    sync.run(Mode::Full).unwrap();
+    let r = sync.run(Mode::Reconcile).unwrap();
+    assert_eq!(r.mode, Mode::Reconcile);
+    let d = r.differences.unwrap();
+    assert_eq!(
+        (d.rows_checked, d.docs_in_solr, d.total()),
+        (300, 300, 0),
+        "{d:?}"
+    );
+
+    // Drift behind the sync's back, in Solr and in the database.
+    let core = fx.core();
+    let st = fx.solr_post(
+        &format!("{core}/update?commit=true"),
+        &json!({"delete": {"query": "id:p-3"}}),
+    );
+    assert_eq!(st, 200);
+    let st = fx.solr_post(
+        &format!("{core}/update?commit=true"),
+        &json!([{"id": "p-999999", "gaia_version_l": 1, "title_s": "ghost"}]),
+    );
+    assert_eq!(st, 200);
+    std::thread::sleep(Duration::from_millis(5));
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'changed behind its back' WHERE id = 4"
+    ));
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 5"));
+    fx.exec(&format!("UPDATE `{p}` SET deleted = 1 WHERE id = 6"));
+    fx.exec(&format!(
+        "INSERT INTO `{tg}` (product_id, tag) VALUES (7, 'late tag')"
+    ));
+
+    let r = sync.run(Mode::Reconcile).unwrap();
+    let d = r.differences.unwrap();
+    assert_eq!(
+        (d.rows_checked, d.docs_in_solr, d.missing, d.stale, d.extra),
+        (299, 300, 1, 2, 3),
+        "{d:?}"
+    );
+    assert_eq!(r.docs_deleted, 3, "{r:?}");
+    assert_equal(&fx, &p, &tg);
+    assert_eq!(index_view(&fx)["p-4"].0, "changed behind its back");
+    assert!(index_view(&fx)["p-7"].2.contains(&"late tag".to_string()));
+
+    // Repaired: nothing differs any more.
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!(d.total(), 0, "{d:?}");
 }

@@ -40,6 +40,10 @@ pub const GAIA_SYNC_INCREMENTAL: u32 = 2;
 /// returns its report once cancelled (`gaia_sync_cancel`, or non-zero from the progress
 /// callback).
 pub const GAIA_SYNC_CDC: u32 = 3;
+/// `gaia_sync_run` mode: compare every live document's (id, version) with the database
+/// and repair the differences; the report's `"differences"` (rows_checked, docs_in_solr,
+/// missing, stale, extra) says what was fixed.
+pub const GAIA_SYNC_RECONCILE: u32 = 4;
 
 /// Called by `gaia_sync_run_with_progress` on the calling thread with a progress snapshot
 /// as JSON (valid only during the call). Return 0 to go on, non-zero to cancel the run.
@@ -52,11 +56,12 @@ fn parse_mode(m: u32) -> Result<Mode, Failure> {
         GAIA_SYNC_FULL => Ok(Mode::Full),
         GAIA_SYNC_INCREMENTAL => Ok(Mode::Incremental),
         GAIA_SYNC_CDC => Ok(Mode::Cdc),
+        GAIA_SYNC_RECONCILE => Ok(Mode::Reconcile),
         other => Err(Failure::new(
             gaia_status::GAIA_ERR_INVALID_ARGUMENT,
             format!(
                 "mode {other} is not GAIA_SYNC_AUTO (0), GAIA_SYNC_FULL (1), \
-                 GAIA_SYNC_INCREMENTAL (2) or GAIA_SYNC_CDC (3)"
+                 GAIA_SYNC_INCREMENTAL (2), GAIA_SYNC_CDC (3) or GAIA_SYNC_RECONCILE (4)"
             ),
         )),
     }

@@ -15,7 +15,7 @@ namespace Gaia;
 final class Sync
 {
     /** The run modes, by name, as the C ABI numbers them (GAIA_SYNC_*). */
-    private const MODES = ['auto' => 0, 'full' => 1, 'incremental' => 2, 'cdc' => 3];
+    private const MODES = ['auto' => 0, 'full' => 1, 'incremental' => 2, 'cdc' => 3, 'reconcile' => 4];
 
     private ?\FFI\CData $handle = null;
 
@@ -77,8 +77,10 @@ final class Sync
      * rows_per_s, checkpoint_file, dead_letter_file).
      *
      * @param string $mode 'auto' (incremental when a checkpoint and the core exist, else
-     *        full), 'full', 'incremental' or 'cdc' (follow the binlog until $onProgress
-     *        returns false; the report is then returned, not an exception)
+     *        full), 'full', 'incremental', 'cdc' (follow the binlog until $onProgress
+     *        returns false; the report is then returned, not an exception) or 'reconcile'
+     *        (compare the index with the database and repair it; the report's 'differences'
+     *        holds rows_checked, docs_in_solr, missing, stale, extra)
      * @param (callable(array<string, mixed>): mixed)|null $onProgress called on this thread every
      *        $intervalMs (at least 10) and once at the end with the progress array (see
      *        progress()); returning false cancels the run. An exception it throws cancels the
@@ -93,7 +95,7 @@ final class Sync
      */
     public function run(string $mode = 'auto', ?callable $onProgress = null, int $intervalMs = 1000): array
     {
-        $m = self::MODES[$mode] ?? throw new InvalidArgumentException("unknown mode \"$mode\" (auto, full, incremental, cdc)", 9);
+        $m = self::MODES[$mode] ?? throw new InvalidArgumentException("unknown mode \"$mode\" (auto, full, incremental, cdc, reconcile)", 9);
         if ($intervalMs < 0 || $intervalMs > 0xFFFFFFFF) {
             throw new InvalidArgumentException("intervalMs must be between 0 and 4294967295, got $intervalMs", 9);
         }
@@ -142,7 +144,7 @@ final class Sync
 
     /**
      * The current (or last) run's progress: phase ('idle', 'validating', 'building',
-     * 'verifying', 'swapping', 'incremental', 'following', 'done', 'failed', 'cancelled'), rows_read,
+     * 'verifying', 'swapping', 'incremental', 'following', 'reconciling', 'done', 'failed', 'cancelled'), rows_read,
      * rows_total (null when unknown), docs_written, docs_deleted, dead_lettered, retries,
      * bytes_sent, elapsed_s, rows_per_s, eta_s (null when unknown).
      *

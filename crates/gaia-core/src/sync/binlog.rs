@@ -322,7 +322,7 @@ impl Follower {
     }
 }
 
-/// What [`scan`] read.
+/// What [`scan_binlog`](super::scan_binlog) read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinlogScan {
     /// Transactions (event groups) read completely.

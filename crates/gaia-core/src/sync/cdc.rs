@@ -457,7 +457,7 @@ async fn apply(
 }
 
 /// The server's clock in UTC microseconds.
-async fn server_now(db: &mut Db) -> Result<i64> {
+pub(crate) async fn server_now(db: &mut Db) -> Result<i64> {
     let rows = db
         .rows(
             "SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)",

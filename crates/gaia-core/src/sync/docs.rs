@@ -175,7 +175,9 @@ pub(crate) fn build(plan: &Plan, row: &RootRow) -> Out {
     }
 }
 
-fn build_inner(plan: &Plan, row: &RootRow, id: &str) -> std::result::Result<Out, String> {
+/// A row's document version (its own, its floor's and its children's largest) and whether
+/// the row is soft-deleted; an error names a value that cannot be converted.
+pub(crate) fn state(plan: &Plan, row: &RootRow) -> std::result::Result<(i64, bool), String> {
     let vv = row.values.get(1).unwrap_or(&Value::NULL);
     let mut version = plan
         .version
@@ -195,13 +197,19 @@ fn build_inner(plan: &Plan, row: &RootRow, id: &str) -> std::result::Result<Out,
             }
         }
     }
-    if let Some((idx, vals)) = &plan.soft {
-        if convert::is_deleted(row.values.get(*idx).unwrap_or(&Value::NULL), vals) {
-            return Ok(Out::Delete {
-                id: id.to_string(),
-                version,
-            });
-        }
+    let deleted = plan.soft.as_ref().is_some_and(|(idx, vals)| {
+        convert::is_deleted(row.values.get(*idx).unwrap_or(&Value::NULL), vals)
+    });
+    Ok((version, deleted))
+}
+
+fn build_inner(plan: &Plan, row: &RootRow, id: &str) -> std::result::Result<Out, String> {
+    let (version, deleted) = state(plan, row)?;
+    if deleted {
+        return Ok(Out::Delete {
+            id: id.to_string(),
+            version,
+        });
     }
     let mut doc = Map::new();
     doc.insert("id".into(), Json::String(id.to_string()));

@@ -31,7 +31,7 @@ async fn reader(
 }
 
 /// One chunk: the root rows after `last` in key order, with their children.
-async fn read_chunk(
+pub(crate) async fn read_chunk(
     db: &mut Db,
     plan: &Plan,
     last: Option<i64>,

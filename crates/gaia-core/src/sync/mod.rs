@@ -35,6 +35,7 @@ mod full;
 mod incremental;
 mod pipeline;
 mod progress;
+mod reconcile;
 mod schema;
 mod solr;
 
@@ -72,6 +73,10 @@ pub enum Mode {
     /// cancelled (a full rebuild first when there is no position, or when its binlog has
     /// been purged).
     Cdc,
+    /// Compare every live document's (id, version) with the database's rows and repair the
+    /// differences: missing and stale documents re-indexed, documents of deleted rows
+    /// deleted ([`Report::differences`] says what was fixed).
+    Reconcile,
 }
 
 impl std::str::FromStr for Mode {
@@ -82,9 +87,13 @@ impl std::str::FromStr for Mode {
             "incremental" => Ok(Mode::Incremental),
             "auto" => Ok(Mode::Auto),
             "cdc" => Ok(Mode::Cdc),
+            "reconcile" => Ok(Mode::Reconcile),
             other => Err(Error::config(
                 "mode",
-                format!("{other:?} is not one of \"full\", \"incremental\", \"auto\", \"cdc\""),
+                format!(
+                    "{other:?} is not one of \"full\", \"incremental\", \"auto\", \"cdc\", \
+                     \"reconcile\""
+                ),
             )),
         }
     }
@@ -129,6 +138,31 @@ pub struct Report {
     pub checkpoint_file: String,
     /// The dead-letter file (JSON lines: id, core, reason, unix_time).
     pub dead_letter_file: String,
+    /// Reconciliation: what differed between the index and the database (and was fixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differences: Option<Differences>,
+}
+
+/// What a reconciliation found (each difference is repaired in the same run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Differences {
+    /// Root rows read from the database.
+    pub rows_checked: u64,
+    /// Live documents in the core before the repair.
+    pub docs_in_solr: u64,
+    /// Rows (not soft-deleted) without a document: indexed.
+    pub missing: u64,
+    /// Documents older than their row (or its children): indexed again.
+    pub stale: u64,
+    /// Documents without a live row (hard-deleted, soft-deleted, or never a row): deleted.
+    pub extra: u64,
+}
+
+impl Differences {
+    /// Missing, stale and extra documents together (0: the index equals the database).
+    pub fn total(&self) -> u64 {
+        self.missing + self.stale + self.extra
+    }
 }
 
 impl Report {
@@ -151,6 +185,7 @@ impl Report {
             rows_per_s: 0.0,
             checkpoint_file: files.checkpoint.display().to_string(),
             dead_letter_file: files.dead_letter.display().to_string(),
+            differences: None,
         }
     }
 
@@ -423,6 +458,9 @@ impl Sync {
         }
         if mode == Mode::Cdc {
             return cdc::follow(&run, db, cp).await;
+        }
+        if mode == Mode::Reconcile {
+            return reconcile::run(&run, db).await;
         }
         // Incremental.
         let Some(mut cp) = cp.filter(|c| c.cursors.is_some()) else {

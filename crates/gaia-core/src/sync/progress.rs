@@ -24,6 +24,8 @@ pub enum Phase {
     Incremental,
     /// Change data capture: following the binlog.
     Following,
+    /// Reconciliation: comparing the index with the database and repairing it.
+    Reconciling,
     /// The last run finished.
     Done,
     /// The last run failed.
@@ -44,6 +46,7 @@ impl Phase {
             7 => Phase::Failed,
             8 => Phase::Cancelled,
             9 => Phase::Following,
+            10 => Phase::Reconciling,
             _ => Phase::Idle,
         }
     }
@@ -59,6 +62,7 @@ impl Phase {
             Phase::Failed => 7,
             Phase::Cancelled => 8,
             Phase::Following => 9,
+            Phase::Reconciling => 10,
         }
     }
     fn name(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Phase {
             Phase::Swapping => "swapping",
             Phase::Incremental => "incremental",
             Phase::Following => "following",
+            Phase::Reconciling => "reconciling",
             Phase::Done => "done",
             Phase::Failed => "failed",
             Phase::Cancelled => "cancelled",

@@ -237,6 +237,46 @@ impl Solr {
             })
     }
 
+    /// Every live document's id and version, in pages of `page` (cursorMark, sorted by id):
+    /// what reconciliation compares with the database. Tombstones are not live.
+    pub(crate) async fn versions(&self, core: &str, page: usize) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        let mut cursor = "*".to_string();
+        loop {
+            let path = format!(
+                "{core}/select?q=*:*&fl=id,gaia_version_l&sort=id%20asc&rows={page}&wt=json&cursorMark={}",
+                url_escape(&cursor)
+            );
+            let j = self.ok(&path, None).await?;
+            let docs = j
+                .pointer("/response/docs")
+                .and_then(Json::as_array)
+                .ok_or_else(|| Error::Solr {
+                    context: format!("export of core {core}"),
+                    status: None,
+                    message: "no response.docs in the answer".into(),
+                })?;
+            for d in docs {
+                if let Some(id) = d.get("id").and_then(Json::as_str) {
+                    let v = d
+                        .get("gaia_version_l")
+                        .and_then(Json::as_i64)
+                        .unwrap_or(i64::MIN);
+                    out.push((id.to_string(), v));
+                }
+            }
+            let next = j
+                .get("nextCursorMark")
+                .and_then(Json::as_str)
+                .unwrap_or(&cursor)
+                .to_string();
+            if next == cursor || docs.is_empty() {
+                return Ok(out);
+            }
+            cursor = next;
+        }
+    }
+
     /// The core's schema: (field name or dynamic pattern, multi-valued).
     pub(crate) async fn schema_fields(&self, core: &str) -> Result<Vec<(String, bool)>> {
         let j = self.ok(&format!("{core}/schema?wt=json"), None).await?;
@@ -367,4 +407,17 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     } else {
         pattern == name
     }
+}
+
+/// Percent-encodes a query-string value (cursor marks hold `+`, `/` and `=`).
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'*') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
