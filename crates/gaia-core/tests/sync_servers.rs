@@ -1808,3 +1808,61 @@ fn sync_reconcile_reports_and_repairs_every_kind_of_drift() {
     let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
     assert_eq!(d.total(), 0, "{d:?}");
 }
+
+#[test]
+fn sync_cdc_follows_across_a_mariadb_restart() {
+    let fx = Fx::exclusive("cdc_restart");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 300);
+    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    mapping.as_object_mut().unwrap().remove("tombstones");
+    mapping["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("tombstones");
+    let mut tuning = fast_tuning();
+    tuning["cdc_flush_ms"] = json!(100);
+    tuning["max_retries"] = json!(30);
+    tuning["retry_base_ms"] = json!(100);
+    tuning["retry_max_ms"] = json!(1000);
+    let cfg = fx.config(mapping, tuning);
+    let sync = std::sync::Arc::new(Sync::new(&cfg).unwrap());
+    // The rebuild first, so the follower's report is the follower's alone.
+    sync.run(Mode::Full).unwrap();
+    let h = start_cdc(&sync);
+    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'before the restart' WHERE id = 1"
+    ));
+    assert!(
+        wait_for(20, || synced(&fx)),
+        "CDC did not follow before the restart"
+    );
+
+    services("stop", "mariadb");
+    std::thread::sleep(Duration::from_secs(2));
+    services("start", "mariadb");
+    fx.reconnect();
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'after the restart' WHERE id = 2"
+    ));
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 3"));
+    fx.exec(&format!(
+        "INSERT INTO `{tg}` (product_id, tag) VALUES (4, 'after')"
+    ));
+    if !wait_for(60, || synced(&fx)) {
+        assert_equal(&fx, &p, &tg);
+        panic!(
+            "CDC did not follow after the restart: {:?}",
+            sync.progress()
+        );
+    }
+    sync.cancel();
+    let r = h.join().unwrap().unwrap();
+    assert!(
+        r.retries > 0 && !r.swapped,
+        "reconnected, no rebuild: {r:?}"
+    );
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!(d.total(), 0, "reconciliation after the restart: {d:?}");
+}
