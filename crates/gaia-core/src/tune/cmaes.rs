@@ -868,10 +868,7 @@ impl CmaesSampler {
             let Some(u) = self.unit_of(t) else { continue };
             let key = Key {
                 violation: t.violation(),
-                value: match direction {
-                    Direction::Minimize => value,
-                    Direction::Maximize => -value,
-                },
+                value: direction.minimized(value),
             };
             let Some(run) = &self.run else {
                 self.startup += 1;

@@ -35,13 +35,7 @@ pub fn ped_anova(
             have: complete.len(),
         });
     }
-    complete.sort_by(|a, b| {
-        let (x, y) = (a.value.unwrap_or(0.0), b.value.unwrap_or(0.0));
-        match direction {
-            Direction::Minimize => x.total_cmp(&y),
-            Direction::Maximize => y.total_cmp(&x),
-        }
-    });
+    complete.sort_by(|a, b| direction.best_first(a.value.unwrap_or(0.0), b.value.unwrap_or(0.0)));
     let n_top = complete.len().div_ceil(10).max(2).min(complete.len());
     let top = &complete[..n_top];
     let mut out: Vec<(String, f64)> = space

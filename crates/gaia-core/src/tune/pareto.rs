@@ -37,10 +37,7 @@ pub fn to_minimize(values: &[f64], directions: &[Direction]) -> Vec<f64> {
     values
         .iter()
         .zip(directions)
-        .map(|(v, d)| match d {
-            Direction::Minimize => *v,
-            Direction::Maximize => -*v,
-        })
+        .map(|(v, d)| d.minimized(*v))
         .collect()
 }
 

@@ -197,14 +197,6 @@ impl PrunerConfig {
     }
 }
 
-/// `a` is worse than `b` for the direction.
-fn worse(a: f64, b: f64, direction: Direction) -> bool {
-    match direction {
-        Direction::Minimize => a > b,
-        Direction::Maximize => a < b,
-    }
-}
-
 /// The `q`-th percentile (0-100) of `v` with linear interpolation between order statistics.
 fn percentile(v: &mut [f64], q: f64) -> f64 {
     v.sort_unstable_by(f64::total_cmp);
@@ -245,7 +237,7 @@ fn percentile_prune(
         .intermediate
         .iter()
         .map(|r| r.1)
-        .reduce(|a, b| if worse(a, b, direction) { b } else { a })
+        .reduce(|a, b| if direction.better(b, a) { b } else { a })
         .unwrap_or(f64::NAN);
     let mut at_step: Vec<f64> = complete
         .iter()
@@ -264,7 +256,7 @@ fn percentile_prune(
         Direction::Maximize => 100.0 - q,
     };
     let p = percentile(&mut at_step, q);
-    worse(best, p, direction)
+    direction.better(p, best)
 }
 
 /// The value a trial reported at its first step at or past `step`.
@@ -313,7 +305,7 @@ fn halving_prune(c: &HalvingConfig, trial: &Trial, trials: &[Trial], direction: 
                 Direction::Minimize => competing[keep - 1],
                 Direction::Maximize => competing[competing.len() - keep],
             };
-            if worse(value, threshold, direction) {
+            if direction.better(threshold, value) {
                 return true;
             }
         }

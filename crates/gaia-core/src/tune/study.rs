@@ -43,6 +43,32 @@ pub enum Direction {
     Maximize,
 }
 
+impl Direction {
+    /// Whether `a` is strictly better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Minimize => a < b,
+            Direction::Maximize => a > b,
+        }
+    }
+
+    /// `v` as a value to minimise (negated when larger is better).
+    pub fn minimized(self, v: f64) -> f64 {
+        match self {
+            Direction::Minimize => v,
+            Direction::Maximize => -v,
+        }
+    }
+
+    /// Best first, in IEEE total order (`f64::total_cmp`, reversed when larger is better).
+    pub fn best_first(self, a: f64, b: f64) -> std::cmp::Ordering {
+        match self {
+            Direction::Minimize => a.total_cmp(&b),
+            Direction::Maximize => b.total_cmp(&a),
+        }
+    }
+}
+
 /// The life of a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -1391,10 +1417,8 @@ impl Study {
         if self.directions.len() > 1 {
             return None;
         }
-        let better = |a: f64, b: f64| match self.directions[0] {
-            Direction::Minimize => a < b,
-            Direction::Maximize => a > b,
-        };
+        let d = self.directions[0];
+        let better = |a: f64, b: f64| d.better(a, b);
         let mut best: Option<&Trial> = None;
         for t in &self.trials {
             if let (true, Some(v)) = (t.is_feasible(), t.value) {

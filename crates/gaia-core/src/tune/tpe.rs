@@ -301,10 +301,7 @@ impl RankKey {
 /// infeasible ones by their total violation; ties by id.
 fn rank_by(direction: Direction, a: &RankKey, b: &RankKey) -> std::cmp::Ordering {
     let (x, y) = (a.value, b.value);
-    let by_value = match direction {
-        Direction::Minimize => x.total_cmp(&y),
-        Direction::Maximize => y.total_cmp(&x),
-    };
+    let by_value = direction.best_first(x, y);
     let (va, vb) = (a.violation, b.violation);
     match (va > 0.0, vb > 0.0) {
         (false, false) => by_value,

@@ -646,3 +646,17 @@ fn reports_and_vectors_are_shared_through_a_journal() {
     assert!(again.best_json().unwrap().starts_with('['));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn directions_compare_minimise_and_order_best_first() {
+    use std::cmp::Ordering;
+    let (min, max) = (Direction::Minimize, Direction::Maximize);
+    assert!(min.better(1.0, 2.0) && !min.better(2.0, 1.0) && !min.better(1.0, 1.0));
+    assert!(max.better(2.0, 1.0) && !max.better(1.0, 2.0) && !max.better(1.0, 1.0));
+    assert_eq!((min.minimized(3.5), max.minimized(3.5)), (3.5, -3.5));
+    assert_eq!(min.best_first(1.0, 2.0), Ordering::Less);
+    assert_eq!(max.best_first(1.0, 2.0), Ordering::Greater);
+    let mut v = vec![2.0, f64::NAN, -1.0, 5.0];
+    v.sort_by(|a, b| max.best_first(*a, *b));
+    assert!(v[0].is_nan() && v[1..] == [5.0, 2.0, -1.0], "{v:?}");
+}
