@@ -11,10 +11,12 @@
 mod dist;
 pub mod linalg;
 mod rng;
+mod special;
 
 pub(crate) use dist::standard_normal;
 pub use dist::{Beta, Gamma, Normal, NormalInverseGamma, StudentT, Uniform};
 pub use rng::{random_seed, Rng};
+pub use special::{erfc, erfcx, log_ndtr, normal_cdf};
 
 use crate::error::ErrorKind;
 

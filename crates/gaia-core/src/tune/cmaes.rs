@@ -940,27 +940,13 @@ fn warm_start(source: &mut [Solution], n: usize) -> Option<(Vec<f64>, f64, Vec<f
     (sigma.is_finite() && sigma > 0.0).then_some((mean, sigma, cov))
 }
 
-/// The standard normal CDF, `erfc(-x / sqrt 2) / 2` with Numerical Recipes' Chebyshev fit of
-/// erfc (relative error below 1.2e-7, ample for the margin's probabilities).
+/// The standard normal CDF from [`stats::erfc`](crate::stats::erfc): `1 - erfc(x / sqrt 2) / 2`
+/// above 0, `erfc(-x / sqrt 2) / 2` below (the form CMA-ES's margin has always used).
 fn normal_cdf(x: f64) -> f64 {
-    let z = (x / std::f64::consts::SQRT_2).abs();
-    if z > 27.0 {
-        return if x > 0.0 { 1.0 } else { 0.0 };
-    }
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * poly.exp();
     if x >= 0.0 {
-        1.0 - 0.5 * erfc
+        1.0 - 0.5 * crate::stats::erfc(x / std::f64::consts::SQRT_2)
     } else {
-        0.5 * erfc
+        0.5 * crate::stats::erfc(-x / std::f64::consts::SQRT_2)
     }
 }
 

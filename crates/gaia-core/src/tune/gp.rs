@@ -73,7 +73,7 @@ use super::{Error, Space};
 use crate::stats::linalg::{
     cholesky_jittered, dot, inverse_from_lower_inverse, lower_inverse, solve_lower,
 };
-use crate::stats::Rng;
+use crate::stats::{erfcx, log_ndtr, Rng};
 
 /// GP sampler settings; the defaults follow Optuna's `GPSampler`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -596,41 +596,6 @@ impl Gp {
             }
         }
         (mean, var)
-    }
-}
-
-/// erfc(x) exp(x^2) for `x >= 0`, to about 1e-13 relative: the Taylor series of erf below
-/// 2, Laplace's continued fraction above.
-fn erfcx(x: f64) -> f64 {
-    const FRAC_2_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
-    if x < 2.0 {
-        let x2 = x * x;
-        let (mut term, mut sum) = (x, x);
-        for k in 1..80 {
-            term *= -x2 / k as f64;
-            let add = term / (2 * k + 1) as f64;
-            sum += add;
-            if add.abs() < 1e-17 * sum.abs() {
-                break;
-            }
-        }
-        (1.0 - FRAC_2_SQRT_PI * sum) * x2.exp()
-    } else {
-        let mut t = x;
-        for k in (1..=80).rev() {
-            t = x + (k as f64 * 0.5) / t;
-        }
-        FRAC_2_SQRT_PI * 0.5 / t
-    }
-}
-
-/// ln Phi(z), the log of the standard normal CDF, accurate far into both tails.
-fn log_ndtr(z: f64) -> f64 {
-    let w = z.abs() * std::f64::consts::FRAC_1_SQRT_2;
-    if z < 0.0 {
-        -w * w + (0.5 * erfcx(w)).ln()
-    } else {
-        (-0.5 * erfcx(w) * (-w * w).exp()).ln_1p()
     }
 }
 

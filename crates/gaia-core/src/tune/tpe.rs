@@ -30,7 +30,7 @@ use super::sampler::Sampler;
 use super::space::Distribution;
 use super::study::{Direction, Trial, TrialState};
 use super::Space;
-use crate::stats::Rng;
+use crate::stats::{normal_cdf, Rng};
 
 /// TPE settings; every field has Optuna's default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -479,36 +479,6 @@ fn observation_weights_into(n: usize, w: &mut Vec<f64>) {
         }
     }));
     w.extend(std::iter::repeat_n(1.0, 25));
-}
-
-/// Complementary error function, Numerical Recipes' Chebyshev fit (relative error < 1.2e-7).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    if z > 27.0 {
-        // exp(-z^2) underflows: skip the slow subnormal path.
-        return if x > 0.0 { 0.0 } else { 2.0 };
-    }
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
-
-fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
 /// ln(sqrt(2 pi)).
