@@ -95,4 +95,7 @@ banner "CLI: gaia sync --config examples/cli/sync-products.toml (what cron or a 
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0.5)
 (cd "$ROOT" && target/release/gaia sync --config examples/cli/sync-products.toml --progress 0)
 
+banner "CLI: gaia sync --mode cdc (follows the binlog; hard deletes too), then --mode reconcile"
+bash "$ROOT/examples/cli/cdc.sh"
+
 banner "done: tune, mcts, infer and sync from C, PHP (FFI and extension), Go and the gaia CLI"
