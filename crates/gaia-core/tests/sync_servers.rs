@@ -1480,6 +1480,29 @@ fn wait_for(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
     ok()
 }
 
+/// The products tables with 300 rows, mapped without tombstone tables: change data capture
+/// sees hard deletes in the binlog itself.
+fn cdc_products(fx: &Fx) -> (String, String, Json) {
+    let (p, tg, tomb, ttomb) = products_schema(fx);
+    fill(fx, &p, &tg, 300);
+    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    mapping.as_object_mut().unwrap().remove("tombstones");
+    mapping["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("tombstones");
+    (p, tg, mapping)
+}
+
+/// Waits (up to `secs`) until the index equals the projection; otherwise panics with the
+/// difference, or with `what`.
+fn wait_equal(fx: &Fx, p: &str, tg: &str, secs: u64, what: &str) {
+    if !wait_for(secs, || projection(fx, p, tg) == index_view(fx)) {
+        assert_equal(fx, p, tg);
+        panic!("{what}");
+    }
+}
+
 /// Runs `sync` in CDC mode on a thread until the returned handle is cancelled.
 fn start_cdc(
     sync: &std::sync::Arc<Sync>,
@@ -1506,15 +1529,7 @@ fn checkpoint_gtid(fx: &Fx) -> Option<String> {
 #[test]
 fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_columns() {
     let fx = Fx::new("cdc");
-    let (p, tg, tomb, ttomb) = products_schema(&fx);
-    fill(&fx, &p, &tg, 300);
-    // No tombstone tables: the binlog shows hard deletes itself.
-    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
-    mapping.as_object_mut().unwrap().remove("tombstones");
-    mapping["children"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("tombstones");
+    let (p, tg, mapping) = cdc_products(&fx);
     let mut tuning = fast_tuning();
     tuning["cdc_flush_ms"] = json!(100);
     let cfg = fx.config(mapping, tuning);
@@ -1523,7 +1538,6 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     // No checkpoint: a full rebuild first, which records the binlog position.
     let h = start_cdc(&sync);
     assert_equal(&fx, &p, &tg);
-    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
 
     fx.exec(&format!(
         "INSERT INTO `{p}` (id, title, price) VALUES (1001, 'new 新', 9.99)"
@@ -1552,10 +1566,7 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     fx.exec("START TRANSACTION");
     fx.exec(&format!("DELETE FROM `{p}` WHERE id = 30"));
     fx.exec("ROLLBACK");
-    if !wait_for(20, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-        panic!("CDC did not catch up");
-    }
+    wait_equal(&fx, &p, &tg, 20, "CDC did not catch up");
     let view = index_view(&fx);
     assert!(!view.contains_key("p-9") && !view.contains_key("p-11") && view.contains_key("p-5000"));
     assert_eq!(view["p-20"].0, "back again");
@@ -1571,10 +1582,7 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     fx.exec(&format!(
         "INSERT INTO `{p}` (id, extra, title) VALUES (1002, 1, 'inserted after alter')"
     ));
-    if !wait_for(20, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-        panic!("CDC stopped after ALTER TABLE");
-    }
+    wait_equal(&fx, &p, &tg, 20, "CDC stopped after ALTER TABLE");
     assert_eq!(index_view(&fx)["p-40"].0, "after alter");
 
     // Cancelling ends the follow with a report; the checkpoint holds a GTID position.
@@ -1591,10 +1599,7 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     ));
     fx.exec(&format!("DELETE FROM `{p}` WHERE id = 42"));
     let h = start_cdc(&sync);
-    if !wait_for(20, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-        panic!("CDC did not resume from its checkpoint");
-    }
+    wait_equal(&fx, &p, &tg, 20, "CDC did not resume from its checkpoint");
     sync.cancel();
     let r = h.join().unwrap().unwrap();
     assert!(!r.swapped, "resumed without a rebuild: {r:?}");
@@ -1626,10 +1631,7 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
     fx.exec(&format!(
         "UPDATE `{p}` SET title = 'after the rebuild' WHERE id = 44"
     ));
-    if !wait_for(20, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-        panic!("CDC did not follow after the rebuild");
-    }
+    wait_equal(&fx, &p, &tg, 20, "CDC did not follow after the rebuild");
     sync.cancel();
     let r = h.join().unwrap().unwrap();
     assert!(r.swapped, "a purged position rebuilds: {r:?}");
@@ -1642,14 +1644,7 @@ fn sync_cdc_follows_the_binlog_with_hard_deletes_children_key_changes_and_new_co
 #[test]
 fn sync_cdc_killed_at_random_points_while_rows_change_loses_nothing() {
     let fx = Fx::new("cdckill");
-    let (p, tg, tomb, ttomb) = products_schema(&fx);
-    fill(&fx, &p, &tg, 300);
-    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
-    mapping.as_object_mut().unwrap().remove("tombstones");
-    mapping["children"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("tombstones");
+    let (p, tg, mapping) = cdc_products(&fx);
     let mut tuning = fast_tuning();
     tuning["cdc_flush_ms"] = json!(50);
     let cfg = fx.config(mapping, tuning);
@@ -1711,10 +1706,7 @@ fn sync_cdc_killed_at_random_points_while_rows_change_loses_nothing() {
     assert_eq!(kills, 4, "every child was still following when killed");
     // A last follower catches up from the checkpoint the killed ones left.
     let h = start_cdc(&sync);
-    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
-    if !wait_for(30, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-    }
+    wait_equal(&fx, &p, &tg, 30, "CDC did not catch up after the kills");
     sync.cancel();
     let r = h.join().unwrap().unwrap();
     assert!(!r.swapped, "resumed from the binlog, no rebuild: {r:?}");
@@ -1812,14 +1804,7 @@ fn sync_reconcile_reports_and_repairs_every_kind_of_drift() {
 #[test]
 fn sync_cdc_follows_across_a_mariadb_restart() {
     let fx = Fx::exclusive("cdc_restart");
-    let (p, tg, tomb, ttomb) = products_schema(&fx);
-    fill(&fx, &p, &tg, 300);
-    let mut mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
-    mapping.as_object_mut().unwrap().remove("tombstones");
-    mapping["children"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("tombstones");
+    let (p, tg, mapping) = cdc_products(&fx);
     let mut tuning = fast_tuning();
     tuning["cdc_flush_ms"] = json!(100);
     tuning["max_retries"] = json!(30);
@@ -1830,14 +1815,10 @@ fn sync_cdc_follows_across_a_mariadb_restart() {
     // The rebuild first, so the follower's report is the follower's alone.
     sync.run(Mode::Full).unwrap();
     let h = start_cdc(&sync);
-    let synced = |fx: &Fx| projection(fx, &p, &tg) == index_view(fx);
     fx.exec(&format!(
         "UPDATE `{p}` SET title = 'before the restart' WHERE id = 1"
     ));
-    assert!(
-        wait_for(20, || synced(&fx)),
-        "CDC did not follow before the restart"
-    );
+    wait_equal(&fx, &p, &tg, 20, "CDC did not follow before the restart");
 
     services("stop", "mariadb");
     std::thread::sleep(Duration::from_secs(2));
@@ -1850,13 +1831,11 @@ fn sync_cdc_follows_across_a_mariadb_restart() {
     fx.exec(&format!(
         "INSERT INTO `{tg}` (product_id, tag) VALUES (4, 'after')"
     ));
-    if !wait_for(60, || synced(&fx)) {
-        assert_equal(&fx, &p, &tg);
-        panic!(
-            "CDC did not follow after the restart: {:?}",
-            sync.progress()
-        );
-    }
+    let what = format!(
+        "CDC did not follow after the restart: {:?}",
+        sync.progress()
+    );
+    wait_equal(&fx, &p, &tg, 60, &what);
     sync.cancel();
     let r = h.join().unwrap().unwrap();
     assert!(

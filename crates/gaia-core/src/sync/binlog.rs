@@ -174,6 +174,43 @@ pub(crate) enum Change {
     Other,
 }
 
+/// Where event groups (transactions) start and end: a group is complete at its commit
+/// (XID or COMMIT), or, for a standalone group (DDL), after its one statement.
+#[derive(Debug, Default)]
+pub(crate) struct Groups {
+    open: Option<(Gtid, bool)>,
+}
+
+impl Groups {
+    /// Follows one event; returns the GTID of the group it completes.
+    pub(crate) fn on(&mut self, change: &Change) -> Option<Gtid> {
+        let done = match change {
+            Change::Begin { gtid, standalone } => {
+                self.open = Some((*gtid, *standalone));
+                false
+            }
+            Change::Commit | Change::Query { commit: true } => true,
+            Change::Query { commit: false } => self.open.is_some_and(|g| g.1),
+            Change::Rows { .. } | Change::Other => false,
+        };
+        if done {
+            self.open.take().map(|g| g.0)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a group is open (its rows count).
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Forgets a half-read group (the stream is read again from the last complete one).
+    pub(crate) fn reset(&mut self) {
+        self.open = None;
+    }
+}
+
 /// A binlog stream following some tables of one database.
 pub(crate) struct Follower {
     stream: BinlogStream,
@@ -349,7 +386,7 @@ pub(crate) async fn scan(url: &str, from: &str, to: &str, server_id: u32) -> Res
         row_changes: 0,
         seconds: 0.0,
     };
-    let mut group: Option<(Gtid, bool)> = None;
+    let mut groups = Groups::default();
     let mut progress = std::time::Instant::now();
     while !pos.reached(&to) {
         // Heartbeats keep an idle stream alive: give up after SILENCE without a transaction.
@@ -358,42 +395,25 @@ pub(crate) async fn scan(url: &str, from: &str, to: &str, server_id: u32) -> Res
             _ => None,
         };
         let Some(change) = change else {
+            let context = format!("binlog of {}", f.addr);
             f.close().await;
             return Err(Error::db(
-                format!("binlog of {}", f_addr(url)),
+                context,
                 format!("nothing more after {pos} within 10 s, before reaching {to}"),
             ));
         };
-        let done = match change {
-            Change::Begin { gtid, standalone } => {
-                group = Some((gtid, standalone));
-                false
-            }
-            Change::Rows { rows, .. } => {
-                out.row_changes += rows.len() as u64;
-                false
-            }
-            Change::Commit | Change::Query { commit: true } => true,
-            Change::Query { commit: false } => group.is_some_and(|g| g.1),
-            Change::Other => false,
-        };
-        if done {
-            if let Some((g, _)) = group.take() {
-                pos.apply(g);
-                out.transactions += 1;
-                progress = std::time::Instant::now();
-            }
+        if let Change::Rows { rows, .. } = &change {
+            out.row_changes += rows.len() as u64;
+        }
+        if let Some(g) = groups.on(&change) {
+            pos.apply(g);
+            out.transactions += 1;
+            progress = std::time::Instant::now();
         }
     }
     out.seconds = t0.elapsed().as_secs_f64();
     f.close().await;
     Ok(out)
-}
-
-fn f_addr(url: &str) -> String {
-    Opts::from_url(url)
-        .map(|o| format!("{}:{}", o.ip_or_hostname(), o.tcp_port()))
-        .unwrap_or_default()
 }
 
 /// A stream error, with the purged-binlog case recognisable ([`Error::BinlogGone`]).

@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::binlog::{self, Change, Follower, Gtid, GtidPos};
+use super::binlog::{self, Change, Follower, Groups, GtidPos};
 use super::checkpoint::Checkpoint;
 use super::config::Tuning;
 use super::convert;
@@ -91,11 +91,11 @@ pub(crate) async fn follow(r: &Run, mut db: Db, mut cp: Option<Checkpoint>) -> R
     let mut report = Report::new(Mode::Cdc, &core, &r.files);
     loop {
         let live = r.solr.core_dir(&core).await?.is_some();
-        let start = cp
-            .as_ref()
-            .filter(|c| live && c.full.is_none())
-            .and_then(|c| c.gtid.clone());
-        let Some(start) = start else {
+        // The checkpoint to follow from: a live core, no rebuild pending, a GTID position.
+        let ready = cp
+            .clone()
+            .filter(|c| live && c.full.is_none() && c.gtid.is_some());
+        let Some(base) = ready else {
             let built = full::run(r, db, cp.take()).await?;
             report.build_core = built.build_core;
             report.swapped |= built.swapped;
@@ -111,10 +111,8 @@ pub(crate) async fn follow(r: &Run, mut db: Db, mut cp: Option<Checkpoint>) -> R
             db = Db::connect(&r.config.mariadb_url).await?;
             continue;
         };
-        let Some(base) = cp.clone() else {
-            continue;
-        };
-        let pos = GtidPos::parse(&start).map_err(|reason| Error::Checkpoint {
+        let start = base.gtid.as_deref().unwrap_or_default();
+        let pos = GtidPos::parse(start).map_err(|reason| Error::Checkpoint {
             path: r.files.checkpoint.display().to_string(),
             reason,
         })?;
@@ -236,7 +234,7 @@ async fn read_loop(
     // After the last group read completely, and after the last one handed to the writers.
     let mut read_pos = start.clone();
     let mut sent_pos = start;
-    let mut group: Option<(Gtid, bool)> = None;
+    let mut groups = Groups::default();
     let mut in_group = Keys::default();
     let mut batch = Keys::default();
     let mut batch_since: Option<Instant> = None;
@@ -268,34 +266,23 @@ async fn read_loop(
             Ok(Some(change)) => {
                 attempt = 0;
                 log::trace!("sync: binlog {change:?}");
-                let done = match change {
-                    Change::Begin { gtid, standalone } => {
-                        group = Some((gtid, standalone));
-                        in_group.clear();
-                        false
-                    }
+                match &change {
+                    Change::Begin { .. } => in_group.clear(),
                     Change::Rows {
                         table,
                         rows,
                         timestamp,
-                    } => {
-                        if group.is_some() {
-                            keys_of(plan, table, &rows, timestamp, &mut in_group)?;
-                        }
-                        false
+                    } if groups.is_open() => {
+                        keys_of(plan, *table, rows, *timestamp, &mut in_group)?;
                     }
-                    Change::Commit | Change::Query { commit: true } => true,
-                    Change::Query { commit: false } => group.is_some_and(|g| g.1),
-                    Change::Other => false,
-                };
-                if done {
-                    if let Some((gtid, _)) = group.take() {
-                        read_pos.apply(gtid);
-                        if !in_group.floors.is_empty() {
-                            batch_since.get_or_insert_with(Instant::now);
-                        }
-                        batch.merge(&mut in_group);
+                    _ => {}
+                }
+                if let Some(gtid) = groups.on(&change) {
+                    read_pos.apply(gtid);
+                    if !in_group.floors.is_empty() {
+                        batch_since.get_or_insert_with(Instant::now);
                     }
+                    batch.merge(&mut in_group);
                 }
             }
             Ok(None) => {}
@@ -306,12 +293,9 @@ async fn read_loop(
                 if attempt > tuning.max_retries {
                     return Err(e);
                 }
-                group = None;
+                groups.reset();
                 in_group.clear();
-                let wait = tuning
-                    .retry_base_ms
-                    .saturating_mul(1u64 << attempt.min(16))
-                    .min(tuning.retry_max_ms);
+                let wait = tuning.backoff_ms(attempt);
                 log::warn!("sync: {e}; reconnecting the binlog (retry {attempt}) in {wait} ms");
                 ctx.shared.retries.fetch_add(1, Ordering::Relaxed);
                 *follower = None;
@@ -415,7 +399,7 @@ async fn apply(
 ) -> Result<()> {
     // Read before the rows: every version the documents had is at most this.
     let now = match plan.version {
-        VerPlan::Time(_) => Some(db_retry!(db, tuning, ctx, server_now(db))),
+        VerPlan::Time(_) => Some(db_retry!(db, tuning, ctx, db.now_us())),
         VerPlan::Int => None,
     };
     let floor_of = |k: &i64| -> i64 {
@@ -428,17 +412,7 @@ async fn apply(
     let keys: Vec<i64> = batch.floors.keys().copied().collect();
     let floors: HashMap<i64, i64> = keys.iter().map(|k| (*k, floor_of(k))).collect();
     for chunk in keys.chunks(tuning.chunk_rows.max(1)) {
-        let rows = db_retry!(
-            db,
-            tuning,
-            ctx,
-            incremental::parents(db, plan, chunk, &floors)
-        );
-        let mut found = rows.iter().map(|r| r.pk).collect::<Vec<_>>();
-        found.sort_unstable();
-        for out in docs::build_rows(plan, &rows) {
-            b.push(out).await?;
-        }
+        let found = incremental::reindex(db, plan, tuning, ctx, b, chunk, &floors).await?;
         for k in chunk {
             let floor = floors.get(k).copied().unwrap_or(i64::MIN);
             if floor != i64::MIN && found.binary_search(k).is_err() {
@@ -454,20 +428,6 @@ async fn apply(
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
     }
     Ok(())
-}
-
-/// The server's clock in UTC microseconds.
-pub(crate) async fn server_now(db: &mut Db) -> Result<i64> {
-    let rows = db
-        .rows(
-            "SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)",
-            vec![],
-        )
-        .await?;
-    rows.first()
-        .and_then(|r| r.first())
-        .and_then(|v| convert::int(v).ok().flatten())
-        .ok_or_else(|| Error::db("reading the server clock", "no value"))
 }
 
 #[cfg(test)]

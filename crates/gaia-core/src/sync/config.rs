@@ -324,6 +324,16 @@ impl Default for Tuning {
     }
 }
 
+impl Tuning {
+    /// The pause before reconnect attempt `attempt` (1-based): `retry_base_ms` doubled per
+    /// attempt, at most `retry_max_ms`.
+    pub(crate) fn backoff_ms(&self, attempt: u32) -> u64 {
+        self.retry_base_ms
+            .saturating_mul(1u64 << attempt.min(16))
+            .min(self.retry_max_ms)
+    }
+}
+
 /// SQL identifiers are quoted with backticks; only plain names are accepted.
 pub(crate) fn check_ident(field: &str, name: &str) -> Result<()> {
     if name.is_empty()

@@ -137,6 +137,21 @@ impl Db {
         }
     }
 
+    /// The server's clock in UTC microseconds (versions written from it win over every
+    /// version a row already had).
+    pub(crate) async fn now_us(&mut self) -> Result<i64> {
+        let rows = self
+            .rows(
+                "SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)",
+                vec![],
+            )
+            .await?;
+        rows.first()
+            .and_then(|r| r.first())
+            .and_then(|v| super::convert::int(v).ok().flatten())
+            .ok_or_else(|| Error::db("reading the server clock", "no value"))
+    }
+
     /// Closes the connection politely.
     pub(crate) async fn close(self) {
         let _ = self.conn.disconnect().await;
@@ -180,10 +195,7 @@ macro_rules! db_retry {
                 Err(e) if $db.broken && attempt < $tuning.max_retries => {
                     $ctx.stop()?;
                     attempt += 1;
-                    let wait = $tuning
-                        .retry_base_ms
-                        .saturating_mul(1u64 << attempt.min(16))
-                        .min($tuning.retry_max_ms);
+                    let wait = $tuning.backoff_ms(attempt);
                     log::warn!("sync: {e}; reconnecting (retry {attempt}) in {wait} ms");
                     $ctx.shared
                         .retries

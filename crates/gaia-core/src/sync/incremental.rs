@@ -172,6 +172,26 @@ pub(crate) async fn parents(
     Ok(rows)
 }
 
+/// Re-reads the root rows of `keys` (with their children and version `floors`) and queues
+/// their documents; returns the keys whose row exists, sorted.
+pub(crate) async fn reindex(
+    db: &mut Db,
+    plan: &Plan,
+    tuning: &Tuning,
+    ctx: &Ctx,
+    b: &mut Batcher,
+    keys: &[i64],
+    floors: &HashMap<i64, i64>,
+) -> Result<Vec<i64>> {
+    let rows = db_retry!(db, tuning, ctx, parents(db, plan, keys, floors));
+    let mut found: Vec<i64> = rows.iter().map(|r| r.pk).collect();
+    found.sort_unstable();
+    for out in docs::build_rows(plan, &rows) {
+        b.push(out).await?;
+    }
+    Ok(found)
+}
+
 /// One page of changed root rows after `c`, with their children, and the next cursor.
 async fn root_page(
     db: &mut Db,

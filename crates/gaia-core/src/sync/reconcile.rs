@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::cdc::server_now;
 use super::config::Tuning;
 use super::db::{db_retry, Db};
 use super::docs::{self, Out};
@@ -43,7 +42,7 @@ pub(crate) async fn run(r: &Run, mut db: Db) -> Result<Report> {
     r.shared.set_phase(Phase::Reconciling);
     let ctx = r.ctx(&core);
     let t = r.config.tuning.clone();
-    let now = db_retry!(db, t, ctx, server_now(&mut db));
+    let now = db_retry!(db, t, ctx, db.now_us());
     let mut solr: HashMap<String, i64> = r.solr.versions(&core, PAGE).await?.into_iter().collect();
     let mut diff = Differences {
         docs_in_solr: solr.len() as u64,
@@ -157,15 +156,7 @@ async fn repair_inner(
     let floors: HashMap<i64, i64> = keys.iter().map(|k| (*k, now)).collect();
     for chunk in keys.chunks(tuning.chunk_rows.max(1)) {
         ctx.stop()?;
-        let rows = db_retry!(
-            db,
-            tuning,
-            ctx,
-            incremental::parents(db, plan, chunk, &floors)
-        );
-        for out in docs::build_rows(plan, &rows) {
-            b.push(out).await?;
-        }
+        incremental::reindex(db, plan, tuning, ctx, b, chunk, &floors).await?;
         b.end_unit(None, chunk.len() as u64, None).await?;
     }
     for (id, v) in extra {
