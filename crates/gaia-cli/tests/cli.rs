@@ -7,6 +7,17 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Held by each test that writes to the servers. An incremental pass reads up to one second
+/// below the oldest open InnoDB transaction on the whole server, so another test's rebuild or
+/// bulk insert running meanwhile would (rightly) widen the pass this file counts rows of.
+static SERVERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn servers() -> std::sync::MutexGuard<'static, ()> {
+    SERVERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const HINT: &str =
     "run `bash scripts/services.sh start all && eval \"$(bash scripts/services.sh env)\"` first";
 
@@ -166,6 +177,7 @@ fn usage_errors_exit_2_and_name_the_problem() {
 
 #[test]
 fn toml_config_full_then_incremental_with_metrics_and_check() {
+    let _servers = servers();
     let fx = Fixture::new("toml", 3000);
     // Rows older than lag_ms, so the incremental pass starts after them.
     std::thread::sleep(Duration::from_millis(400));
@@ -228,6 +240,7 @@ fn toml_config_full_then_incremental_with_metrics_and_check() {
 
 #[test]
 fn sigterm_cancels_keeps_the_checkpoint_and_the_next_run_resumes() {
+    let _servers = servers();
     let fx = Fixture::new("term", 30000);
     let cfg = fx.toml(
         "title",
