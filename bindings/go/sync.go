@@ -157,6 +157,22 @@ type SyncReport struct {
 	DeadLetterFile string  `json:"dead_letter_file"` // JSON lines: id, core, reason, unix_time
 	// Differences is what ModeReconcile found (and repaired); nil for other modes.
 	Differences *SyncDifferences `json:"differences,omitempty"`
+	// Shared is how a shared rebuild (tuning "shared_rebuild": true) was split between the
+	// workers; nil for other runs.
+	Shared *SyncSharedRebuild `json:"shared,omitempty"`
+}
+
+// SyncSharedRebuild is how the chunks of a shared rebuild were split between the workers
+// running it (as this worker saw it once the rebuild was live).
+type SyncSharedRebuild struct {
+	Generation    string `json:"generation"`     // the rebuild (its core's instance folder)
+	Worker        string `json:"worker"`         // this worker: host:pid:random
+	ChunksTotal   uint64 `json:"chunks_total"`   // chunks the rebuild was planned in
+	ChunksHere    uint64 `json:"chunks_here"`    // chunks this worker wrote and marked done
+	ChunksRetaken uint64 `json:"chunks_retaken"` // chunks leased again after a lease ran out
+	Workers       uint64 `json:"workers"`        // workers that marked a chunk done
+	LeasesLost    uint64 `json:"leases_lost"`    // chunks written here but taken over meanwhile
+	FinishedHere  bool   `json:"finished_here"`  // this worker verified and swapped the build in
 }
 
 // SyncDifferences is what a reconciliation found between the index and the database; each

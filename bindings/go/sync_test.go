@@ -427,6 +427,55 @@ func TestSyncFullRun(t *testing.T) {
 	}
 }
 
+// Three handles (as three hosts: three state folders) share one rebuild through chunk leases.
+func TestSyncSharedRebuild(t *testing.T) {
+	fx := newSyncFx(t)
+	fx.fill(3000)
+	t.Cleanup(func() {
+		fx.sql(fmt.Sprintf("DELETE FROM gaia_sync_chunk WHERE core = '%s'; DELETE FROM gaia_sync_rebuild WHERE core = '%s'", fx.core, fx.core))
+	})
+	reports := make([]*SyncReport, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range reports {
+		cfg := fx.config(map[string]any{"chunk_rows": 200, "batch_docs": 100, "writers": 1, "shared_rebuild": true, "lease_ms": 2000})
+		cfg["state_dir"] = filepath.Join(fx.stateDir, fmt.Sprintf("worker%d", i))
+		s := fx.open(cfg)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			reports[i], errs[i] = s.Run(ctx, ModeFull)
+		}(i)
+	}
+	wg.Wait()
+	finished, here := 0, uint64(0)
+	for i, r := range reports {
+		if errs[i] != nil || r.Shared == nil {
+			t.Fatalf("worker %d: %v %+v", i, errs[i], r)
+		}
+		sh := r.Shared
+		if sh.Generation != reports[0].Shared.Generation || sh.ChunksTotal != 16 || sh.Worker == "" {
+			t.Fatalf("worker %d: %+v", i, sh)
+		}
+		if sh.FinishedHere {
+			finished++
+			if !r.Swapped || r.VerifiedCount == nil || *r.VerifiedCount != 3000 {
+				t.Fatalf("finisher's report %+v", r)
+			}
+		}
+		here += sh.ChunksHere
+	}
+	if finished != 1 || here != 16 {
+		t.Fatalf("finishers %d, chunks done %d of 16", finished, here)
+	}
+	fx.assertIndexEqualsTable()
+	if c := fx.cores(); !reflect.DeepEqual(c, []string{fx.core}) {
+		t.Fatalf("cores %v", c)
+	}
+}
+
 // (b) Updates, inserts and a soft delete reach the index through incremental passes.
 func TestSyncIncremental(t *testing.T) {
 	fx := newSyncFx(t)

@@ -1111,8 +1111,10 @@ fn sync_child_process_runner() {
     };
     let mode = std::env::var("GAIA_SYNC_CHILD_MODE").unwrap_or_else(|_| "full".into());
     let sync = Sync::new(&cfg).unwrap();
-    let r = sync.run(mode.parse().unwrap());
-    println!("child finished: {r:?}");
+    match sync.run(mode.parse().unwrap()) {
+        Ok(r) => println!("child report: {}", r.to_json()),
+        Err(e) => println!("child failed: {e}"),
+    }
 }
 
 #[test]
@@ -1844,4 +1846,159 @@ fn sync_cdc_follows_across_a_mariadb_restart() {
     );
     let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
     assert_eq!(d.total(), 0, "reconciliation after the restart: {d:?}");
+}
+
+/// The `gaia_sync_chunk` rows of a core: (chunk, state, done_by, attempts, rows_read).
+fn chunk_rows(fx: &Fx) -> Vec<(u64, String, String, u64, u64)> {
+    fx.rows(&format!(
+        "SELECT chunk, state, COALESCE(done_by, ''), attempts, COALESCE(rows_read, 0) \
+         FROM gaia_sync_chunk WHERE core = '{}' ORDER BY chunk",
+        fx.core()
+    ))
+    .iter()
+    .map(|r| {
+        (
+            s(&r[0]).unwrap().parse().unwrap(),
+            s(&r[1]).unwrap(),
+            s(&r[2]).unwrap(),
+            s(&r[3]).unwrap().parse().unwrap(),
+            s(&r[4]).unwrap().parse().unwrap(),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn sync_three_workers_share_a_rebuild_and_one_killed_mid_chunk_loses_nothing() {
+    let fx = Fx::new("share");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    let rows = 9_000u64;
+    fill(&fx, &p, &tg, rows as usize);
+    let chunk = 300u64;
+    let tuning = json!({"chunk_rows": chunk, "batch_docs": 50, "writers": 1, "queue_batches": 1,
+                        "lag_ms": 200, "shared_rebuild": true, "lease_ms": 1500});
+    let mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    // Three workers, as on three hosts: each its own state folder.
+    let configs: Vec<(String, std::path::PathBuf)> = (0..3)
+        .map(|i| {
+            let dir = fx.state_dir.join(format!("worker{i}"));
+            let mut c: Json =
+                serde_json::from_str(&fx.config(mapping.clone(), tuning.clone())).unwrap();
+            c["state_dir"] = json!(dir.display().to_string());
+            (c.to_string(), dir)
+        })
+        .collect();
+    let mut children: Vec<std::process::Child> = configs
+        .iter()
+        .map(|(cfg, _)| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "sync_child_process_runner",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("GAIA_SYNC_CHILD_CONFIG", cfg)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // SIGKILL worker 1 while it holds a lease, once it has finished two chunks.
+    let victim = children[1].id();
+    let tag = format!(":{victim}:");
+    let core = fx.core();
+    let count = |cond: &str| -> u64 {
+        let r = fx.rows(&format!(
+            "SELECT COUNT(*) FROM gaia_sync_chunk WHERE core = '{core}' AND {cond}"
+        ));
+        s(&r[0][0]).unwrap().parse().unwrap()
+    };
+    let held = || {
+        fx.rows(&format!(
+            "SELECT chunk FROM gaia_sync_chunk WHERE core = '{core}' AND state = 'leased' \
+             AND owner LIKE '%{tag}%'"
+        ))
+    };
+    let ok = wait_for(120, || {
+        count(&format!("done_by LIKE '%{tag}%'")) >= 2 && !held().is_empty()
+    });
+    assert!(
+        ok,
+        "worker 1 never finished two chunks: {:?}",
+        chunk_rows(&fx)
+    );
+    let killed_chunks: Vec<u64> = held()
+        .iter()
+        .map(|r| s(&r[0]).unwrap().parse().unwrap())
+        .collect();
+    children[1].kill().unwrap();
+    children[1].wait().unwrap();
+    assert!(!killed_chunks.is_empty());
+
+    let mut reports = Vec::new();
+    for (i, child) in children.iter_mut().enumerate() {
+        if i == 1 {
+            continue;
+        }
+        let out = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+        child.wait().unwrap();
+        let line = out
+            .lines()
+            .find_map(|l| l.split_once("child report: ").map(|(_, r)| r))
+            .unwrap_or_else(|| panic!("worker {i} did not finish: {out}"));
+        let r: Json = serde_json::from_str(line).unwrap();
+        reports.push(r);
+    }
+    // Both survivors return once the rebuild is live, with the same generation.
+    let sh: Vec<&Json> = reports.iter().map(|r| &r["shared"]).collect();
+    assert_eq!(sh[0]["generation"], sh[1]["generation"], "{reports:?}");
+    assert_eq!(
+        sh.iter().filter(|s| s["finished_here"] == true).count(),
+        1,
+        "exactly one worker swaps the build in: {reports:?}"
+    );
+    let total = rows / chunk + 1;
+    assert_eq!(sh[0]["chunks_total"], total);
+    assert!(
+        sh[0]["chunks_retaken"].as_u64().unwrap() >= 1,
+        "{reports:?}"
+    );
+
+    // Every chunk done exactly once: all marked done, the rows they read add up to the
+    // table, and the killed worker's chunk was finished by another worker.
+    let chunks = chunk_rows(&fx);
+    assert_eq!(chunks.len() as u64, total);
+    assert!(chunks.iter().all(|c| c.1 == "done"), "{chunks:?}");
+    assert_eq!(chunks.iter().map(|c| c.4).sum::<u64>(), rows, "{chunks:?}");
+    for k in &killed_chunks {
+        let c = &chunks[*k as usize];
+        assert!(
+            !c.2.contains(&tag) && c.3 >= 2,
+            "chunk {k} after the kill: {c:?}"
+        );
+    }
+    let here: u64 = sh.iter().map(|s| s["chunks_here"].as_u64().unwrap()).sum();
+    let by_victim = chunks.iter().filter(|c| c.2.contains(&tag)).count() as u64;
+    assert_eq!(here + by_victim, total, "{reports:?}");
+
+    // The index equals the projection, and reconciliation finds nothing to repair.
+    assert_equal(&fx, &p, &tg);
+    let sync = Sync::new(&configs[0].0).unwrap();
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!(d.total(), 0, "{d:?}");
+    // Each survivor's checkpoint continues with incremental passes.
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'after the shared rebuild' WHERE id = 8"
+    ));
+    let r = inc(&fx, &Sync::new(&configs[2].0).unwrap()).unwrap();
+    assert!(r.docs_written >= 1, "{r:?}");
+    assert_equal(&fx, &p, &tg);
+    fx.exec(&format!(
+        "DELETE FROM gaia_sync_chunk WHERE core = '{core}'"
+    ));
+    fx.exec(&format!(
+        "DELETE FROM gaia_sync_rebuild WHERE core = '{core}'"
+    ));
 }

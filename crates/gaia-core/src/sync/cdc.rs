@@ -96,7 +96,7 @@ pub(crate) async fn follow(r: &Run, mut db: Db, mut cp: Option<Checkpoint>) -> R
             .clone()
             .filter(|c| live && c.full.is_none() && c.gtid.is_some());
         let Some(base) = ready else {
-            let built = full::run(r, db, cp.take()).await?;
+            let built = full::rebuild(r, db, cp.take()).await?;
             report.build_core = built.build_core;
             report.swapped |= built.swapped;
             report.verified_count = built.verified_count;

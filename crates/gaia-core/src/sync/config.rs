@@ -302,6 +302,17 @@ pub struct Tuning {
     /// Change data capture: committed transactions are applied together at most this long
     /// after the first of them was read (or once `chunk_rows` keys are pending).
     pub cdc_flush_ms: u64,
+    /// Full rebuilds are shared by every worker (process, host) running this configuration
+    /// at the same time: the first one plans primary-key chunks into MariaDB tables
+    /// (`gaia_sync_rebuild`, `gaia_sync_chunk`), each worker leases chunks (`SELECT ... FOR
+    /// UPDATE SKIP LOCKED`) and renews its leases while it writes them, a chunk whose
+    /// worker died is leased again once its lease expires, and the worker that sees the
+    /// last chunk done verifies and swaps the build in. Every worker returns once the
+    /// rebuild is live. The database user needs CREATE on its database (for the two tables).
+    pub shared_rebuild: bool,
+    /// Shared rebuilds: how long a chunk lease lasts without renewal (renewed every third of
+    /// it), i.e. how soon the chunk of a dead worker is taken over.
+    pub lease_ms: u64,
 }
 
 impl Default for Tuning {
@@ -320,6 +331,8 @@ impl Default for Tuning {
             lag_ms: 1000,
             server_id: None,
             cdc_flush_ms: 200,
+            shared_rebuild: false,
+            lease_ms: 30_000,
         }
     }
 }
@@ -414,6 +427,12 @@ impl Config {
                      below the oldest open transaction, is a cache refreshed every 100 ms)",
                     t.lag_ms
                 ),
+            ));
+        }
+        if !(500..=3_600_000).contains(&t.lease_ms) {
+            return Err(Error::config(
+                "tuning.lease_ms",
+                format!("must be between 500 and 3600000, got {}", t.lease_ms),
             ));
         }
         if t.writers > 64 {

@@ -112,6 +112,22 @@ impl Db {
         }
     }
 
+    /// Runs a statement that returns no rows; returns the rows it changed.
+    pub(crate) async fn exec(&mut self, sql: &str, p: Vec<Value>) -> Result<u64> {
+        match self.conn.exec_drop(sql, params(p)).await {
+            Ok(()) => Ok(self.conn.affected_rows()),
+            Err(e) => Err(self.fail(format!("statement `{}`", short(sql)), e)),
+        }
+    }
+
+    /// Runs statements in the text protocol (`START TRANSACTION`, `COMMIT`, DDL).
+    pub(crate) async fn text(&mut self, sql: &str) -> Result<()> {
+        match self.conn.query_drop(sql).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(format!("statement `{}`", short(sql)), e)),
+        }
+    }
+
     /// Streams the rows of a statement into `f`, one at a time (bounded memory).
     pub(crate) async fn each<F>(&mut self, sql: &str, p: Vec<Value>, mut f: F) -> Result<()>
     where

@@ -109,6 +109,15 @@ pub enum Error {
         /// The server's message.
         message: String,
     },
+    /// A shared rebuild (`tuning.shared_rebuild`) cannot go on: another mapping's rebuild is
+    /// in progress, or the rebuild failed or was replaced.
+    #[error("shared rebuild of core {core:?}: {message}")]
+    Shared {
+        /// The live core the rebuild is for.
+        core: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -123,9 +132,10 @@ impl Error {
             Error::Checkpoint { .. } => ErrorKind::CorruptState,
             Error::NoCheckpoint { .. } => ErrorKind::NotFound,
             Error::Cancelled => ErrorKind::Cancelled,
-            Error::CheckpointMismatch { .. } | Error::Verify { .. } | Error::Busy => {
-                ErrorKind::InvalidState
-            }
+            Error::CheckpointMismatch { .. }
+            | Error::Verify { .. }
+            | Error::Busy
+            | Error::Shared { .. } => ErrorKind::InvalidState,
         }
     }
 

@@ -30,30 +30,35 @@ async fn reader(
     res
 }
 
-/// One chunk: the root rows after `last` in key order, with their children.
+/// One chunk: at most `chunk` root rows after `last` (and up to `upto`, inclusive, when
+/// given) in key order, with their children.
 pub(crate) async fn read_chunk(
     db: &mut Db,
     plan: &Plan,
     last: Option<i64>,
+    upto: Option<i64>,
     chunk: usize,
 ) -> Result<Vec<RootRow>> {
     let (t, pk) = (q(&plan.table), q(&plan.pk));
-    let (sql, params) = match last {
-        None => (
-            format!(
-                "SELECT {} FROM {t} ORDER BY {pk} LIMIT {chunk}",
-                plan.select
-            ),
-            vec![],
-        ),
-        Some(k) => (
-            format!(
-                "SELECT {} FROM {t} WHERE {pk} > ? ORDER BY {pk} LIMIT {chunk}",
-                plan.select
-            ),
-            vec![Value::Int(k)],
-        ),
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    if let Some(k) = last {
+        conds.push(format!("{pk} > ?"));
+        params.push(Value::Int(k));
+    }
+    if let Some(k) = upto {
+        conds.push(format!("{pk} <= ?"));
+        params.push(Value::Int(k));
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
     };
+    let sql = format!(
+        "SELECT {} FROM {t}{filter} ORDER BY {pk} LIMIT {chunk}",
+        plan.select
+    );
     let n_children = plan.children.len();
     let mut rows = Vec::with_capacity(chunk);
     db.each(&sql, params, |vals| {
@@ -81,7 +86,7 @@ async fn reader_inner(
     let mut last = after;
     loop {
         ctx.stop()?;
-        let rows = db_retry!(db, tuning, ctx, read_chunk(db, plan, last, chunk));
+        let rows = db_retry!(db, tuning, ctx, read_chunk(db, plan, last, None, chunk));
         let n = rows.len();
         if n == 0 {
             break;
@@ -111,7 +116,109 @@ fn unique_suffix() -> String {
     format!("{now:x}{:04x}", crate::stats::random_seed() & 0xffff)
 }
 
-/// Runs (or resumes) a full rebuild.
+/// Starts a rebuild: notes the binlog position and the incremental cursors it will leave
+/// off at, then creates the build core (checked against the mapping; removed again when the
+/// mapping does not fit the configset).
+pub(crate) async fn begin(r: &Run, db: &mut Db) -> Result<FullState> {
+    // The binlog position first: every change after it is replayed by change data
+    // capture, every change before it is in the rows read afterwards.
+    let gtid = super::binlog::position(db).await?;
+    let cap = incremental::cap_utc(db, r.config.tuning.lag_ms).await?;
+    let suffix = unique_suffix();
+    let core = &r.config.core;
+    let fs = FullState {
+        build_core: format!("{core}_build_{suffix}"),
+        instance_dir: format!("{core}_{suffix}"),
+        last_pk: None,
+        chunks_done: 0,
+        docs_ok: 0,
+        dead_lettered: 0,
+        rows_read: 0,
+        start: incremental::cursors_at(&r.plan, cap),
+        start_utc: Some(cap),
+        gtid,
+    };
+    let solr = &r.solr;
+    solr.create_core(&fs.build_core, &fs.instance_dir, &r.config.configset)
+        .await?;
+    // Without a live core the configset's schema is first seen here: a mapping that does
+    // not fit it removes the core again, leaving nothing behind.
+    if let Err(e) = super::check_solr_fields(solr, &fs.build_core, &r.plan).await {
+        let _ = solr.unload(&fs.build_core).await;
+        return Err(e);
+    }
+    Ok(fs)
+}
+
+/// Where a rebuild stands in Solr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// The build core is there, not yet live.
+    Building,
+    /// The build is already the live core (swapped before a crash).
+    Live,
+    /// Neither: the build core is gone.
+    Gone,
+}
+
+/// Where `fs`'s build stands (its instance dir tells it apart from any other core).
+pub(crate) async fn stage(r: &Run, fs: &FullState) -> Result<Stage> {
+    let ours = |d: &Option<String>| {
+        d.as_deref()
+            .is_some_and(|d| d.trim_end_matches('/').ends_with(&fs.instance_dir))
+    };
+    if ours(&r.solr.core_dir(&r.config.core).await?) {
+        return Ok(Stage::Live);
+    }
+    if ours(&r.solr.core_dir(&fs.build_core).await?) {
+        return Ok(Stage::Building);
+    }
+    Ok(Stage::Gone)
+}
+
+/// Commits the build core, checks it holds `expected` documents and swaps it in (the old
+/// live core is unloaded). A count that differs unloads the build and is
+/// [`Error::Verify`]. Returns the count.
+pub(crate) async fn finish(r: &Run, fs: &FullState, expected: u64) -> Result<u64> {
+    let (solr, core) = (&r.solr, &r.config.core);
+    r.shared.set_phase(Phase::Verifying);
+    solr.commit(&fs.build_core).await?;
+    let found = solr.count(&fs.build_core).await?;
+    if found != expected {
+        let _ = solr.unload(&fs.build_core).await;
+        return Err(Error::Verify {
+            core: fs.build_core.clone(),
+            found,
+            expected,
+        });
+    }
+    r.shared.set_phase(Phase::Swapping);
+    if solr.core_dir(core).await?.is_some() {
+        solr.swap(core, &fs.build_core).await?;
+        // After the swap the build name holds the old index.
+        if let Err(e) = solr.unload(&fs.build_core).await {
+            log::warn!(
+                "sync: could not unload the old core (now {}): {e}",
+                fs.build_core
+            );
+        }
+    } else {
+        solr.rename(&fs.build_core, core).await?;
+    }
+    Ok(found)
+}
+
+/// Runs a full rebuild: shared with other workers through chunk leases in MariaDB when
+/// `tuning.shared_rebuild` is set, else alone (resuming its own crashed rebuild).
+pub(crate) async fn rebuild(r: &Run, db: Db, cp: Option<Checkpoint>) -> Result<Report> {
+    if r.config.tuning.shared_rebuild {
+        super::shared::run(r, db, cp).await
+    } else {
+        run(r, db, cp).await
+    }
+}
+
+/// Runs (or resumes) a full rebuild alone.
 pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<Report> {
     let solr = &r.solr;
     let core = &r.config.core;
@@ -125,66 +232,43 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
     // Resume a rebuild in progress if its core is still there.
     let mut state: Option<FullState> = None;
     if let Some(fs) = cp.full.clone() {
-        let build_dir = solr.core_dir(&fs.build_core).await?;
-        let live_dir = solr.core_dir(core).await?;
-        let ours = |d: &Option<String>| {
-            d.as_deref()
-                .is_some_and(|d| d.trim_end_matches('/').ends_with(&fs.instance_dir))
-        };
-        if ours(&live_dir) {
-            // Crashed after the swap: finish the bookkeeping.
-            if build_dir.is_some() && fs.build_core != *core {
-                let _ = solr.unload(&fs.build_core).await;
+        match stage(r, &fs).await? {
+            Stage::Live => {
+                // Crashed after the swap: finish the bookkeeping (the build name, if still
+                // there, holds the old index).
+                if fs.build_core != *core && solr.core_dir(&fs.build_core).await?.is_some() {
+                    let _ = solr.unload(&fs.build_core).await;
+                }
+                cp.cursors = Some(fs.start.clone());
+                cp.gtid = fs.gtid.clone();
+                cp.full = None;
+                r.files.save(&cp)?;
+                report.swapped = true;
+                report.build_core = Some(fs.build_core);
+                db.close().await;
+                return Ok(report);
             }
-            cp.cursors = Some(fs.start.clone());
-            cp.gtid = fs.gtid.clone();
-            cp.full = None;
-            r.files.save(&cp)?;
-            report.swapped = true;
-            report.build_core = Some(fs.build_core);
-            db.close().await;
-            return Ok(report);
-        }
-        if ours(&build_dir) {
-            report.resumed_from_chunk = Some(fs.chunks_done);
-            state = Some(fs);
-        } else if build_dir.is_some() {
-            // The name now holds something else (e.g. an old live core after a manual swap).
-            log::warn!(
-                "sync: core {} is not the rebuild in {}; starting over",
-                fs.build_core,
-                fs.instance_dir
-            );
+            Stage::Building => {
+                report.resumed_from_chunk = Some(fs.chunks_done);
+                state = Some(fs);
+            }
+            Stage::Gone => {
+                if solr.core_dir(&fs.build_core).await?.is_some() {
+                    // The name now holds something else (e.g. an old live core after a
+                    // manual swap).
+                    log::warn!(
+                        "sync: core {} is not the rebuild in {}; starting over",
+                        fs.build_core,
+                        fs.instance_dir
+                    );
+                }
+            }
         }
     }
     let fs = match state {
         Some(fs) => fs,
         None => {
-            // The binlog position first: every change after it is replayed by change data
-            // capture, every change before it is in the rows read below.
-            let gtid = super::binlog::position(&mut db).await?;
-            let cap = incremental::cap_utc(&mut db, r.config.tuning.lag_ms).await?;
-            let suffix = unique_suffix();
-            let fs = FullState {
-                build_core: format!("{core}_build_{suffix}"),
-                instance_dir: format!("{core}_{suffix}"),
-                last_pk: None,
-                chunks_done: 0,
-                docs_ok: 0,
-                dead_lettered: 0,
-                rows_read: 0,
-                start: incremental::cursors_at(&r.plan, cap),
-                start_utc: Some(cap),
-                gtid,
-            };
-            solr.create_core(&fs.build_core, &fs.instance_dir, &r.config.configset)
-                .await?;
-            // Without a live core the configset's schema is first seen here: a mapping that
-            // does not fit it removes the core again, leaving nothing behind.
-            if let Err(e) = super::check_solr_fields(solr, &fs.build_core, &r.plan).await {
-                let _ = solr.unload(&fs.build_core).await;
-                return Err(e);
-            }
+            let fs = begin(r, &mut db).await?;
             // The core exists now: record it before writing, so a crash can resume.
             cp.full = Some(fs.clone());
             r.files.save(&cp)?;
@@ -244,34 +328,16 @@ pub(crate) async fn run(r: &Run, mut db: Db, cp: Option<Checkpoint>) -> Result<R
     report.chunks = chunks;
     result??;
 
-    r.shared.set_phase(Phase::Verifying);
-    solr.commit(&fs.build_core).await?;
-    let found = solr.count(&fs.build_core).await?;
-    report.verified_count = Some(found);
-    if found != fs.docs_ok {
-        // A broken build must not be resumed or swapped: drop it.
-        let _ = solr.unload(&fs.build_core).await;
-        cp.full = None;
-        r.files.save(&cp)?;
-        return Err(Error::Verify {
-            core: fs.build_core.clone(),
-            found,
-            expected: fs.docs_ok,
-        });
-    }
-
-    r.shared.set_phase(Phase::Swapping);
-    if solr.core_dir(core).await?.is_some() {
-        solr.swap(core, &fs.build_core).await?;
-        // After the swap the build name holds the old index.
-        if let Err(e) = solr.unload(&fs.build_core).await {
-            log::warn!(
-                "sync: could not unload the old core (now {}): {e}",
-                fs.build_core
-            );
+    match finish(r, &fs, fs.docs_ok).await {
+        Ok(found) => report.verified_count = Some(found),
+        Err(e) => {
+            if matches!(e, Error::Verify { .. }) {
+                // A broken build must not be resumed: it is gone.
+                cp.full = None;
+                r.files.save(&cp)?;
+            }
+            return Err(e);
         }
-    } else {
-        solr.rename(&fs.build_core, core).await?;
     }
     cp.full = None;
     cp.cursors = Some(fs.start.clone());

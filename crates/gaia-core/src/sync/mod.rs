@@ -37,6 +37,7 @@ mod pipeline;
 mod progress;
 mod reconcile;
 mod schema;
+mod shared;
 mod solr;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,6 +142,32 @@ pub struct Report {
     /// Reconciliation: what differed between the index and the database (and was fixed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub differences: Option<Differences>,
+    /// A shared rebuild (`tuning.shared_rebuild`): how the work was shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<SharedRebuild>,
+}
+
+/// How a shared rebuild's chunks were shared between workers (as this worker saw it once
+/// the rebuild was live).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SharedRebuild {
+    /// The rebuild's generation (its core's instance folder).
+    pub generation: String,
+    /// This worker's name (`host:pid:random`), as recorded in `gaia_sync_chunk.owner`.
+    pub worker: String,
+    /// Chunks the rebuild was planned in.
+    pub chunks_total: u64,
+    /// Chunks this worker wrote and marked done.
+    pub chunks_here: u64,
+    /// Chunks leased more than once (their worker died or stalled past its lease).
+    pub chunks_retaken: u64,
+    /// Workers that marked at least one chunk done.
+    pub workers: u64,
+    /// Chunks this worker wrote but could not mark done: its lease had expired and another
+    /// worker had taken the chunk over (their documents are the same, so nothing is lost).
+    pub leases_lost: u64,
+    /// Whether this worker verified the build and swapped it in.
+    pub finished_here: bool,
 }
 
 /// What a reconciliation found (each difference is repaired in the same run).
@@ -186,6 +213,7 @@ impl Report {
             checkpoint_file: files.checkpoint.display().to_string(),
             dead_letter_file: files.dead_letter.display().to_string(),
             differences: None,
+            shared: None,
         }
     }
 
@@ -454,7 +482,7 @@ impl Sync {
             m => m,
         };
         if mode == Mode::Full {
-            return full::run(&run, db, cp).await;
+            return full::rebuild(&run, db, cp).await;
         }
         if mode == Mode::Cdc {
             return cdc::follow(&run, db, cp).await;

@@ -45,6 +45,8 @@ pub(crate) struct UnitEnd {
     pub cursors: Option<BTreeMap<String, Cursor>>,
     /// Change data capture: the GTID position whose changes this unit completes.
     pub gtid: Option<String>,
+    /// Shared rebuilds: the leased chunk this unit is.
+    pub chunk: Option<u64>,
 }
 
 /// A unit fully acknowledged by Solr.
@@ -148,21 +150,38 @@ impl Batcher {
         rows: u64,
         cursors: Option<BTreeMap<String, Cursor>>,
     ) -> Result<()> {
-        self.close_unit(last_pk, rows, cursors, None).await
+        self.close_unit(UnitEnd {
+            last_pk,
+            rows,
+            cursors,
+            ..UnitEnd::default()
+        })
+        .await
     }
 
     /// Closes the current unit of change data capture, which completes `gtid`.
     pub(crate) async fn end_gtid_unit(&mut self, rows: u64, gtid: String) -> Result<()> {
-        self.close_unit(None, rows, None, Some(gtid)).await
+        self.close_unit(UnitEnd {
+            rows,
+            gtid: Some(gtid),
+            ..UnitEnd::default()
+        })
+        .await
     }
 
-    async fn close_unit(
-        &mut self,
-        last_pk: Option<i64>,
-        rows: u64,
-        cursors: Option<BTreeMap<String, Cursor>>,
-        gtid: Option<String>,
-    ) -> Result<()> {
+    /// Closes the current unit, the leased `chunk` of a shared rebuild.
+    pub(crate) async fn end_chunk(&mut self, chunk: u64, rows: u64) -> Result<()> {
+        self.close_unit(UnitEnd {
+            chunk: Some(chunk),
+            rows,
+            ..UnitEnd::default()
+        })
+        .await
+    }
+
+    /// Closes the current unit described by `end` (its number, items and dead letters are
+    /// filled in here).
+    async fn close_unit(&mut self, mut end: UnitEnd) -> Result<()> {
         self.flush().await?;
         let dead = self.dead.len() as u64;
         if dead > 0 {
@@ -173,15 +192,9 @@ impl Batcher {
                 .fetch_add(dead, Ordering::Relaxed);
             self.dead.clear();
         }
-        let end = UnitEnd {
-            unit: self.unit,
-            items: self.items,
-            last_pk,
-            rows,
-            dead,
-            cursors,
-            gtid,
-        };
+        end.unit = self.unit;
+        end.items = self.items;
+        end.dead = dead;
         self.events
             .send(Event::End(end))
             .map_err(|_| Error::Cancelled)?;

@@ -58,7 +58,7 @@ pub(crate) async fn run(r: &Run, mut db: Db) -> Result<Report> {
             db,
             t,
             ctx,
-            full::read_chunk(&mut db, &plan, last, t.chunk_rows)
+            full::read_chunk(&mut db, &plan, last, None, t.chunk_rows)
         );
         for row in &rows {
             let id = docs::doc_id(&plan, row.pk);
