@@ -155,7 +155,11 @@ async fn stream(
     let url = r.config.mariadb_url.clone();
     // Opened here, so a purged position is known before anything starts.
     let follower = Follower::open(&url, &pos, id, tables.clone()).await?;
-    let ctx = r.ctx(&core);
+    // Keyed: the changes of one row reach Solr in commit order, whatever the writers.
+    let ctx = Ctx {
+        keyed: true,
+        ..r.ctx(&core)
+    };
     let files = r.files.clone();
     let (plan, tuning, rctx) = (r.plan.clone(), t.clone(), ctx.clone());
     let source = Source {

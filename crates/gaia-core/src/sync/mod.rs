@@ -242,6 +242,7 @@ impl Run {
             files: self.files.clone(),
             shared: self.shared.clone(),
             abort: Arc::new(AtomicBool::new(false)),
+            keyed: false,
         }
     }
 }

@@ -77,6 +77,10 @@ pub(crate) struct Ctx {
     pub shared: Arc<Shared>,
     /// Set when any part fails: everyone stops early.
     pub abort: Arc<AtomicBool>,
+    /// Each writer owns the documents whose id hashes to it (instead of all writers taking
+    /// batches from one queue), so the writes of one id reach Solr in the order they were
+    /// pushed. Change data capture runs keyed.
+    pub keyed: bool,
 }
 
 impl Ctx {
@@ -90,13 +94,33 @@ impl Ctx {
     }
 }
 
+/// One writer's queue and the batch being filled for it.
+#[derive(Debug)]
+struct Lane {
+    tx: mpsc::Sender<Item>,
+    docs: Vec<(String, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// The lane of a document id among `n` (FNV-1a: stable across runs and platforms).
+fn lane_of(id: &str, n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % n as u64) as usize
+}
+
 /// The reader's handle: turns [`Out`]s into batches and units.
 #[derive(Debug)]
 pub(crate) struct Batcher {
-    tx: mpsc::Sender<Item>,
+    /// One lane shared by every writer, or one per writer when keyed.
+    lanes: Vec<Lane>,
     events: mpsc::UnboundedSender<Event>,
-    docs: Vec<(String, Vec<u8>)>,
-    bytes: usize,
     unit: u64,
     items: u64,
     dead: Vec<(String, String)>,
@@ -106,41 +130,58 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
-    async fn send(&mut self, item: Item) -> Result<()> {
+    async fn send(&mut self, lane: usize, item: Item) -> Result<()> {
         self.items += 1;
-        self.tx.send(item).await.map_err(|_| Error::Cancelled)
+        let tx = &self.lanes[lane].tx;
+        tx.send(item).await.map_err(|_| Error::Cancelled)
     }
 
     /// Queues one row's outcome.
     pub(crate) async fn push(&mut self, out: Out) -> Result<()> {
         match out {
             Out::Add { id, json } => {
-                if !self.docs.is_empty() && self.bytes + json.len() > self.max_bytes {
-                    self.flush().await?;
+                let l = lane_of(&id, self.lanes.len());
+                let lane = &self.lanes[l];
+                if !lane.docs.is_empty() && lane.bytes + json.len() > self.max_bytes {
+                    self.flush_lane(l).await?;
                 }
-                self.bytes += json.len() + 1;
-                self.docs.push((id, json));
-                if self.docs.len() >= self.max_docs {
-                    self.flush().await?;
+                let lane = &mut self.lanes[l];
+                lane.bytes += json.len() + 1;
+                lane.docs.push((id, json));
+                if lane.docs.len() >= self.max_docs {
+                    self.flush_lane(l).await?;
                 }
             }
             Out::Delete { id, version } => {
+                let l = lane_of(&id, self.lanes.len());
+                if self.ctx.keyed {
+                    // After the adds queued before it, in its lane.
+                    self.flush_lane(l).await?;
+                }
                 let unit = self.unit;
-                self.send(Item::Delete { unit, id, version }).await?;
+                self.send(l, Item::Delete { unit, id, version }).await?;
             }
             Out::Dead { id, reason } => self.dead.push((id, reason)),
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        if self.docs.is_empty() {
+    async fn flush_lane(&mut self, l: usize) -> Result<()> {
+        let lane = &mut self.lanes[l];
+        if lane.docs.is_empty() {
             return Ok(());
         }
-        let docs = std::mem::take(&mut self.docs);
-        self.bytes = 0;
+        let docs = std::mem::take(&mut lane.docs);
+        lane.bytes = 0;
         let unit = self.unit;
-        self.send(Item::Add { unit, docs }).await
+        self.send(l, Item::Add { unit, docs }).await
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        for l in 0..self.lanes.len() {
+            self.flush_lane(l).await?;
+        }
+        Ok(())
     }
 
     /// Closes the current unit.
@@ -289,19 +330,34 @@ where
 {
     let (writers, queue) = (tuning.writers, tuning.queue_batches);
     let (max_docs, max_bytes) = (tuning.batch_docs, tuning.batch_bytes);
-    let (tx, rx) = mpsc::channel::<Item>(queue);
     let (etx, mut erx) = mpsc::unbounded_channel::<Event>();
-    let rx = Arc::new(Mutex::new(rx));
     let mut handles = Vec::new();
-    for _ in 0..writers {
-        handles.push(tokio::spawn(writer(ctx.clone(), rx.clone(), etx.clone())));
+    let mut lanes = Vec::new();
+    if ctx.keyed {
+        for _ in 0..writers {
+            let (tx, rx) = mpsc::channel::<Item>((queue / writers).max(1));
+            let rx = Arc::new(Mutex::new(rx));
+            handles.push(tokio::spawn(writer(ctx.clone(), rx, etx.clone())));
+            lanes.push(tx);
+        }
+    } else {
+        let (tx, rx) = mpsc::channel::<Item>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers {
+            handles.push(tokio::spawn(writer(ctx.clone(), rx.clone(), etx.clone())));
+        }
+        lanes.push(tx);
     }
-    drop(rx);
     let batcher = Batcher {
-        tx,
+        lanes: lanes
+            .into_iter()
+            .map(|tx| Lane {
+                tx,
+                docs: Vec::new(),
+                bytes: 0,
+            })
+            .collect(),
         events: etx.clone(),
-        docs: Vec::new(),
-        bytes: 0,
         unit: 0,
         items: 0,
         dead: Vec::new(),
@@ -388,4 +444,159 @@ where
         return Err(e);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn batcher(
+        keyed: bool,
+        lanes: usize,
+    ) -> (
+        Batcher,
+        Vec<mpsc::Receiver<Item>>,
+        mpsc::UnboundedReceiver<Event>,
+    ) {
+        let tuning = Tuning::default();
+        let shared = Arc::new(Shared::default());
+        let dir = std::env::temp_dir().join(format!("gaia-pipeline-test-{}", std::process::id()));
+        let ctx = Ctx {
+            solr: Solr::new("http://127.0.0.1:9/solr", &tuning, shared.clone()).unwrap(),
+            core: "c".into(),
+            files: Files::new(&dir.display().to_string(), "c"),
+            shared,
+            abort: Arc::new(AtomicBool::new(false)),
+            keyed,
+        };
+        let (etx, erx) = mpsc::unbounded_channel();
+        let mut rxs = Vec::new();
+        let mut ls = Vec::new();
+        for _ in 0..lanes {
+            let (tx, rx) = mpsc::channel(64);
+            rxs.push(rx);
+            ls.push(Lane {
+                tx,
+                docs: Vec::new(),
+                bytes: 0,
+            });
+        }
+        let b = Batcher {
+            lanes: ls,
+            events: etx,
+            unit: 0,
+            items: 0,
+            dead: Vec::new(),
+            max_docs: 2,
+            max_bytes: 1 << 20,
+            ctx,
+        };
+        (b, rxs, erx)
+    }
+
+    fn add(id: &str, v: u8) -> Out {
+        Out::Add {
+            id: id.into(),
+            json: vec![b'0' + v],
+        }
+    }
+
+    /// What a lane received, in order (`add <id>@<version>`, `del <id>`), and the number of
+    /// items (batches and deletes).
+    fn drain(rx: &mut mpsc::Receiver<Item>) -> (Vec<String>, u64) {
+        let (mut out, mut items) = (Vec::new(), 0);
+        while let Ok(item) = rx.try_recv() {
+            items += 1;
+            match item {
+                Item::Add { docs, .. } => {
+                    for (id, json) in docs {
+                        out.push(format!("add {id}@{}", String::from_utf8_lossy(&json)));
+                    }
+                }
+                Item::Delete { id, .. } => out.push(format!("del {id}")),
+            }
+        }
+        (out, items)
+    }
+
+    #[test]
+    fn keyed_lanes_keep_each_ids_writes_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (mut b, mut rxs, mut events) = batcher(true, 4);
+        let ids: Vec<String> = (0..40).map(|i| format!("p-{i}")).collect();
+        rt.block_on(async {
+            for round in 1..=3u8 {
+                for (i, id) in ids.iter().enumerate() {
+                    if round == 2 && i % 3 == 0 {
+                        b.push(Out::Delete {
+                            id: id.clone(),
+                            version: 1,
+                        })
+                        .await
+                        .unwrap();
+                    } else {
+                        b.push(add(id, round)).await.unwrap();
+                    }
+                }
+            }
+            b.end_unit(None, 120, None).await.unwrap();
+        });
+        let (lanes, items): (Vec<Vec<String>>, Vec<u64>) = rxs.iter_mut().map(drain).unzip();
+        let mut seen = 0;
+        for (i, id) in ids.iter().enumerate() {
+            let lane = lane_of(id, 4);
+            // Every write of an id is in its own lane, in the order pushed.
+            let mine: Vec<&String> = lanes[lane]
+                .iter()
+                .filter(|e| e.ends_with(&format!(" {id}")) || e.contains(&format!(" {id}@")))
+                .collect();
+            let want: Vec<String> = if i % 3 == 0 {
+                vec![
+                    format!("add {id}@1"),
+                    format!("del {id}"),
+                    format!("add {id}@3"),
+                ]
+            } else {
+                (1..=3).map(|r| format!("add {id}@{r}")).collect()
+            };
+            assert_eq!(mine, want.iter().collect::<Vec<_>>(), "{id} in lane {lane}");
+            seen += want.len();
+            for (other, l) in lanes.iter().enumerate() {
+                if other != lane {
+                    assert!(!l
+                        .iter()
+                        .any(|e| e.contains(&format!(" {id}@")) || e.ends_with(&format!(" {id}"))));
+                }
+            }
+        }
+        assert_eq!(lanes.iter().map(Vec::len).sum::<usize>(), seen);
+        assert!(
+            lanes.iter().all(|l| !l.is_empty()),
+            "ids spread over every lane"
+        );
+        // The unit counts every item of every lane.
+        match events.try_recv().unwrap() {
+            Event::End(end) => {
+                assert_eq!(end.items, items.iter().sum::<u64>(), "{end:?}");
+                assert_eq!(end.rows, 120);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lanes_spread_ids_evenly() {
+        let mut count = [0usize; 4];
+        for i in 0..4000 {
+            count[lane_of(&format!("p-{i}"), 4)] += 1;
+        }
+        assert!(
+            count.iter().all(|&c| (850..=1150).contains(&c)),
+            "{count:?}"
+        );
+        assert_eq!(lane_of("anything", 1), 0);
+    }
 }
