@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Runs a real MariaDB and a real Apache Solr 9 on 127.0.0.1 for Gaia's tests and demos, each as
-# a plain background process with all its state under one folder (no systemd, no system-wide
-# server, no sudo). Install what it needs first with scripts/install-services.sh.
+# Runs a real MariaDB, a real Apache Solr 9 and a real two-node SolrCloud on 127.0.0.1 for
+# Gaia's tests and demos, each as a plain background process with all its state under one
+# folder (no systemd, no system-wide server, no sudo). Install what it needs first with
+# scripts/install-services.sh.
 #
-#   scripts/services.sh start   [mariadb|solr|all]  start (if running: just verify, quickly)
-#   scripts/services.sh stop    [mariadb|solr|all]  stop cleanly (SIGTERM, then SIGKILL)
-#   scripts/services.sh restart [mariadb|solr|all]
-#   scripts/services.sh clean   [mariadb|solr|all]  stop and delete the data
-#   scripts/services.sh status                      what runs; exit 0 only if both run
-#   scripts/services.sh env                         export lines for clients: eval "$(...)"
+#   scripts/services.sh start   [mariadb|solr|solrcloud|all]  start (if running: just verify)
+#   scripts/services.sh stop    [mariadb|solr|solrcloud|all]  stop cleanly (SIGTERM, then SIGKILL)
+#   scripts/services.sh restart [mariadb|solr|solrcloud|all]
+#   scripts/services.sh clean   [mariadb|solr|solrcloud|all]  stop and delete the data
+#   scripts/services.sh status              what runs; exit 0 only if all three run
+#   scripts/services.sh env                 export lines for clients: eval "$(...)"
+#   scripts/services.sh cloud-node stop|start I
+#                                           stop or start SolrCloud node I while the cluster
+#                                           runs; waits until it is gone from ZooKeeper's live
+#                                           nodes, or live again with all its replicas active
 #
 # Settings (environment):
 #   GAIA_SERVICES_DIR      state folder (default /tmp/gaia-services)
@@ -19,6 +24,11 @@
 #   GAIA_SOLR_HEAP         Solr's -Xmx (default 512m)
 #   GAIA_SOLR_LOGLEVEL     Solr's log level (default WARN)
 #   GAIA_SOLR_JAVA_OPTS    extra JVM options for Solr
+#   GAIA_SOLRCLOUD_PORT    port of SolrCloud node 0; node I listens on this + I (default 8984)
+#   GAIA_SOLRCLOUD_NODES   SolrCloud nodes (default 2); ZooKeeper is embedded, on an ephemeral port
+#   GAIA_SOLRCLOUD_COLLECTIONS  collections to create at start, one replica per node (default gaia)
+#   GAIA_SOLRCLOUD_HEAP    the SolrCloud JVM's -Xmx, all nodes together (default 1g)
+#   GAIA_SOLRCLOUD_JAVA_OPTS    extra JVM options for SolrCloud
 #   GAIA_SERVICES_TIMEOUT  seconds to wait for a service to come up (default 60)
 set -euo pipefail
 
@@ -50,6 +60,20 @@ SOLR_CDS=$SOLR_DIR/gaia-solr.jsa # AppCDS archive of the launcher's classes (see
 SOLR_JAR=$ROOT/services/solr/target/gaia-solr.jar
 SOLR_CONFIGSET=$ROOT/services/solr/configset/gaia
 SOLR_URL=http://127.0.0.1:$SOLR_PORT/solr
+
+# SolrCloud: one JVM holding an embedded ZooKeeper and SC_NODES Jetty nodes on consecutive
+# ports, the same configset uploaded as "gaia". Its cluster state is wiped at each start.
+SC_PORT=${GAIA_SOLRCLOUD_PORT:-8984}
+SC_NODES=${GAIA_SOLRCLOUD_NODES:-2}
+read -r -a SC_COLLECTIONS <<<"${GAIA_SOLRCLOUD_COLLECTIONS:-gaia}"
+SC_DIR=$BASE/solrcloud
+SC_HOME=$SC_DIR/home
+SC_CONTROL=$SC_HOME/control # node-I.want / node-I.state: see SolrLauncher's NodeControl
+SC_PID=$SC_DIR/solr.pid
+SC_LOG=$SC_DIR/solr.log
+SC_CDS=$SC_DIR/gaia-solr.jsa
+SC_URL=http://127.0.0.1:$SC_PORT/solr
+sc_node_url() { echo "http://127.0.0.1:$((SC_PORT + $1))/solr"; }
 
 log() { echo "services: $*"; }
 die() {
@@ -252,6 +276,36 @@ solr_ready() {
   curl -sf --max-time 5 "$SOLR_URL/$path" >/dev/null 2>&1
 }
 
+# jvm_opts ARRAY LOGDIR CDS HEAP [EXTRA...]: the launcher JVM's options into ARRAY.
+jvm_opts() {
+  local -n out=$1
+  local dir=$2 cds=$3 heap=$4
+  shift 4
+  # Small heap, serial GC and C1 only: starts fast on 2 cores and is plenty for tests.
+  out=(-Xms64m "-Xmx$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+    "-Dsolr.log.dir=$dir" "-Dgaia.solr.loglevel=${GAIA_SOLR_LOGLEVEL:-WARN}")
+  # AppCDS: the first run dumps the classes it loaded when it exits (at "stop"); later runs
+  # map them and start about twice as fast. Made again whenever the launcher jar changes.
+  # The dump goes to a .new file that stop_solr keeps only if the JVM exited cleanly, so a
+  # JVM killed mid-dump never leaves a broken archive behind.
+  rm -f "$cds.new"
+  if [ -s "$cds" ] && [ "$cds" -nt "$SOLR_JAR" ]; then
+    out+=("-XX:SharedArchiveFile=$cds")
+  else
+    rm -f "$cds"
+    out+=("-XX:ArchiveClassesAtExit=$cds.new")
+  fi
+  out+=(-Xlog:cds=off -Xlog:cds+dynamic=off "$@")
+}
+
+# check_jar: the launcher jar exists (warns when it is older than its sources).
+check_jar() {
+  [ -f "$SOLR_JAR" ] || die "$SOLR_JAR is missing: run scripts/install-services.sh first"
+  if [ -n "$(find "$ROOT/services/solr/src" "$ROOT/services/solr/pom.xml" -newer "$SOLR_JAR" -print -quit)" ]; then
+    log "warning: $SOLR_JAR is older than its sources; run scripts/install-services.sh"
+  fi
+}
+
 # launch_solr starts the JVM without waiting, so that "start all" brings MariaDB up while
 # Solr boots; wait_solr then waits for it. SOLR_LAUNCHED is 1 when this run launched it.
 SOLR_LAUNCHED=0
@@ -259,10 +313,7 @@ SOLR_T0=0
 launch_solr() {
   SOLR_LAUNCHED=0
   SOLR_T0=$(now_ms)
-  [ -f "$SOLR_JAR" ] || die "$SOLR_JAR is missing: run scripts/install-services.sh first"
-  if [ -n "$(find "$ROOT/services/solr/src" "$ROOT/services/solr/pom.xml" -newer "$SOLR_JAR" -print -quit)" ]; then
-    log "warning: $SOLR_JAR is older than its sources; run scripts/install-services.sh"
-  fi
+  check_jar
   if solr_running; then return 0; fi
   command -v java >/dev/null 2>&1 || die "java not found"
   if port_open "$SOLR_PORT"; then
@@ -270,23 +321,8 @@ launch_solr() {
   fi
 
   local opts args core
-  # Small heap, serial GC and C1 only: starts fast on 2 cores and is plenty for tests.
-  opts=(-Xms64m "-Xmx${GAIA_SOLR_HEAP:-512m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1
-    "-Dsolr.log.dir=$SOLR_DIR" "-Dgaia.solr.loglevel=${GAIA_SOLR_LOGLEVEL:-WARN}")
-  # AppCDS: the first run dumps the classes it loaded when it exits (at "stop"); later runs
-  # map them and start about twice as fast. Made again whenever the launcher jar changes.
-  # The dump goes to a .new file that stop_solr keeps only if the JVM exited cleanly, so a
-  # JVM killed mid-dump never leaves a broken archive behind.
-  rm -f "$SOLR_CDS.new"
-  if [ -s "$SOLR_CDS" ] && [ "$SOLR_CDS" -nt "$SOLR_JAR" ]; then
-    opts+=("-XX:SharedArchiveFile=$SOLR_CDS")
-  else
-    rm -f "$SOLR_CDS"
-    opts+=("-XX:ArchiveClassesAtExit=$SOLR_CDS.new")
-  fi
-  opts+=(-Xlog:cds=off -Xlog:cds+dynamic=off)
-  # shellcheck disable=SC2206 # GAIA_SOLR_JAVA_OPTS is a list of words on purpose
-  opts+=(${GAIA_SOLR_JAVA_OPTS:-})
+  # shellcheck disable=SC2086 # GAIA_SOLR_JAVA_OPTS is a list of words on purpose
+  jvm_opts opts "$SOLR_DIR" "$SOLR_CDS" "${GAIA_SOLR_HEAP:-512m}" ${GAIA_SOLR_JAVA_OPTS:-}
   args=(--home "$SOLR_HOME" --configset "$SOLR_CONFIGSET" --port "$SOLR_PORT")
   for core in "${SOLR_CORES[@]}"; do args+=(--core "$core"); done
   case $SOLR_MODE in
@@ -340,21 +376,153 @@ stop_solr() {
   rm -f "$SOLR_CDS.new"
 }
 
+# ----- SolrCloud -----------------------------------------------------------------------------
+
+solrcloud_running() { pid_alive "$SC_PID" "$SC_HOME"; }
+
+# sc_node_down I: node I was stopped on purpose (scripts/services.sh cloud-node stop I).
+sc_node_down() { [ "$(cat "$SC_CONTROL/node-$1.want" 2>/dev/null)" = down ]; }
+
+# Every node not stopped on purpose answers, and the first collection answers a ping through
+# node 0 (or through the first running node).
+solrcloud_ready() {
+  local i via=""
+  for ((i = 0; i < SC_NODES; i++)); do
+    sc_node_down "$i" && continue
+    curl -sf --max-time 5 "$(sc_node_url "$i")/admin/info/system?wt=json" >/dev/null 2>&1 || return 1
+    [ -n "$via" ] || via=$(sc_node_url "$i")
+  done
+  [ -n "$via" ] || return 1
+  if [ ${#SC_COLLECTIONS[@]} -gt 0 ]; then
+    curl -sf --max-time 5 "$via/${SC_COLLECTIONS[0]}/admin/ping?wt=json" >/dev/null 2>&1
+  fi
+}
+
+SC_LAUNCHED=0
+SC_T0=0
+launch_solrcloud() {
+  SC_LAUNCHED=0
+  SC_T0=$(now_ms)
+  check_jar
+  if solrcloud_running; then return 0; fi
+  command -v java >/dev/null 2>&1 || die "java not found"
+  [[ $SC_NODES =~ ^[1-9][0-9]*$ ]] || die "GAIA_SOLRCLOUD_NODES must be a positive number"
+  local i p opts args coll
+  for ((i = 0; i < SC_NODES; i++)); do
+    p=$((SC_PORT + i))
+    if [ "$p" = "$SOLR_PORT" ]; then
+      die "SolrCloud node $i would take port $p, the standalone Solr's; set GAIA_SOLRCLOUD_PORT"
+    fi
+    if port_open "$p"; then
+      die "port $p (SolrCloud node $i) is taken by another program; set GAIA_SOLRCLOUD_PORT"
+    fi
+  done
+  # shellcheck disable=SC2086 # GAIA_SOLRCLOUD_JAVA_OPTS is a list of words on purpose
+  jvm_opts opts "$SC_DIR" "$SC_CDS" "${GAIA_SOLRCLOUD_HEAP:-1g}" ${GAIA_SOLRCLOUD_JAVA_OPTS:-}
+  args=(--home "$SC_HOME" --configset "$SOLR_CONFIGSET" --port "$SC_PORT" --cloud
+    --nodes "$SC_NODES")
+  for coll in "${SC_COLLECTIONS[@]}"; do args+=(--core "$coll"); done
+
+  mkdir -p "$SC_HOME"
+  rm -rf "$SC_CONTROL" # the launcher makes it afresh; no stale "down" from a previous run
+  if [ -f "$SC_LOG" ]; then mv -f "$SC_LOG" "$SC_LOG.1"; fi
+  setsid java "${opts[@]}" -jar "$SOLR_JAR" "${args[@]}" </dev/null >"$SC_LOG" 2>&1 9>&- &
+  echo $! >"$SC_PID"
+  SC_LAUNCHED=1
+}
+
+wait_solrcloud() {
+  local pid deadline
+  pid=$(cat "$SC_PID")
+  if [ "$SC_LAUNCHED" = 0 ] && solrcloud_ready; then
+    log "solrcloud already running at $SC_URL (pid $pid)"
+    return 0
+  fi
+  # ZooKeeper, N nodes and N replicas per collection: give it twice the usual time.
+  deadline=$((SECONDS + TIMEOUT * 2))
+  until grep -q '^gaia-solr: ready' "$SC_LOG" 2>/dev/null && solrcloud_ready; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$SC_PID"
+      fail_with_log "SolrCloud exited during start" "$SC_LOG"
+    fi
+    if ((SECONDS >= deadline)); then
+      terminate "$pid" 5 || true
+      rm -f "$SC_PID" "$SC_CDS.new"
+      fail_with_log "SolrCloud did not answer at $SC_URL within $((TIMEOUT * 2))s (set GAIA_SERVICES_TIMEOUT)" "$SC_LOG"
+    fi
+    sleep 0.1
+  done
+  log "solrcloud up at $SC_URL ($SC_NODES nodes on ports $SC_PORT-$((SC_PORT + SC_NODES - 1)), $(grep -m1 -o 'zookeeper at .*' "$SC_LOG"), collections: ${SC_COLLECTIONS[*]:-none}; pid $pid, $(($(now_ms) - SC_T0)) ms)"
+}
+
+start_solrcloud() {
+  launch_solrcloud
+  wait_solrcloud
+}
+
+stop_solrcloud() {
+  local clean=1
+  stop_pid solrcloud "$SC_PID" "$SC_HOME" || clean=0
+  if [ "$clean" = 1 ] && [ -s "$SC_CDS.new" ]; then mv -f "$SC_CDS.new" "$SC_CDS"; fi
+  rm -f "$SC_CDS.new"
+}
+
+# cmd_cloud_node stop|start I: asks the launcher to stop or start node I (its control files)
+# and waits for its answer, then checks the node's port.
+cmd_cloud_node() {
+  local action=${1:-} i=${2:-} want state url deadline t0
+  case $action in
+    stop) want=down ;;
+    start) want=up ;;
+    *) die "cloud-node needs stop or start, then a node number" ;;
+  esac
+  if ! [[ $i =~ ^[0-9]+$ ]] || ((i >= SC_NODES)); then
+    die "node must be 0..$((SC_NODES - 1)), not '$i'"
+  fi
+  solrcloud_running || die "solrcloud is not running (scripts/services.sh start solrcloud)"
+  [ -d "$SC_CONTROL" ] || die "$SC_CONTROL is missing: the launcher is older than this script?"
+  t0=$(now_ms)
+  url=$(sc_node_url "$i")
+  echo "$want" >"$SC_CONTROL/node-$i.want.tmp"
+  mv -f "$SC_CONTROL/node-$i.want.tmp" "$SC_CONTROL/node-$i.want"
+  rm -f "$SC_CONTROL/node-$i.state" # a missing state is a request: the launcher acts again
+  deadline=$((SECONDS + TIMEOUT * 2))
+  while :; do
+    state=$(cat "$SC_CONTROL/node-$i.state" 2>/dev/null || true)
+    [ "$state" = "$want" ] && break
+    case $state in failed*) fail_with_log "node $i: $state" "$SC_LOG" ;; esac
+    solrcloud_running || fail_with_log "SolrCloud exited" "$SC_LOG"
+    if ((SECONDS >= deadline)); then
+      fail_with_log "node $i not $want within $((TIMEOUT * 2))s" "$SC_LOG"
+    fi
+    sleep 0.1
+  done
+  if [ "$want" = up ]; then
+    curl -sf --max-time 5 "$url/admin/info/system?wt=json" >/dev/null 2>&1 ||
+      fail_with_log "node $i is up in ZooKeeper but $url does not answer" "$SC_LOG"
+  elif port_open "$((SC_PORT + i))"; then
+    fail_with_log "node $i is stopped but port $((SC_PORT + i)) still answers" "$SC_LOG"
+  fi
+  log "solrcloud node $i ($url) $want ($(($(now_ms) - t0)) ms)"
+}
+
 # ----- commands -----------------------------------------------------------------------------
 
 services_of() {
   case ${1:-all} in
-    all) echo mariadb solr ;;
-    mariadb | solr) echo "$1" ;;
-    *) die "unknown service '$1' (mariadb, solr or all)" ;;
+    all) echo mariadb solr solrcloud ;;
+    mariadb | solr | solrcloud) echo "$1" ;;
+    *) die "unknown service '$1' (mariadb, solr, solrcloud or all)" ;;
   esac
 }
 
 cmd_start() {
   if [ "${1:-all}" = all ]; then
-    launch_solr # the JVM boots while MariaDB starts
+    launch_solr # the JVMs boot while MariaDB starts
+    launch_solrcloud
     start_mariadb
     wait_solr
+    wait_solrcloud
   else
     "start_$(services_of "$1")"
   fi
@@ -362,14 +530,17 @@ cmd_start() {
 
 cmd_stop() {
   if [ "${1:-all}" = all ]; then
-    # Both at once: each takes a second or two.
-    local db_job solr_job rc=0
+    # All at once: each takes a second or two.
+    local db_job solr_job sc_job rc=0
     stop_mariadb &
     db_job=$!
     stop_solr &
     solr_job=$!
+    stop_solrcloud &
+    sc_job=$!
     wait "$db_job" || rc=1
     wait "$solr_job" || rc=1
+    wait "$sc_job" || rc=1
     return $rc
   fi
   "stop_$(services_of "$1")"
@@ -382,6 +553,7 @@ cmd_clean() {
     case $svc in
       mariadb) rm -rf "$DB_DIR" ;;
       solr) rm -rf "$SOLR_HOME" "$SOLR_LOG" "$SOLR_LOG.1" ;; # the AppCDS archive stays
+      solrcloud) rm -rf "$SC_HOME" "$SC_LOG" "$SC_LOG.1" ;;
     esac
     log "$svc data removed"
   done
@@ -401,11 +573,21 @@ cmd_status() {
     log "solr: stopped"
     rc=3
   fi
+  if solrcloud_running; then
+    local i nodes=()
+    for ((i = 0; i < SC_NODES; i++)); do
+      nodes+=("$((SC_PORT + i)):$(cat "$SC_CONTROL/node-$i.state" 2>/dev/null || echo starting)")
+    done
+    log "solrcloud: running at $SC_URL (pid $(cat "$SC_PID"), nodes ${nodes[*]}, home $SC_HOME)"
+  else
+    log "solrcloud: stopped"
+    rc=3
+  fi
   return $rc
 }
 
 cmd_env() {
-  local var
+  local var i
   for var in \
     "GAIA_SERVICES_DIR=$BASE" \
     "GAIA_MARIADB_HOST=127.0.0.1" \
@@ -419,7 +601,10 @@ cmd_env() {
     "GAIA_SOLR_PORT=$SOLR_PORT" \
     "GAIA_SOLR_URL=$SOLR_URL" \
     "GAIA_SOLR_CORE=${SOLR_CORES[0]:-gaia}" \
-    "GAIA_SOLR_CONFIGSET=$(basename "$SOLR_CONFIGSET")"; do
+    "GAIA_SOLR_CONFIGSET=$(basename "$SOLR_CONFIGSET")" \
+    "GAIA_SOLRCLOUD_URL=$SC_URL" \
+    "GAIA_SOLRCLOUD_URLS=$(for ((i = 0; i < SC_NODES; i++)); do sc_node_url "$i"; done | paste -sd' ')" \
+    "GAIA_SOLRCLOUD_COLLECTION=${SC_COLLECTIONS[0]:-gaia}"; do
     printf 'export %s=%q\n' "${var%%=*}" "${var#*=}"
   done
 }
@@ -439,6 +624,10 @@ case ${1:-} in
     take_lock
     cmd_stop "${2:-all}" || true
     cmd_start "${2:-all}"
+    ;;
+  cloud-node)
+    take_lock
+    cmd_cloud_node "${2:-}" "${3:-}"
     ;;
   status) cmd_status ;;
   env) cmd_env ;;

@@ -26,6 +26,8 @@
 mod binlog;
 mod cdc;
 mod checkpoint;
+#[doc(hidden)] // public only for its CloudTestHook (tests/solr_cloud.rs); the rest is pub(crate)
+pub mod cloud;
 mod config;
 mod convert;
 mod db;

@@ -15,15 +15,15 @@ use super::progress::Shared;
 #[derive(Debug, Clone)]
 pub(crate) struct Solr {
     http: reqwest::Client,
-    base: String,
-    tuning: Tuning,
-    shared: Arc<Shared>,
+    pub(super) base: String,
+    pub(super) tuning: Tuning,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// Status and parsed body of a non-5xx answer.
-type Answer = (u16, Json);
+pub(super) type Answer = (u16, Json);
 
-fn solr_msg(body: &Json) -> String {
+pub(super) fn solr_msg(body: &Json) -> String {
     body.pointer("/error/msg")
         .and_then(Json::as_str)
         .map(str::to_string)
@@ -55,7 +55,7 @@ impl Solr {
     }
 
     /// One request with retries on connection errors and 5xx. `body` None is a GET.
-    async fn send(&self, path: &str, body: Option<&[u8]>) -> Result<Answer> {
+    pub(super) async fn send(&self, path: &str, body: Option<&[u8]>) -> Result<Answer> {
         let url = format!("{}/{}", self.base, path);
         let ctx = || format!("{} {}", if body.is_some() { "POST" } else { "GET" }, url);
         let mut rng = crate::stats::Rng::seed_from_u64(crate::stats::random_seed());
@@ -136,7 +136,7 @@ impl Solr {
     }
 
     /// A request whose answer must be 2xx.
-    async fn ok(&self, path: &str, body: Option<&[u8]>) -> Result<Json> {
+    pub(super) async fn ok(&self, path: &str, body: Option<&[u8]>) -> Result<Json> {
         let (status, json) = self.send(path, body).await?;
         if (200..300).contains(&status) {
             Ok(json)
