@@ -165,10 +165,10 @@ out=$("$SERVICES" start all)
 ms=$((($(date +%s%N) - t0) / 1000000))
 while IFS= read -r line; do echo "  $line"; done <<<"$out"
 if [ "$ms" -lt 2000 ]; then ok "second 'start all' took $ms ms (< 2000)"; else fail "second 'start all' took $ms ms (>= 2000)"; fi
-if grep -q "already running" <<<"$out" && [ "$(grep -c "already running" <<<"$out")" = 2 ]; then
-  ok "second 'start all' found both running"
+if grep -q "already running" <<<"$out" && [ "$(grep -c "already running" <<<"$out")" = 3 ]; then
+  ok "second 'start all' found all three running"
 else
-  fail "second 'start all' did not find both running"
+  fail "second 'start all' did not find all three running"
 fi
 
 echo "services: $passed passed, $failed failed"

@@ -3,7 +3,7 @@
 #![cfg(feature = "sync")]
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::RwLock;
 use std::time::Duration;
@@ -40,6 +40,9 @@ fn solr_url() -> String {
 
 struct Fx {
     name: String,
+    /// The Solr this fixture's syncs write to: the standalone one, or the SolrCloud cluster.
+    solr: String,
+    cloud: bool,
     /// Released after Drop has cleaned up (fields drop after `drop`).
     _servers: ServersGuard,
     rt: tokio::runtime::Runtime,
@@ -61,6 +64,19 @@ impl Fx {
     fn exclusive(tag: &str) -> Fx {
         let g = SERVERS.write().unwrap_or_else(|e| e.into_inner());
         Fx::with_guard(tag, ServersGuard::Exclusive(g))
+    }
+
+    /// A fixture whose syncs write to the two-node SolrCloud of `scripts/services.sh`
+    /// (`GAIA_SOLRCLOUD_URL`): the live name is an alias, each rebuild a collection.
+    fn cloud(tag: &str) -> Fx {
+        let g = SERVERS.read().unwrap_or_else(|e| e.into_inner());
+        let url = std::env::var("GAIA_SOLRCLOUD_URL").unwrap_or_else(|_| {
+            panic!("GAIA_SOLRCLOUD_URL is not set; {HINT} (the solrcloud service)")
+        });
+        let mut fx = Fx::with_guard(tag, ServersGuard::Shared(g));
+        fx.solr = url;
+        fx.cloud = true;
+        fx
     }
 
     fn with_guard(tag: &str, servers: ServersGuard) -> Fx {
@@ -87,6 +103,8 @@ impl Fx {
         let _ = std::fs::remove_dir_all(&state_dir);
         Fx {
             name,
+            solr: solr_url(),
+            cloud: false,
             _servers: servers,
             rt,
             conn: std::sync::Mutex::new(Some(conn)),
@@ -145,7 +163,7 @@ impl Fx {
     }
 
     fn solr_get(&self, path: &str) -> Json {
-        let url = format!("{}/{path}", solr_url());
+        let url = format!("{}/{path}", self.solr);
         self.rt.block_on(async {
             let r = self.http.get(&url).send().await.unwrap();
             serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
@@ -153,7 +171,7 @@ impl Fx {
     }
 
     fn solr_post(&self, path: &str, body: &Json) -> u16 {
-        let url = format!("{}/{path}", solr_url());
+        let url = format!("{}/{path}", self.solr);
         self.rt.block_on(async {
             self.http
                 .post(&url)
@@ -184,21 +202,41 @@ impl Fx {
         out
     }
 
+    /// This fixture's cores (SolrCloud: its collections and its alias).
     fn cores_like(&self) -> Vec<String> {
-        let j = self.solr_get("admin/cores?action=STATUS&indexInfo=false&wt=json");
-        j["status"]
-            .as_object()
-            .unwrap()
-            .keys()
+        let names: Vec<String> = if self.cloud {
+            let c = self.solr_get("admin/collections?action=LIST&wt=json");
+            let a = self.solr_get("admin/collections?action=LISTALIASES&wt=json");
+            let mut n: Vec<String> = c["collections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            n.extend(a["aliases"].as_object().unwrap().keys().cloned());
+            n
+        } else {
+            let j = self.solr_get("admin/cores?action=STATUS&indexInfo=false&wt=json");
+            j["status"].as_object().unwrap().keys().cloned().collect()
+        };
+        let mut out: Vec<String> = names
+            .into_iter()
             .filter(|k| k.starts_with(&self.name))
-            .cloned()
-            .collect()
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The collection the cloud fixture's alias points at.
+    fn alias_target(&self) -> Option<String> {
+        let a = self.solr_get("admin/collections?action=LISTALIASES&wt=json");
+        a["aliases"][self.core()].as_str().map(str::to_string)
     }
 
     fn config(&self, mapping: Json, tuning: Json) -> String {
         json!({
             "mariadb_url": db_url(),
-            "solr_url": solr_url(),
+            "solr_url": self.solr,
             "core": self.core(),
             "state_dir": self.state_dir.display().to_string(),
             "mapping": mapping,
@@ -219,10 +257,18 @@ impl Drop for Fx {
                     .block_on(c.query_drop(format!("DROP TABLE IF EXISTS `{t}`")));
             }
         }
-        for core in self.cores_like() {
+        if self.cloud {
             let _ = self.solr_get(&format!(
-                "admin/cores?action=UNLOAD&core={core}&deleteInstanceDir=true&wt=json"
+                "admin/collections?action=DELETEALIAS&name={}&wt=json",
+                self.core()
             ));
+        }
+        for core in self.cores_like() {
+            let _ = self.solr_get(&if self.cloud {
+                format!("admin/collections?action=DELETE&name={core}&wt=json")
+            } else {
+                format!("admin/cores?action=UNLOAD&core={core}&deleteInstanceDir=true&wt=json")
+            });
         }
         if let Some(c) = self.conn.lock().unwrap().take() {
             let _ = self.rt.block_on(c.disconnect());
@@ -1219,8 +1265,10 @@ fn sync_a_long_incremental_pass_checkpoints_as_it_goes() {
 /// `scripts/services.sh ACTION SERVICE` (stop / start), failing the test if it fails.
 fn services(action: &str, service: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/services.sh");
+    let mut args = vec![script, action];
+    args.extend(service.split(' '));
     let out = std::process::Command::new("bash")
-        .args([script, action, service])
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -1409,7 +1457,7 @@ fn sync_semantic_field_gives_knn_search_that_follows_the_database() {
         let vs: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         let body = json!({"query": format!("{{!knn f=text_v384 topK=6}}[{}]", vs.join(",")),
                           "fields": "id,score", "limit": 6});
-        let url = format!("{}/{}/select", solr_url(), fx.core());
+        let url = format!("{}/{}/select", fx.solr, fx.core());
         let j: Json = fx.rt.block_on(async {
             let r = fx
                 .http
@@ -1848,6 +1896,18 @@ fn sync_cdc_follows_across_a_mariadb_restart() {
     assert_eq!(d.total(), 0, "reconciliation after the restart: {d:?}");
 }
 
+/// Worker processes, killed if the test fails before they end.
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// The `gaia_sync_chunk` rows of a core: (chunk, state, done_by, attempts, rows_read).
 fn chunk_rows(fx: &Fx) -> Vec<(u64, String, String, u64, u64)> {
     fx.rows(&format!(
@@ -1888,23 +1948,26 @@ fn sync_three_workers_share_a_rebuild_and_one_killed_mid_chunk_loses_nothing() {
             (c.to_string(), dir)
         })
         .collect();
-    let mut children: Vec<std::process::Child> = configs
-        .iter()
-        .map(|(cfg, _)| {
-            std::process::Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "sync_child_process_runner",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("GAIA_SYNC_CHILD_CONFIG", cfg)
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut children = Children(
+        configs
+            .iter()
+            .map(|(cfg, _)| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "--exact",
+                        "sync_child_process_runner",
+                        "--ignored",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("GAIA_SYNC_CHILD_CONFIG", cfg)
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let children = &mut children.0;
     // SIGKILL worker 1 while it holds a lease, once it has finished two chunks.
     let victim = children[1].id();
     let tag = format!(":{victim}:");
@@ -2001,4 +2064,110 @@ fn sync_three_workers_share_a_rebuild_and_one_killed_mid_chunk_loses_nothing() {
     fx.exec(&format!(
         "DELETE FROM gaia_sync_rebuild WHERE core = '{core}'"
     ));
+}
+
+#[test]
+fn sync_solrcloud_rebuilds_into_a_collection_per_generation_behind_an_alias() {
+    let fx = Fx::cloud("cloud");
+    let (p, tg, tomb, ttomb) = products_schema(&fx);
+    fill(&fx, &p, &tg, 2_000);
+    let cfg = fx.config(
+        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
+        fast_tuning(),
+    );
+    let sync = Sync::new(&cfg).unwrap();
+    sync.check().unwrap();
+    let r = sync.run(Mode::Full).unwrap();
+    assert!(r.swapped, "{r:?}");
+    let gen1 = fx.alias_target().expect("the live name is an alias");
+    assert_eq!(r.build_core.as_deref(), Some(gen1.as_str()));
+    assert_equal(&fx, &p, &tg);
+    assert_eq!(fx.cores_like(), vec![fx.core(), gen1.clone()]);
+    // One replica on each node.
+    let st = fx.solr_get(&format!(
+        "admin/collections?action=CLUSTERSTATUS&collection={gen1}&wt=json"
+    ));
+    let replicas = st["cluster"]["collections"][&gen1]["shards"]["shard1"]["replicas"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{st}"));
+    let nodes: BTreeSet<&str> = replicas
+        .values()
+        .map(|r| r["node_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes.len(), 2, "{st}");
+
+    // Incremental passes write through the alias, with node 1 stopped too.
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'cloud one' WHERE id = 3"
+    ));
+    inc(&fx, &sync).unwrap();
+    assert_eq!(index_view(&fx)["p-3"].0, "cloud one");
+    services("cloud-node", "stop 1");
+    let restart = Restart;
+    fx.exec(&format!(
+        "UPDATE `{p}` SET title = 'cloud two' WHERE id = 4"
+    ));
+    fx.exec(&format!("DELETE FROM `{p}` WHERE id = 5"));
+    fx.exec(&format!("INSERT INTO `{tomb}` (key_id) VALUES (5)"));
+    inc(&fx, &sync).unwrap();
+    // A rebuild with a node down: a new generation, the alias moved, the old one gone.
+    let r = sync.run(Mode::Full).unwrap();
+    let gen2 = fx.alias_target().unwrap();
+    assert_ne!(gen1, gen2);
+    assert_eq!(r.build_core.as_deref(), Some(gen2.as_str()));
+    assert_eq!(fx.cores_like(), vec![fx.core(), gen2.clone()]);
+    assert_equal(&fx, &p, &tg);
+    drop(restart);
+    // Node 1 back: reconciliation finds nothing to repair.
+    let d = sync.run(Mode::Reconcile).unwrap().differences.unwrap();
+    assert_eq!((d.rows_checked, d.total()), (1_999, 0), "{d:?}");
+
+    // Three workers share the next rebuild into the cloud.
+    let mut tuning = fast_tuning();
+    tuning["chunk_rows"] = json!(200);
+    tuning["shared_rebuild"] = json!(true);
+    tuning["lease_ms"] = json!(2000);
+    let mapping = products_mapping(&p, &tg, &tomb, &ttomb, "UTC");
+    let reports: Vec<gaia_core::sync::Report> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..3)
+            .map(|i| {
+                let mut c: Json =
+                    serde_json::from_str(&fx.config(mapping.clone(), tuning.clone())).unwrap();
+                c["state_dir"] = json!(fx.state_dir.join(format!("w{i}")).display().to_string());
+                sc.spawn(move || Sync::new(&c.to_string()).unwrap().run(Mode::Full))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    let shared: Vec<_> = reports.iter().map(|r| r.shared.clone().unwrap()).collect();
+    assert_eq!(
+        shared.iter().filter(|s| s.finished_here).count(),
+        1,
+        "{shared:?}"
+    );
+    assert_eq!(
+        shared.iter().map(|s| s.chunks_here).sum::<u64>(),
+        10,
+        "{shared:?}"
+    );
+    let gen3 = fx.alias_target().unwrap();
+    assert_eq!(gen3, shared[0].generation);
+    assert_eq!(fx.cores_like(), vec![fx.core(), gen3]);
+    assert_equal(&fx, &p, &tg);
+    fx.exec(&format!(
+        "DELETE FROM gaia_sync_chunk WHERE core = '{0}'; DELETE FROM gaia_sync_rebuild WHERE core = '{0}'",
+        fx.core()
+    ));
+}
+
+/// Starts SolrCloud node 1 again when dropped (also when the test fails half-way).
+struct Restart;
+
+impl Drop for Restart {
+    fn drop(&mut self) {
+        services("cloud-node", "start 1");
+    }
 }

@@ -313,6 +313,10 @@ pub struct Tuning {
     /// Shared rebuilds: how long a chunk lease lasts without renewal (renewed every third of
     /// it), i.e. how soon the chunk of a dead worker is taken over.
     pub lease_ms: u64,
+    /// SolrCloud: shards of each rebuild's collection.
+    pub cloud_shards: u32,
+    /// SolrCloud: replicas per shard of each rebuild's collection (0: one per live node).
+    pub cloud_replicas: u32,
 }
 
 impl Default for Tuning {
@@ -333,6 +337,8 @@ impl Default for Tuning {
             cdc_flush_ms: 200,
             shared_rebuild: false,
             lease_ms: 30_000,
+            cloud_shards: 1,
+            cloud_replicas: 0,
         }
     }
 }
@@ -433,6 +439,12 @@ impl Config {
             return Err(Error::config(
                 "tuning.lease_ms",
                 format!("must be between 500 and 3600000, got {}", t.lease_ms),
+            ));
+        }
+        if !(1..=64).contains(&t.cloud_shards) {
+            return Err(Error::config(
+                "tuning.cloud_shards",
+                format!("must be between 1 and 64, got {}", t.cloud_shards),
             ));
         }
         if t.writers > 64 {

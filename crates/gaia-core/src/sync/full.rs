@@ -126,9 +126,15 @@ pub(crate) async fn begin(r: &Run, db: &mut Db) -> Result<FullState> {
     let cap = incremental::cap_utc(db, r.config.tuning.lag_ms).await?;
     let suffix = unique_suffix();
     let core = &r.config.core;
+    let instance_dir = format!("{core}_{suffix}");
     let fs = FullState {
-        build_core: format!("{core}_build_{suffix}"),
-        instance_dir: format!("{core}_{suffix}"),
+        // SolrCloud: the generation's collection, named like the folder it stands for.
+        build_core: if r.solr.is_cloud() {
+            instance_dir.clone()
+        } else {
+            format!("{core}_build_{suffix}")
+        },
+        instance_dir,
         last_pk: None,
         chunks_done: 0,
         docs_ok: 0,
@@ -193,7 +199,16 @@ pub(crate) async fn finish(r: &Run, fs: &FullState, expected: u64) -> Result<u64
         });
     }
     r.shared.set_phase(Phase::Swapping);
-    if solr.core_dir(core).await?.is_some() {
+    if solr.is_cloud() {
+        // Re-point the alias (atomic for readers), then drop the previous generation.
+        let old = solr.alias_target(core).await?;
+        solr.set_alias(core, &fs.build_core).await?;
+        if let Some(old) = old.filter(|o| *o != fs.build_core) {
+            if let Err(e) = solr.delete_collection(&old).await {
+                log::warn!("sync: could not delete the previous collection {old}: {e}");
+            }
+        }
+    } else if solr.core_dir(core).await?.is_some() {
         solr.swap(core, &fs.build_core).await?;
         // After the swap the build name holds the old index.
         if let Err(e) = solr.unload(&fs.build_core).await {

@@ -11,7 +11,10 @@
 //!   bounded queue, batches capped by documents and bytes, retries with exponential backoff
 //!   and jitter on 5xx and connection errors, documents Solr rejects (400) dead-lettered to a
 //!   JSON-lines file; a checkpoint per acknowledged chunk (written atomically) lets a crashed
-//!   rebuild resume; the count is verified and the core swapped in (CoreAdmin SWAP).
+//!   rebuild resume; the count is verified and the core swapped in (CoreAdmin SWAP). With
+//!   SolrCloud the live name is an alias, re-pointed at each rebuild's own collection.
+//!   With `tuning.shared_rebuild` several workers (hosts) share one rebuild through chunk
+//!   leases in MariaDB.
 //! * **Incremental** ([`Mode::Incremental`]): keyset on (version, key) in the OR-expanded form,
 //!   capped below the oldest open transaction so late commits are not skipped; soft deletes
 //!   and tombstones become versioned deletes; changed child rows re-index their parents. The
@@ -455,12 +458,13 @@ impl Sync {
         let cp = self.files.load(&self.hash)?;
         let mut db = Db::connect(&self.config.mariadb_url).await?;
         let plan = schema::plan(&mut db, &self.config.mapping).await?;
-        let solr = Solr::new(
+        let mut solr = Solr::new(
             &self.config.solr_url,
             &self.config.tuning,
             self.shared.clone(),
         )?;
         solr.ping().await?;
+        solr.detect_mode().await?;
         let run = Run {
             config: self.config.clone(),
             hash: self.hash.clone(),

@@ -18,6 +18,9 @@ pub(crate) struct Solr {
     pub(super) base: String,
     pub(super) tuning: Tuning,
     pub(super) shared: Arc<Shared>,
+    /// SolrCloud (found by [`Solr::detect_mode`]): the live name is an alias and each
+    /// rebuild a collection of its own; the core calls below act on those instead.
+    pub(super) cloud: bool,
 }
 
 /// Status and parsed body of a non-5xx answer.
@@ -51,6 +54,7 @@ impl Solr {
             base: base.trim_end_matches('/').to_string(),
             tuning: tuning.clone(),
             shared,
+            cloud: false,
         })
     }
 
@@ -161,8 +165,29 @@ impl Solr {
             .map(|_| ())
     }
 
-    /// The instance dir of a core, or None when there is no such core.
+    /// Learns whether this Solr runs as SolrCloud (before any other call).
+    pub(crate) async fn detect_mode(&mut self) -> Result<()> {
+        self.cloud = self.cloud_mode().await?;
+        Ok(())
+    }
+
+    /// Whether this Solr runs as SolrCloud.
+    pub(crate) fn is_cloud(&self) -> bool {
+        self.cloud
+    }
+
+    /// The instance dir of a core, or None when there is no such core. SolrCloud: the
+    /// collection an alias points at, or the collection itself.
     pub(crate) async fn core_dir(&self, core: &str) -> Result<Option<String>> {
+        if self.cloud {
+            if let Some(target) = self.alias_target(core).await? {
+                return Ok(Some(target));
+            }
+            return Ok(self
+                .collection_exists(core)
+                .await?
+                .then(|| core.to_string()));
+        }
         let j = self
             .ok(
                 &format!("admin/cores?action=STATUS&core={core}&indexInfo=false&wt=json"),
@@ -176,8 +201,18 @@ impl Solr {
             .map(str::to_string))
     }
 
-    /// Creates a core from a configset in a fresh instance dir.
+    /// Creates a core from a configset in a fresh instance dir. SolrCloud: a collection of
+    /// `tuning.cloud_shards` shards and `cloud_replicas` replicas (0: one per live node).
     pub(crate) async fn create_core(&self, core: &str, dir: &str, configset: &str) -> Result<()> {
+        if self.cloud {
+            let replicas = match self.tuning.cloud_replicas {
+                0 => (self.live_nodes().await?.len() as u32).max(1),
+                n => n,
+            };
+            return self
+                .create_collection(core, configset, self.tuning.cloud_shards, replicas)
+                .await;
+        }
         self.ok(
             &format!("admin/cores?action=CREATE&name={core}&instanceDir={dir}&configSet={configset}&wt=json"),
             None,
@@ -186,7 +221,7 @@ impl Solr {
         .map(|_| ())
     }
 
-    /// Swaps two cores' names atomically.
+    /// Swaps two cores' names atomically (standalone only).
     pub(crate) async fn swap(&self, a: &str, b: &str) -> Result<()> {
         self.ok(
             &format!("admin/cores?action=SWAP&core={a}&other={b}&wt=json"),
@@ -196,7 +231,7 @@ impl Solr {
         .map(|_| ())
     }
 
-    /// Renames a core.
+    /// Renames a core (standalone only).
     pub(crate) async fn rename(&self, a: &str, b: &str) -> Result<()> {
         self.ok(
             &format!("admin/cores?action=RENAME&core={a}&other={b}&wt=json"),
@@ -206,8 +241,11 @@ impl Solr {
         .map(|_| ())
     }
 
-    /// Unloads a core and deletes its folder.
+    /// Unloads a core and deletes its folder. SolrCloud: deletes the collection.
     pub(crate) async fn unload(&self, core: &str) -> Result<()> {
+        if self.cloud {
+            return self.delete_collection(core).await;
+        }
         self.ok(
             &format!("admin/cores?action=UNLOAD&core={core}&deleteInstanceDir=true&wt=json"),
             None,
