@@ -1930,7 +1930,16 @@ fn chunk_rows(fx: &Fx) -> Vec<(u64, String, String, u64, u64)> {
 
 #[test]
 fn sync_three_workers_share_a_rebuild_and_one_killed_mid_chunk_loses_nothing() {
-    let fx = Fx::new("share");
+    three_workers_one_killed(Fx::new("share"));
+}
+
+#[test]
+fn sync_three_workers_share_a_solrcloud_rebuild_and_one_killed_mid_chunk_loses_nothing() {
+    three_workers_one_killed(Fx::cloud("cshare"));
+}
+
+/// Three worker processes share a rebuild; one is SIGKILLed while it holds a lease.
+fn three_workers_one_killed(fx: Fx) {
     let (p, tg, tomb, ttomb) = products_schema(&fx);
     let rows = 9_000u64;
     fill(&fx, &p, &tg, rows as usize);
@@ -2045,6 +2054,14 @@ fn sync_three_workers_share_a_rebuild_and_one_killed_mid_chunk_loses_nothing() {
     let here: u64 = sh.iter().map(|s| s["chunks_here"].as_u64().unwrap()).sum();
     let by_victim = chunks.iter().filter(|c| c.2.contains(&tag)).count() as u64;
     assert_eq!(here + by_victim, total, "{reports:?}");
+    // Only the live index is left (SolrCloud: the alias and one collection).
+    let gen = sh[0]["generation"].as_str().unwrap().to_string();
+    let left = fx.cores_like();
+    if fx.cloud {
+        assert_eq!(left, vec![fx.core(), gen], "{left:?}");
+    } else {
+        assert_eq!(left, vec![fx.core()], "{left:?}");
+    }
 
     // The index equals the projection, and reconciliation finds nothing to repair.
     assert_equal(&fx, &p, &tg);
