@@ -1797,10 +1797,10 @@ fn sync_reconcile_reports_and_repairs_every_kind_of_drift() {
     let fx = Fx::new("recon");
     let (p, tg, tomb, ttomb) = products_schema(&fx);
     fill(&fx, &p, &tg, 300);
-    let cfg = fx.config(
-        products_mapping(&p, &tg, &tomb, &ttomb, "UTC"),
-        fast_tuning(),
-    );
+    // Small chunks and pages: the differences fall on every side of their boundaries.
+    let mut tuning = fast_tuning();
+    tuning["chunk_rows"] = json!(7);
+    let cfg = fx.config(products_mapping(&p, &tg, &tomb, &ttomb, "UTC"), tuning);
     let sync = Sync::new(&cfg).unwrap();
     sync.run(Mode::Full).unwrap();
     let r = sync.run(Mode::Reconcile).unwrap();
@@ -1833,6 +1833,17 @@ fn sync_reconcile_reports_and_repairs_every_kind_of_drift() {
     fx.exec(&format!(
         "INSERT INTO `{tg}` (product_id, tag) VALUES (7, 'late tag')"
     ));
+    // A document as an older version wrote it, without gaia_key_l: matched to its row by id.
+    let mut d10 = fx.docs(&core)["p-10"].clone();
+    let o = d10.as_object_mut().unwrap();
+    assert!(
+        o.remove("gaia_key_l").is_some(),
+        "documents carry their key"
+    );
+    let v = o["gaia_version_l"].as_i64().unwrap();
+    o.insert("gaia_version_l".into(), json!(v + 1));
+    let st = fx.solr_post(&format!("{core}/update?commit=true"), &json!([d10]));
+    assert_eq!(st, 200);
 
     let r = sync.run(Mode::Reconcile).unwrap();
     let d = r.differences.unwrap();

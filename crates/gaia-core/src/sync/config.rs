@@ -547,9 +547,10 @@ fn check_tomb(p: &str, t: &Tombstones) -> Result<()> {
     check_ident(&format!("{p}.time_column"), &t.time_column)
 }
 
-const RESERVED: [&str; 5] = [
+const RESERVED: [&str; 6] = [
     "id",
     "gaia_version_l",
+    "gaia_key_l",
     "gaia_deleted_b",
     "_version_",
     "_root_",

@@ -161,6 +161,9 @@ fn add_field(
     Ok(())
 }
 
+/// The field holding each document's primary key as a long (reconciliation sorts on it).
+pub(crate) const KEY_FIELD: &str = "gaia_key_l";
+
 /// The Solr id of a primary key.
 pub(crate) fn doc_id(plan: &Plan, pk: i64) -> String {
     format!("{}{pk}", plan.id_prefix)
@@ -214,6 +217,7 @@ fn build_inner(plan: &Plan, row: &RootRow, id: &str) -> std::result::Result<Out,
     let mut doc = Map::new();
     doc.insert("id".into(), Json::String(id.to_string()));
     doc.insert("gaia_version_l".into(), Json::from(version));
+    doc.insert(KEY_FIELD.into(), Json::from(row.pk));
     for f in &plan.fields {
         add_field(
             &mut doc,

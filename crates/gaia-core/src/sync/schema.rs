@@ -563,7 +563,9 @@ pub(crate) async fn plan(db: &mut Db, m: &Mapping) -> Result<Plan> {
         }
         None => None,
     };
-    let mut solr_fields = Vec::new();
+    // Every document carries its key as a long, so reconciliation can stream the core in
+    // key order beside the table.
+    let mut solr_fields = vec![(super::docs::KEY_FIELD.to_string(), false)];
     let mut fields = Vec::new();
     for (i, f) in m.fields.iter().enumerate() {
         let idx = sel.len();

@@ -275,44 +275,54 @@ impl Solr {
             })
     }
 
-    /// Every live document's id and version, in pages of `page` (cursorMark, sorted by id):
-    /// what reconciliation compares with the database. Tombstones are not live.
-    pub(crate) async fn versions(&self, core: &str, page: usize) -> Result<Vec<(String, i64)>> {
-        let mut out = Vec::new();
-        let mut cursor = "*".to_string();
-        loop {
-            let path = format!(
-                "{core}/select?q=*:*&fl=id,gaia_version_l&sort=id%20asc&rows={page}&wt=json&cursorMark={}",
-                url_escape(&cursor)
-            );
-            let j = self.ok(&path, None).await?;
-            let docs = j
-                .pointer("/response/docs")
-                .and_then(Json::as_array)
-                .ok_or_else(|| Error::Solr {
-                    context: format!("export of core {core}"),
-                    status: None,
-                    message: "no response.docs in the answer".into(),
-                })?;
-            for d in docs {
-                if let Some(id) = d.get("id").and_then(Json::as_str) {
-                    let v = d
-                        .get("gaia_version_l")
-                        .and_then(Json::as_i64)
-                        .unwrap_or(i64::MIN);
-                    out.push((id.to_string(), v));
-                }
+    /// One page (up to `page` documents) of the live documents matching `filter` as
+    /// (id, `gaia_version_l`, `gaia_key_l`), in the order `sort` (which must end with the
+    /// unique key), from `cursor` (`*` first). Returns the page and the next cursor, None
+    /// once the listing is complete.
+    pub(crate) async fn versions_page(
+        &self,
+        core: &str,
+        filter: &str,
+        sort: &str,
+        page: usize,
+        cursor: &str,
+    ) -> Result<(Vec<(String, i64, Option<i64>)>, Option<String>)> {
+        let path = format!(
+            "{core}/select?q=*:*&fq={}&fl=id,gaia_version_l,gaia_key_l&sort={}&rows={page}\
+             &wt=json&cursorMark={}",
+            url_escape(filter),
+            url_escape(sort),
+            url_escape(cursor)
+        );
+        let j = self.ok(&path, None).await?;
+        let docs = j
+            .pointer("/response/docs")
+            .and_then(Json::as_array)
+            .ok_or_else(|| Error::Solr {
+                context: format!("export of core {core}"),
+                status: None,
+                message: "no response.docs in the answer".into(),
+            })?;
+        let mut out = Vec::with_capacity(docs.len());
+        for d in docs {
+            if let Some(id) = d.get("id").and_then(Json::as_str) {
+                let v = d
+                    .get("gaia_version_l")
+                    .and_then(Json::as_i64)
+                    .unwrap_or(i64::MIN);
+                out.push((
+                    id.to_string(),
+                    v,
+                    d.get("gaia_key_l").and_then(Json::as_i64),
+                ));
             }
-            let next = j
-                .get("nextCursorMark")
-                .and_then(Json::as_str)
-                .unwrap_or(&cursor)
-                .to_string();
-            if next == cursor || docs.is_empty() {
-                return Ok(out);
-            }
-            cursor = next;
         }
+        let next = j
+            .get("nextCursorMark")
+            .and_then(Json::as_str)
+            .filter(|n| *n != cursor && !docs.is_empty())
+            .map(str::to_string);
+        Ok((out, next))
     }
 
     /// The core's schema: (field name or dynamic pattern, multi-valued).
