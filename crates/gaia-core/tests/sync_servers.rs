@@ -153,13 +153,16 @@ impl Fx {
     }
 
     fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
-        let mut g = self.conn.lock().unwrap();
+        self.try_rows(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The rows of `sql`, or the server's error (e.g. a table another process creates
+    /// later).
+    fn try_rows(&self, sql: &str) -> Result<Vec<Vec<Value>>, mysql_async::Error> {
+        let mut g = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let c = g.as_mut().unwrap();
-        let rows: Vec<mysql_async::Row> = self
-            .rt
-            .block_on(c.query(sql))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.into_iter().map(|r| r.unwrap()).collect()
+        let rows: Vec<mysql_async::Row> = self.rt.block_on(c.query(sql))?;
+        Ok(rows.into_iter().map(|r| r.unwrap()).collect())
     }
 
     fn solr_get(&self, path: &str) -> Json {
@@ -250,7 +253,8 @@ impl Drop for Fx {
     fn drop(&mut self) {
         let tables = self.tables.lock().map(|t| t.clone()).unwrap_or_default();
         for t in tables {
-            let mut g = self.conn.lock().unwrap();
+            // A test that failed inside `rows` poisoned the lock: still clean up.
+            let mut g = self.conn.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = g.as_mut() {
                 let _ = self
                     .rt
@@ -270,7 +274,7 @@ impl Drop for Fx {
                 format!("admin/cores?action=UNLOAD&core={core}&deleteInstanceDir=true&wt=json")
             });
         }
-        if let Some(c) = self.conn.lock().unwrap().take() {
+        if let Some(c) = self.conn.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = self.rt.block_on(c.disconnect());
         }
         let _ = std::fs::remove_dir_all(&self.state_dir);
@@ -1992,17 +1996,19 @@ fn three_workers_one_killed(fx: Fx) {
     let victim = children[1].id();
     let tag = format!(":{victim}:");
     let core = fx.core();
+    // The workers create the chunk table on a fresh server: until then, nothing to count.
     let count = |cond: &str| -> u64 {
-        let r = fx.rows(&format!(
+        fx.try_rows(&format!(
             "SELECT COUNT(*) FROM gaia_sync_chunk WHERE core = '{core}' AND {cond}"
-        ));
-        s(&r[0][0]).unwrap().parse().unwrap()
+        ))
+        .map_or(0, |r| s(&r[0][0]).unwrap().parse().unwrap())
     };
     let held = || {
-        fx.rows(&format!(
+        fx.try_rows(&format!(
             "SELECT chunk FROM gaia_sync_chunk WHERE core = '{core}' AND state = 'leased' \
              AND owner LIKE '%{tag}%'"
         ))
+        .unwrap_or_default()
     };
     let ok = wait_for(120, || {
         count(&format!("done_by LIKE '%{tag}%'")) >= 2 && !held().is_empty()

@@ -425,52 +425,51 @@ impl Ledger {
     /// Hands back the chunks still leased (a cancelled or failed round), so other workers
     /// take them at once instead of after their lease.
     async fn release(&mut self) -> Result<()> {
+        self.update_in_flight(
+            "releasing chunk leases",
+            "state = 'todo', owner = NULL, lease_until = NULL",
+            vec![],
+        )
+        .await
+    }
+
+    /// Extends the leases of the chunks in flight by `lease_ms`.
+    async fn renew(&mut self) -> Result<()> {
+        let lease_us = Value::from(self.tuning.lease_ms * 1000);
+        self.update_in_flight(
+            "renewing chunk leases",
+            "lease_until = NOW(6) + INTERVAL ? MICROSECOND",
+            vec![lease_us],
+        )
+        .await
+    }
+
+    /// `UPDATE ... SET {set}` on the chunks in flight that this worker still holds.
+    async fn update_in_flight(
+        &mut self,
+        what: &str,
+        set: &str,
+        mut params: Vec<Value>,
+    ) -> Result<()> {
         if self.in_flight.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "UPDATE {CHUNKS} SET state = 'todo', owner = NULL, lease_until = NULL \
-             WHERE core = ? AND generation = ? AND owner = ? AND state = 'leased' \
-             AND chunk IN ({})",
-            self.in_flight_list()
-        );
-        let params = vec![
-            Value::from(self.core.as_str()),
-            Value::from(self.generation.as_str()),
-            Value::from(self.me.as_str()),
-        ];
-        self.retrying("releasing chunk leases", &sql, params, false)
-            .await
-            .map(|_| ())
-    }
-
-    fn in_flight_list(&self) -> String {
-        self.in_flight
+        let list = self
+            .in_flight
             .iter()
             .map(u64::to_string)
             .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    async fn renew(&mut self) -> Result<()> {
-        if self.in_flight.is_empty() {
-            return Ok(());
-        }
-        let list = self.in_flight_list();
+            .join(",");
         let sql = format!(
-            "UPDATE {CHUNKS} SET lease_until = NOW(6) + INTERVAL ? MICROSECOND \
-             WHERE core = ? AND generation = ? AND owner = ? AND state = 'leased' \
-             AND chunk IN ({list})"
+            "UPDATE {CHUNKS} SET {set} WHERE core = ? AND generation = ? AND owner = ? \
+             AND state = 'leased' AND chunk IN ({list})"
         );
-        let params = vec![
-            Value::from(self.tuning.lease_ms * 1000),
+        params.extend([
             Value::from(self.core.as_str()),
             Value::from(self.generation.as_str()),
             Value::from(self.me.as_str()),
-        ];
-        self.retrying("renewing chunk leases", &sql, params, false)
-            .await
-            .map(|_| ())
+        ]);
+        self.retrying(what, &sql, params, false).await.map(|_| ())
     }
 
     async fn mark_done(&mut self, chunk: u64, rows: u64, ok: u64, dead: u64) -> Result<()> {
