@@ -172,6 +172,19 @@ static void *cancel_soon(void *arg) {
   return NULL;
 }
 
+/* A CDC run on its own thread (it follows the binlog until cancelled). */
+struct cdc_run {
+  gaia_sync *s;
+  gaia_status status;
+  char *report;
+};
+
+static void *run_cdc(void *arg) {
+  struct cdc_run *c = arg;
+  c->status = gaia_sync_run(c->s, GAIA_SYNC_CDC, &c->report);
+  return NULL;
+}
+
 static void create_table(int rows) {
   char stmt[512];
   snprintf(stmt, sizeof stmt,
@@ -265,6 +278,36 @@ static void test_sync(int rows) {
         "nothing left to repair: %s", report);
   gaia_string_free(report);
   CHECK_STATUS(gaia_sync_run(s, 9, &report), GAIA_ERR_INVALID_ARGUMENT);
+
+  /* Change data capture from the rebuild's GTID position, in a thread, until cancelled:
+   * an update and a hard delete (no tombstone table) become searchable. */
+  struct cdc_run cdc = {s, GAIA_OK, NULL};
+  pthread_create(&th, NULL, run_cdc, &cdc);
+  int following = 0;
+  for (int i = 0; i < 1200 && !following; i++) {
+    if (gaia_sync_progress(s, &text) == GAIA_OK) {
+      following = strstr(text, "\"phase\":\"following\"") != NULL;
+      gaia_string_free(text);
+    }
+    if (!following) usleep(50 * 1000);
+  }
+  CHECK(following, "the CDC run never reached phase following");
+  snprintf(stmt, sizeof stmt, "UPDATE %s SET title = 'from the binlog' WHERE id = 4; DELETE FROM %s WHERE id = 5;",
+           table, table);
+  CHECK(sql(stmt) == 0, "change rows under CDC");
+  int seen_cdc = 0;
+  for (int i = 0; i < 1200 && !seen_cdc; i++) {
+    seen_cdc = num_found("q=title_t:binlog&fq=id:4&rows=0") == 1 && num_found("q=id:5&rows=0") == 0;
+    if (!seen_cdc) usleep(50 * 1000);
+  }
+  CHECK(seen_cdc, "CDC did not apply the update and the hard delete");
+  gaia_sync_cancel(s);
+  pthread_join(th, NULL);
+  CHECK_STATUS(cdc.status, GAIA_OK);
+  CHECK(cdc.report && strstr(cdc.report, "\"mode\":\"cdc\"") && json_int(cdc.report, "docs_deleted") >= 1 &&
+            json_int(cdc.report, "docs_written") >= 1,
+        "CDC report %s", cdc.report);
+  gaia_string_free(cdc.report);
   gaia_sync_free(s);
 
   char cmd[512];
