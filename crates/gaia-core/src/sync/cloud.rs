@@ -127,16 +127,21 @@ impl Solr {
         }
     }
 
+    /// The list of strings at `pointer` in the answer to GET `path` (`what` names it in
+    /// errors).
+    async fn list(&self, path: &str, pointer: &str, what: &str) -> Result<Vec<String>> {
+        let j = self.ok(path, None).await?;
+        strings(&j, pointer, &format!("{what} at {}", self.base))
+    }
+
     /// The names of every collection in the cluster (LIST).
     pub(crate) async fn collections(&self) -> Result<Vec<String>> {
-        let j = self
-            .ok("admin/collections?action=LIST&wt=json", None)
-            .await?;
-        strings(
-            &j,
+        self.list(
+            "admin/collections?action=LIST&wt=json",
             "/collections",
-            &format!("list of collections at {}", self.base),
+            "list of collections",
         )
+        .await
     }
 
     /// Whether a collection of that name exists (an alias is not a collection).
@@ -149,27 +154,24 @@ impl Solr {
     /// [`Self::create_collection`] needs.
     pub(crate) async fn configset_exists(&self, name: &str) -> Result<bool> {
         check_name("configset", name)?;
-        let j = self
-            .ok("admin/configs?action=LIST&omitHeader=true&wt=json", None)
+        let sets = self
+            .list(
+                "admin/configs?action=LIST&omitHeader=true&wt=json",
+                "/configSets",
+                "list of configsets",
+            )
             .await?;
-        let sets = strings(
-            &j,
-            "/configSets",
-            &format!("list of configsets at {}", self.base),
-        )?;
         Ok(sets.iter().any(|c| c == name))
     }
 
     /// The nodes ZooKeeper knows live, e.g. `127.0.0.1:8984_solr` (CLUSTERSTATUS).
     pub(crate) async fn live_nodes(&self) -> Result<Vec<String>> {
-        let j = self
-            .ok("admin/collections?action=CLUSTERSTATUS&wt=json", None)
-            .await?;
-        strings(
-            &j,
+        self.list(
+            "admin/collections?action=CLUSTERSTATUS&wt=json",
             "/cluster/live_nodes",
-            &format!("cluster status at {}", self.base),
+            "cluster status",
         )
+        .await
     }
 
     /// Every replica of a collection with its shard, node and state (CLUSTERSTATUS), or

@@ -128,6 +128,17 @@ impl Db {
         }
     }
 
+    /// Ends the transaction a `START TRANSACTION` opened for `res`'s work: COMMIT when `res`
+    /// is Ok, else ROLLBACK. Returns `res` (its error before the COMMIT's).
+    pub(crate) async fn end_transaction<T>(&mut self, res: Result<T>) -> Result<T> {
+        let ended = self
+            .text(if res.is_ok() { "COMMIT" } else { "ROLLBACK" })
+            .await;
+        let out = res?;
+        ended?;
+        Ok(out)
+    }
+
     /// Streams the rows of a statement into `f`, one at a time (bounded memory).
     pub(crate) async fn each<F>(&mut self, sql: &str, p: Vec<Value>, mut f: F) -> Result<()>
     where

@@ -179,11 +179,7 @@ async fn join_or_plan(r: &Run, db: &mut Db) -> Result<(FullState, bool)> {
     .await?;
     db.text("START TRANSACTION").await?;
     let res = plan_locked(r, db).await;
-    let end = if res.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = db.text(end).await;
-    let out = res?;
-    ended?;
-    Ok(out)
+    db.end_transaction(res).await
 }
 
 async fn plan_locked(r: &Run, db: &mut Db) -> Result<(FullState, bool)> {
@@ -323,11 +319,7 @@ async fn lease_next(
         }))
     }
     .await;
-    let end = if res.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = db.text(end).await;
-    let out = res?;
-    ended?;
-    Ok(out)
+    db.end_transaction(res).await
 }
 
 /// What the reader and the pipeline tell the ledger.
@@ -712,11 +704,7 @@ async fn next_step(db: &mut Db, r: &Run, generation: &str, me: &str) -> Result<N
         Ok(Next::Finish)
     }
     .await;
-    let end = if res.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = db.text(end).await;
-    let out = res?;
-    ended?;
-    Ok(out)
+    db.end_transaction(res).await
 }
 
 /// Verifies and swaps the build in (or finds it already live), then records the outcome.
