@@ -701,6 +701,32 @@ mod tests {
         let mut v = base();
         v["tuning"] = serde_json::json!({"lag_ms": 0});
         assert!(err(v).contains("tuning.lag_ms"));
+        for (tuning, field) in [
+            (
+                serde_json::json!({"lease_ms": 100}),
+                "tuning.lease_ms: must be between 500",
+            ),
+            (
+                serde_json::json!({"lease_ms": 3_600_001}),
+                "tuning.lease_ms",
+            ),
+            (
+                serde_json::json!({"cloud_shards": 0}),
+                "tuning.cloud_shards: must be between 1",
+            ),
+            (
+                serde_json::json!({"shared_rebuild": "yes"}),
+                "expected a boolean",
+            ),
+        ] {
+            let mut v = base();
+            v["tuning"] = tuning;
+            assert!(err(v).contains(field), "{field}");
+        }
+        // The key field every document carries is reserved.
+        let mut v = base();
+        v["mapping"]["fields"][0]["field"] = serde_json::json!("gaia_key_l");
+        assert!(err(v).contains("gaia_key_l"));
         let mut v = base();
         v["solr_url"] = serde_json::json!("ftp://x");
         assert!(err(v).contains("solr_url"));
