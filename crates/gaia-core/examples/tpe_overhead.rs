@@ -2,7 +2,7 @@
 //! bounded-cost mode (`"window": 1000`: the best trials ever plus the newest 1000), on a 5-D
 //! sphere with the objective not timed. The side-by-side with Optuna is `bench/tune`.
 //!
-//! `cargo run --release -p gaia-core --example tpe_overhead [-- --max 100000]`
+//! `cargo run --release -p gaia-core --example tpe_overhead [-- --max 100000] [--only exact|window]`
 
 use std::time::Instant;
 
@@ -41,12 +41,21 @@ fn main() -> Result<(), gaia_core::Error> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    // `--only exact` or `--only window` runs one mode (for profiling).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     println!("| mode | trials | us per ask+tell (mean of the 50 before) |");
     println!("| --- | ---: | ---: |");
     for (name, sampler, limit) in [
         ("exact", r#"{"type": "tpe"}"#, max.min(2000)),
         ("window 1000", r#"{"type": "tpe", "window": 1000}"#, max),
     ] {
+        if only.as_ref().is_some_and(|o| !name.starts_with(o.as_str())) {
+            continue;
+        }
         let mut s = study(sampler)?;
         let mut marks: Vec<usize> = [100, 1000, 2000, 10_000, 100_000, 1_000_000]
             .into_iter()

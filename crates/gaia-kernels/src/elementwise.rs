@@ -28,10 +28,17 @@ pub fn erf(x: f32) -> f32 {
 /// x = n ln2 + r, e^r by a degree-6 polynomial, 2^n built in the exponent bits.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.3, 88.3);
+    exp_in_range(x.clamp(-87.3, 88.3))
+}
+
+/// [`exp`] for x already in [-87.3, 88.3]: multiplies, adds and integer bit operations
+/// only, so it vectorises in any surrounding loop.
+#[inline(always)]
+pub(crate) fn exp_in_range(x: f32) -> f32 {
     // Round to nearest by the 1.5 * 2^23 trick: no libm call, vectorises.
     const MAGIC: f32 = 12_582_912.0;
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
     // ln 2 split in two (Cody-Waite) so n * C1 is exact.
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4;
@@ -41,8 +48,9 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    er * scale
+    // n sits in the low bits of `shifted`; 2^n is (n + 127) << 23.
+    let n_bits = shifted.to_bits().wrapping_sub(MAGIC.to_bits());
+    er * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 /// GELU with erf, as PyTorch's default `gelu`: 0.5 x (1 + erf(x / sqrt 2)).
@@ -145,52 +153,6 @@ fn add_layer_norm_impl(x: &mut [f32], y: &[f32], gamma: &[f32], beta: &[f32], ep
         }
     }
     layer_norm_impl(x, gamma, beta, eps);
-}
-
-macro_rules! dispatched {
-    ($($(#[$doc:meta])* fn $name:ident / $imp:ident ($($arg:ident : $ty:ty),*);)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name($($arg: $ty),*) {
-                #[cfg(target_arch = "x86_64")]
-                {
-                    if std::arch::is_x86_feature_detected!("avx512f") {
-                        // SAFETY: the CPU has AVX-512F (checked just above); the body is
-                        // safe code compiled with more instructions allowed.
-                        return unsafe { x86::$name::v4($($arg),*) };
-                    }
-                    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-                        return unsafe { x86::$name::v3($($arg),*) };
-                    }
-                }
-                $imp($($arg),*)
-            }
-        )*
-        #[cfg(target_arch = "x86_64")]
-        mod x86 {
-            #[allow(unused_imports, reason = "each module uses some of the types")]
-            use super::*;
-            $(
-                pub mod $name {
-                    #[allow(unused_imports, reason = "each module uses some of the types")]
-                    use super::*;
-                    /// # Safety
-                    /// The CPU must support AVX-512F.
-                    #[target_feature(enable = "avx512f,avx2,fma")]
-                    pub unsafe fn v4($($arg: $ty),*) {
-                        super::super::$imp($($arg),*)
-                    }
-                    /// # Safety
-                    /// The CPU must support AVX2 and FMA.
-                    #[target_feature(enable = "avx2,fma")]
-                    pub unsafe fn v3($($arg: $ty),*) {
-                        super::super::$imp($($arg),*)
-                    }
-                }
-            )*
-        }
-    };
 }
 
 dispatched! {

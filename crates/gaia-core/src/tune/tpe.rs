@@ -139,6 +139,7 @@ pub struct TpeSampler {
     pool: Pool,
     picked: Vec<(f64, u32)>,
     members: Vec<u32>,
+    scratch: Scratch,
 }
 
 /// Spare `f64` buffers, reused by the models of successive asks.
@@ -176,6 +177,7 @@ impl TpeSampler {
             pool: Pool::default(),
             picked: Vec::new(),
             members: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -214,14 +216,32 @@ impl TpeSampler {
         picked: &mut Vec<(f64, u32)>,
         out: Vec<f64>,
     ) -> Vec<f64> {
-        picked.clear();
-        for &(x, k) in &self.sorted[i] {
+        // fill_gaps, streamed: each observation's gap is known once its right neighbour
+        // comes by.
+        let _ = picked;
+        let mut out = out;
+        out.clear();
+        out.resize(n, 0.0);
+        let mut it = self.sorted[i].iter().filter_map(|&(x, k)| {
             let col = members[k as usize];
-            if col != u32::MAX {
-                picked.push((x, col));
+            (col != u32::MAX).then_some((x, col as usize))
+        });
+        match (it.next(), it.next()) {
+            (None, _) => {}
+            (Some((x0, c0)), None) => out[c0] = (x0 - low).max(high - x0),
+            (Some((x0, c0)), Some((x1, c1))) => {
+                // The ends use their inner gap; inner kernels the larger of their two gaps.
+                out[c0] = x1 - x0;
+                let (mut last_x, mut last_col, mut left) = (x1, c1, x1 - x0);
+                for (x, col) in it {
+                    let right = x - last_x;
+                    out[last_col] = left.max(right);
+                    (last_x, last_col, left) = (x, col, right);
+                }
+                out[last_col] = left;
             }
         }
-        fill_gaps(picked, n, low, high, out)
+        out
     }
 
     /// Bounded mode: brings `elite` (the `k` best complete trials) up to date with the
@@ -309,6 +329,24 @@ fn rank_by(direction: Direction, a: &RankKey, b: &RankKey) -> std::cmp::Ordering
         (fa, _) => fa.cmp(&!fa),
     }
     .then(a.id.cmp(&b.id))
+}
+
+/// The `k` first of `keys` in the total order `cmp`, first first: one comparison with the
+/// worst kept for most keys, an insertion into at most `k` for the others.
+fn best_k<T: Copy>(keys: &[T], k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut top: Vec<T> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return top;
+    }
+    for key in keys {
+        if top.len() == k && top.last().is_some_and(|w| cmp(key, w).is_ge()) {
+            continue;
+        }
+        let at = top.partition_point(|t| cmp(t, key).is_lt());
+        top.insert(at, *key);
+        top.truncate(k);
+    }
+    top
 }
 
 /// gamma(n): how many of n trials count as good.
@@ -488,13 +526,13 @@ const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 #[derive(Debug)]
 enum Dim {
     /// Truncated normal kernels on `[low, high]` (internal, widened by half a step on
-    /// grids). `half` is the 1/(2 sigma^2) of each kernel.
+    /// grids). Their centres and 1/(2 sigma^2) are row `row` of the model's `mus` and
+    /// `half`.
     Numeric {
         low: f64,
         high: f64,
-        mus: Vec<f64>,
+        row: usize,
         sigmas: Vec<f64>,
-        half: Vec<f64>,
         /// A linear grid (float `step`, int): candidates snap to it, and kernels whose sigma
         /// is under two steps score by their exact mass over the candidate's cell, as
         /// Optuna's discrete truncated normals do.
@@ -527,7 +565,19 @@ struct Parzen {
     weights: Vec<f64>,
     /// Per kernel: log weight minus the log normalisers of its continuous dimensions.
     base: Vec<f64>,
+    /// The numeric dimensions' kernel centres and 1/(2 sigma^2), a row of one value per
+    /// kernel for each (dimension-major, as `gaia_kernels::mixture` reads them). Kernels
+    /// scored by exact cell mass have 0 in `half`.
+    mus: Vec<f64>,
+    half: Vec<f64>,
     dims: Vec<Dim>,
+}
+
+/// Scratch buffers of [`Parzen::log_pdfs`], reused across calls.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    numeric: Vec<f64>,
+    terms: Vec<f64>,
 }
 
 impl Parzen {
@@ -564,6 +614,17 @@ impl Parzen {
         let mut corr = pool.take(n_kernels);
         corr.resize(n_kernels, 0.0);
         let mut dims = Vec::with_capacity(params.len());
+        let n_numeric = params
+            .iter()
+            .filter(|&&p| {
+                !matches!(
+                    space.params()[p].distribution,
+                    Distribution::Categorical { .. }
+                )
+            })
+            .count();
+        let mut all_mus = pool.take(n_numeric * n_kernels);
+        let mut all_half = pool.take(n_numeric * n_kernels);
         for (&p, (col, gap)) in params.iter().zip(cols.into_iter().zip(gaps)) {
             let dim = match &space.params()[p].distribution {
                 Distribution::Categorical { choices } => {
@@ -586,39 +647,55 @@ impl Parzen {
                     let grid = grid_of(dist);
                     let range = high - low;
                     let min_sigma = range / (1.0 + n_kernels as f64).min(100.0);
-                    let mut mus = col;
+                    let row = all_mus.len() / n_kernels;
+                    all_mus.extend_from_slice(&col);
+                    all_mus.push(0.5 * (low + high));
+                    let mus = &all_mus[row * n_kernels..];
+                    pool.give(col);
                     let mut sigmas = gap;
                     sigmas
                         .iter_mut()
                         .for_each(|s| *s = s.clamp(min_sigma, range));
-                    mus.push(0.5 * (low + high));
                     sigmas.push(range);
                     // The normaliser sigma sqrt(2 pi) mass with sigma in units of the range
                     // (products over dimensions stay in range; one log per kernel at the
                     // end), and ln(range sqrt(2 pi)) added without a log call. Kernels scored
                     // by exact cell mass have only the mass.
                     let ln_range = range.ln() + LN_SQRT_2PI;
-                    for (k, (m, s)) in mus.iter().zip(&sigmas).enumerate() {
-                        let mass = truncation_mass(*m, *s, low, high);
-                        if grid.is_some_and(|g| *s < 2.0 * g.step) {
-                            factors[k] *= mass;
-                        } else {
-                            factors[k] *= mass * (s / range);
-                            corr[k] += ln_range;
+                    let inv_range = 1.0 / range;
+                    // Kernels on a grid narrower than two steps score by exact cell mass.
+                    let narrow_below = grid.map_or(0.0, |g| 2.0 * g.step);
+                    let start = all_half.len();
+                    all_half.resize(start + n_kernels, 0.0);
+                    gaia_kernels::mixture::kernel_scales(
+                        &sigmas,
+                        inv_range,
+                        ln_range,
+                        narrow_below,
+                        &mut factors,
+                        &mut corr,
+                        &mut all_half[start..],
+                    );
+                    // The truncation masses: below 1 only for kernels within 8 sigma of an
+                    // end (a test that rarely passes, so a branch).
+                    for (k, (&m, &s)) in mus.iter().zip(&sigmas).enumerate() {
+                        let far = 8.000_001 * s;
+                        if low - m < -far && high - m > far {
+                            continue;
                         }
-                        if factors[k] < 1e-200 {
-                            corr[k] += factors[k].ln();
-                            factors[k] = 1.0;
+                        factors[k] *= truncation_mass(m, s, low, high);
+                    }
+                    for (f, c) in factors.iter_mut().zip(corr.iter_mut()) {
+                        if *f < 1e-200 {
+                            *c += f.ln();
+                            *f = 1.0;
                         }
                     }
-                    let mut half = pool.take(n_kernels);
-                    half.extend(sigmas.iter().map(|s| 0.5 / (s * s)));
                     Dim::Numeric {
                         low,
                         high,
-                        mus,
+                        row,
                         sigmas,
-                        half,
                         grid,
                     }
                 }
@@ -626,18 +703,16 @@ impl Parzen {
             dims.push(dim);
         }
         let mut base = pool.take(n_kernels);
-        base.extend(
-            weights
-                .iter()
-                .zip(&factors)
-                .zip(&corr)
-                .map(|((w, f), c)| (w / f).ln() - c),
-        );
+        base.extend(weights.iter().zip(&factors).map(|(w, f)| w / f));
+        gaia_kernels::mixture::ln_in_place(&mut base);
+        base.iter_mut().zip(&corr).for_each(|(b, c)| *b -= c);
         pool.give(factors);
         pool.give(corr);
         Parzen {
             weights,
             base,
+            mus: all_mus,
+            half: all_half,
             dims,
         }
     }
@@ -646,14 +721,11 @@ impl Parzen {
     fn recycle(self, pool: &mut Pool) {
         pool.give(self.weights);
         pool.give(self.base);
+        pool.give(self.mus);
+        pool.give(self.half);
         for dim in self.dims {
-            if let Dim::Numeric {
-                mus, sigmas, half, ..
-            } = dim
-            {
-                pool.give(mus);
+            if let Dim::Numeric { sigmas, .. } = dim {
                 pool.give(sigmas);
-                pool.give(half);
             }
         }
     }
@@ -674,14 +746,14 @@ impl Parzen {
                 Dim::Numeric {
                     low,
                     high,
-                    mus,
+                    row,
                     sigmas,
                     grid,
-                    ..
                 } => {
+                    let mu = self.mus[row * self.weights.len() + k];
                     let mut x = None;
                     for _ in 0..64 {
-                        let y = mus[k] + sigmas[k] * crate::stats::standard_normal(rng);
+                        let y = mu + sigmas[k] * crate::stats::standard_normal(rng);
                         if y >= *low && y <= *high {
                             x = Some(y);
                             break;
@@ -707,111 +779,70 @@ impl Parzen {
             .collect()
     }
 
-    /// log of the mixture density (mass, on grids) at `x`. Dimension by dimension over all
-    /// kernels (so the inner loops run over contiguous arrays), then a log-sum-exp that
-    /// skips kernels e^-40 below the largest. `terms` is scratch space reused across calls.
-    /// This runs 2 x n_ei_candidates times per ask.
-    fn log_pdf(&self, x: &[f64], terms: &mut Vec<f64>) -> f64 {
-        terms.clear();
-        terms.extend_from_slice(&self.base);
-        let mut d = 0;
-        while d < self.dims.len() {
-            // Two plain continuous dimensions in one pass: each kernel's term takes the same
-            // subtractions in the same order, with half the loads and stores.
-            if let (
-                Some(Dim::Numeric {
-                    mus: m0,
-                    half: h0,
-                    grid: None,
-                    ..
-                }),
-                Some(Dim::Numeric {
-                    mus: m1,
-                    half: h1,
-                    grid: None,
-                    ..
-                }),
-            ) = (self.dims.get(d), self.dims.get(d + 1))
-            {
-                let (x0, x1) = (x[d], x[d + 1]);
-                for ((((t, a), b), c), e) in terms.iter_mut().zip(m0).zip(h0).zip(m1).zip(h1) {
-                    let dx0 = x0 - a;
-                    let dx1 = x1 - c;
-                    *t = *t - b * dx0 * dx0 - e * dx1 * dx1;
-                }
-                d += 2;
-                continue;
-            }
-            let xd = x[d];
-            let dim = &self.dims[d];
-            d += 1;
-            match dim {
-                Dim::Numeric {
-                    mus,
-                    sigmas,
-                    half,
-                    grid,
-                    ..
-                } => {
-                    for ((t, mu), h) in terms.iter_mut().zip(mus).zip(half) {
-                        let dx = xd - mu;
-                        *t -= h * dx * dx;
+    /// log of the mixture density (mass, on grids) at each of `points` points (`xs`, one
+    /// row of every dimension per point), into `out`. Every (point, kernel) term is
+    /// computed by `gaia_kernels::mixture` (the model read once for the whole batch), the
+    /// categorical and exact-cell-mass terms are added, then each point's log-sum-exp leaves
+    /// out the kernels e^-40 below its largest. This runs twice per ask.
+    fn log_pdfs(&self, xs: &[f64], points: usize, scratch: &mut Scratch, out: &mut Vec<f64>) {
+        let k = self.weights.len();
+        let n_dims = self.dims.len();
+        let numeric: Vec<usize> = (0..n_dims)
+            .filter(|&d| matches!(self.dims[d], Dim::Numeric { .. }))
+            .collect();
+        scratch.numeric.clear();
+        for x in xs.chunks_exact(n_dims.max(1)).take(points) {
+            scratch.numeric.extend(numeric.iter().map(|&d| x[d]));
+        }
+        // Every term is written before it is read: no need to clear.
+        scratch.terms.resize(points * k, 0.0);
+        out.clear();
+        let shaped = gaia_kernels::mixture::quadratic_terms(
+            &self.base,
+            &self.mus,
+            &self.half,
+            &scratch.numeric,
+            numeric.len(),
+            points,
+            &mut scratch.terms,
+        );
+        if shaped.is_err() {
+            // Not reachable: the model's arrays are built together. No candidate wins.
+            out.resize(points, f64::NAN);
+            return;
+        }
+        for (d, dim) in self.dims.iter().enumerate() {
+            for (c, terms) in scratch.terms.chunks_exact_mut(k.max(1)).enumerate() {
+                let xd = xs[c * n_dims + d];
+                match dim {
+                    Dim::Categorical { log_probs } => {
+                        for (t, row) in terms.iter_mut().zip(log_probs) {
+                            *t += row[(xd.round() as usize).min(row.len() - 1)];
+                        }
                     }
-                    if let Some(g) = grid {
-                        // Narrow kernels: replace the density by the exact mass of the cell.
-                        for (k, t) in terms.iter_mut().enumerate() {
-                            let s = sigmas[k];
+                    Dim::Numeric {
+                        row,
+                        sigmas,
+                        grid: Some(g),
+                        ..
+                    } => {
+                        // Narrow kernels: the exact mass of the candidate's cell.
+                        let mus = &self.mus[row * k..(row + 1) * k];
+                        for ((t, &s), &m) in terms.iter_mut().zip(sigmas).zip(mus) {
                             if s < 2.0 * g.step {
-                                let dx = xd - mus[k];
-                                *t += half[k] * dx * dx;
-                                let hi = normal_cdf((xd + 0.5 * g.step - mus[k]) / s);
-                                let lo = normal_cdf((xd - 0.5 * g.step - mus[k]) / s);
+                                let hi = normal_cdf((xd + 0.5 * g.step - m) / s);
+                                let lo = normal_cdf((xd - 0.5 * g.step - m) / s);
                                 *t += (hi - lo).max(1e-300).ln() - g.step.ln();
                             }
                         }
                     }
-                }
-                Dim::Categorical { log_probs } => {
-                    for (t, row) in terms.iter_mut().zip(log_probs) {
-                        *t += row[(xd.round() as usize).min(row.len() - 1)];
-                    }
+                    Dim::Numeric { grid: None, .. } => {}
                 }
             }
         }
-        let max = max_of(terms);
-        // Kernels more than e^-40 below the largest change the sum by < n * 4e-18 of it.
-        // The kept differences are first packed (in order, without branches) to the front,
-        // then summed: the same additions in the same order as a filtered loop.
-        let mut kept = 0;
-        for r in 0..terms.len() {
-            let d = terms[r] - max;
-            terms[kept] = d;
-            kept += usize::from(d > -40.0);
-        }
-        let mut acc = 0.0;
-        for &d in &terms[..kept] {
-            acc += d.exp();
-        }
-        max + acc.ln()
+        out.resize(points, f64::NEG_INFINITY);
+        gaia_kernels::mixture::log_sum_exp_rows(&scratch.terms, k, out);
     }
-}
-
-/// The largest of `xs` (NaN ignored; -inf when empty), with four running maxima so the
-/// comparisons do not wait on each other. The maximum does not depend on the order.
-fn max_of(xs: &[f64]) -> f64 {
-    let mut m = [f64::NEG_INFINITY; 4];
-    let mut chunks = xs.chunks_exact(4);
-    for c in &mut chunks {
-        for (mj, &x) in m.iter_mut().zip(c) {
-            *mj = mj.max(x);
-        }
-    }
-    let rest = chunks
-        .remainder()
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    m[0].max(m[1]).max(m[2].max(m[3])).max(rest)
 }
 
 /// The mass of N(m, s) inside [low, high] (1 without computing when both ends are more
@@ -941,28 +972,25 @@ impl Sampler for TpeSampler {
                 (below, above, false, None)
             }
             _ => {
-                let complete: Vec<usize> = (0..trials.len())
-                    .filter(|&i| {
-                        trials[i].state == TrialState::Complete && trials[i].value.is_some()
-                    })
-                    .collect();
-                if complete.len() < self.config.n_startup_trials.max(1) {
+                // One pass: the complete trials' ranking keys and the pruned count.
+                let mut keys: Vec<RankKey> = Vec::new();
+                let mut n_pruned = 0;
+                for (i, t) in trials.iter().enumerate() {
+                    match t.state {
+                        TrialState::Complete if t.value.is_some() => keys.push(RankKey::of(t, i)),
+                        TrialState::Pruned => n_pruned += 1,
+                        _ => {}
+                    }
+                }
+                if keys.len() < self.config.n_startup_trials.max(1) {
                     return super::sampler::RandomSampler.sample(space, trials, directions, rng);
                 }
-                let n_pruned = trials
-                    .iter()
-                    .filter(|t| t.state == TrialState::Pruned)
-                    .count();
-                let n_good = n_below(complete.len() + n_pruned).min(complete.len());
-                // Only the n_good best are needed: a selection (linear), not a sort, over
-                // copies of the ranking keys (the same order as `rank`).
-                let mut order: Vec<RankKey> = complete
-                    .iter()
-                    .map(|&i| RankKey::of(&trials[i], i))
-                    .collect();
-                if n_good < order.len() {
-                    order.select_nth_unstable_by(n_good, |a, b| rank_by(direction, a, b));
-                }
+                let n_good = n_below(keys.len() + n_pruned).min(keys.len());
+                // Only the n_good (<= 25) best are needed: kept in order while the keys
+                // stream by, most of them rejected by one comparison with the worst kept.
+                // `rank_by` is a total order (ties by id), so the set is the one a sort
+                // would give.
+                let order = best_k(&keys, n_good, |a, b| rank_by(direction, a, b));
                 let mut is_below = vec![false; trials.len()];
                 for key in &order[..n_good] {
                     is_below[key.index] = true;
@@ -997,6 +1025,8 @@ impl Sampler for TpeSampler {
         let mut pool = std::mem::take(&mut self.pool);
         let mut picked = std::mem::take(&mut self.picked);
         let mut members = std::mem::take(&mut self.members);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let (mut lower, mut upper) = (Vec::new(), Vec::new());
         for group in groups {
             if !group.iter().all(|&i| space.is_active(i, &out)) {
                 continue;
@@ -1011,26 +1041,43 @@ impl Sampler for TpeSampler {
                 // Trial index -> column, for the sorted index (exact mode only: it is O(n)).
                 members.clear();
                 members.resize(if indexed { trials.len() } else { 0 }, u32::MAX);
-                for &k in set {
-                    // The trial's values: from the contiguous copy when indexed.
-                    let row: &[Option<f64>] = if indexed {
-                        &self.values[k * n..(k + 1) * n]
+                // The trial's values: from the contiguous copy when indexed.
+                let value = |k: usize, i: usize| -> Option<f64> {
+                    if indexed {
+                        self.values[k * n + i]
                     } else {
-                        &trials[k].internal
-                    };
-                    if group
-                        .iter()
-                        .all(|&i| row.get(i).copied().flatten().is_some())
-                    {
-                        if indexed {
-                            members[k] = cols[0].len() as u32;
-                        }
-                        if let (Some(f), Some(w)) = (fixed.as_mut(), weight_of) {
-                            f.push(w[k]);
-                        }
-                        for (c, &i) in cols.iter_mut().zip(&group) {
-                            c.push(row[i].unwrap_or(0.0));
-                        }
+                        trials[k].internal.get(i).copied().flatten()
+                    }
+                };
+                // The trials where every group parameter is set, then one tight loop per
+                // column.
+                let rows: Vec<usize> = if indexed {
+                    set.iter()
+                        .copied()
+                        .filter(|&k| {
+                            let row = &self.values[k * n..(k + 1) * n];
+                            group.iter().all(|&i| row[i].is_some())
+                        })
+                        .collect()
+                } else {
+                    set.iter()
+                        .copied()
+                        .filter(|&k| group.iter().all(|&i| value(k, i).is_some()))
+                        .collect()
+                };
+                for (c, &i) in cols.iter_mut().zip(&group) {
+                    if indexed {
+                        c.extend(rows.iter().map(|&k| self.values[k * n + i].unwrap_or(0.0)));
+                    } else {
+                        c.extend(rows.iter().map(|&k| value(k, i).unwrap_or(0.0)));
+                    }
+                }
+                if let (Some(f), Some(w)) = (fixed.as_mut(), weight_of) {
+                    f.extend(rows.iter().map(|&k| w[k]));
+                }
+                if indexed {
+                    for (col, &k) in rows.iter().enumerate() {
+                        members[k] = col as u32;
                     }
                 }
                 let m = cols[0].len();
@@ -1042,12 +1089,17 @@ impl Sampler for TpeSampler {
                         dist => {
                             let (low, high) = widened_bounds(space, i, dist);
                             let buf = pool.take(m + 1);
-                            if indexed {
+                            // The sorted index costs a pass over every trial: worth it
+                            // unless the model holds few of them (the good one), which
+                            // sorts its own. Ties go by column either way.
+                            if indexed && m * 16 >= trials.len() {
                                 self.sigmas(i, &members, m, (low, high), &mut picked, buf)
                             } else {
                                 picked.clear();
                                 picked.extend(col.iter().copied().zip(0..));
-                                picked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                                picked.sort_unstable_by(|a, b| {
+                                    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+                                });
                                 fill_gaps(&picked, m, low, high, buf)
                             }
                         }
@@ -1057,11 +1109,17 @@ impl Sampler for TpeSampler {
             };
             let l = model(&below, below_weights.as_deref());
             let g = model(&above, None);
-            let mut best: Option<(f64, Vec<f64>)> = None;
-            let mut scratch = Vec::with_capacity(l.weights.len().max(g.weights.len()));
-            for _ in 0..self.config.n_ei_candidates {
-                let x = l.sample(rng);
-                let score = l.log_pdf(&x, &mut scratch) - g.log_pdf(&x, &mut scratch);
+            // The candidates, drawn from l, then scored together under both models.
+            let n_cand = self.config.n_ei_candidates;
+            let mut xs: Vec<f64> = Vec::with_capacity(n_cand * group.len());
+            for _ in 0..n_cand {
+                xs.extend(l.sample(rng));
+            }
+            l.log_pdfs(&xs, n_cand, &mut scratch, &mut lower);
+            g.log_pdfs(&xs, n_cand, &mut scratch, &mut upper);
+            let mut best: Option<(f64, &[f64])> = None;
+            for ((x, lo), up) in xs.chunks_exact(group.len()).zip(&lower).zip(&upper) {
+                let score = lo - up;
                 if best.as_ref().is_none_or(|(s, _)| score > *s) {
                     best = Some((score, x));
                 }
@@ -1078,6 +1136,7 @@ impl Sampler for TpeSampler {
         self.pool = pool;
         self.picked = picked;
         self.members = members;
+        self.scratch = scratch;
         out
     }
 }
