@@ -5,31 +5,26 @@
 //! The work is split in two steps so the caller can add terms of its own (categorical
 //! dimensions, exact cell masses) between them:
 //!
-//! * [`quadratic_terms`] writes, for every point and kernel, the kernel's log weight minus
-//!   its quadratic form. Each kernel's parameters are read once for the whole batch (eight
-//!   kernels to a vector register, the points broadcast), so a batch of 24 candidates reads
-//!   the model once instead of 24 times.
-//! * [`log_sum_exp`] folds one point's row into `log sum_k e^{t_k}`, leaving out the kernels
-//!   more than e^-40 below the largest, with a single-precision `exp` written here (no libm
-//!   call, so it vectorises sixteen to a register): the sum is accurate to about 3e-6
-//!   relative, which is all ranking candidates by their density ratio needs.
+//! * [`quadratic_terms`] writes, for every kernel and point, the kernel's log weight minus
+//!   its quadratic form, kernel-major. Each kernel's parameters are read once for the whole
+//!   batch (eight points to a vector register, the kernel's centre and width broadcast), so
+//!   a batch of 24 candidates reads the model once instead of 24 times.
+//! * [`log_sum_exp_columns`] folds each point's column into `log sum_k e^{t_k}`, leaving out
+//!   the kernels more than e^-40 below the largest, eight points at a time (no horizontal
+//!   reductions, so small models cost little), with a single-precision `exp` written here
+//!   (no libm call, so it vectorises): the sum is accurate to about 3e-6 relative, which is
+//!   all ranking candidates by their density ratio needs.
 //!
 //! Both use only IEEE operations in a fixed order, fused multiply-adds where written
 //! (`mul_add`: one FMA instruction on the AVX2 and AVX-512 paths, libm's correctly rounded
 //! `fma` on the baseline one): every path returns bit-identical results, so seeded searches
 //! replay the same on every x86-64 CPU (CPUs without FMA, from before 2013, are slower).
 
-/// Kernels per step (one AVX-512 register of `f64`, two AVX2 ones).
+/// Points per step (one AVX-512 register of `f64`, two AVX2 ones).
 const LANES: usize = 8;
 
-/// Points scored together by [`quadratic_terms`].
-const GROUP: usize = 4;
-
-/// Lanes of [`log_sum_exp`]'s sum (four vectors' worth).
-const WIDE: usize = 4 * LANES;
-
-/// Terms this far below a row's largest are left out of [`log_sum_exp`]: together they
-/// change the sum by less than `n * 4.3e-18` of it.
+/// Terms this far below a point's largest are left out of [`log_sum_exp_columns`]:
+/// together they change the sum by less than `n * 4.3e-18` of it.
 pub const CUTOFF: f64 = -40.0;
 
 /// The arguments of [`quadratic_terms`] do not fit together; the message says how.
@@ -45,9 +40,10 @@ impl std::fmt::Display for ShapeError {
 impl std::error::Error for ShapeError {}
 
 /// For `k = base.len()` kernels over `dims` dimensions and `points` points, writes
-/// `out[c * k + j] = base[j] - sum_d half[d * k + j] * (xs[c * dims + d] - mus[d * k + j])^2`,
-/// the dimensions subtracted one after the other in order (`t = fma(-(h * dx), dx, t)`).
-/// `mus` and `half` are dimension-major (`dims` rows of `k`), `xs` point-major.
+/// `out[j * points + c] = base[j] - sum_d half[d * k + j] * (xs[c * dims + d] - mus[d * k + j])^2`
+/// (kernel-major: one row of every point per kernel), the dimensions taken one after the
+/// other in order (`t = fma(-(h * dx), dx, t)`). `mus` and `half` are dimension-major
+/// (`dims` rows of `k`), `xs` point-major.
 pub fn quadratic_terms(
     base: &[f64],
     mus: &[f64],
@@ -69,18 +65,28 @@ pub fn quadratic_terms(
     want("half", half.len(), dims.checked_mul(k))?;
     want("xs", xs.len(), dims.checked_mul(points))?;
     want("out", out.len(), points.checked_mul(k))?;
-    quadratic_terms_checked(base, mus, half, xs, dims, out);
+    if k == 0 || points == 0 {
+        return Ok(());
+    }
+    // The points dimension-major, so eight of them fill a vector register.
+    let mut by_dim = vec![0.0; dims * points];
+    for (c, x) in xs.chunks_exact(dims.max(1)).enumerate().take(points) {
+        for (d, &v) in x.iter().enumerate() {
+            by_dim[d * points + c] = v;
+        }
+    }
+    quadratic_terms_checked(base, mus, half, &by_dim, dims, out);
     Ok(())
 }
 
 /// The body of [`quadratic_terms`] once the shapes are known to fit (slicing still checks
-/// every access).
+/// every access); `by_dim[d * points + c]` is point c's value in dimension d.
 #[inline(always)]
 fn quadratic_terms_impl(
     base: &[f64],
     mus: &[f64],
     half: &[f64],
-    xs: &[f64],
+    by_dim: &[f64],
     dims: usize,
     out: &mut [f64],
 ) {
@@ -88,56 +94,54 @@ fn quadratic_terms_impl(
     if k == 0 {
         return;
     }
-    let full = k - k % LANES;
     let points = out.len() / k;
-    // GROUP (4) points at a time: four independent chains of fused multiply-adds (one alone
-    // would wait on each one's latency), and each kernel row loaded once for the four.
-    let quads = points - points % GROUP;
-    for j0 in (0..full).step_by(LANES) {
-        for c in (0..quads).step_by(GROUP) {
-            let x = &xs[c * dims..(c + GROUP) * dims];
-            let mut t = [[0.0; LANES]; GROUP];
-            for tq in &mut t {
-                tq.copy_from_slice(&base[j0..j0 + LANES]);
+    let full = points - points % LANES;
+    // Eight points by four kernels at a time: four independent chains of fused
+    // multiply-adds (one alone would wait on each one's latency), the points loaded once for
+    // the four.
+    let quads = k - k % 4;
+    for c0 in (0..full).step_by(LANES) {
+        for j0 in (0..quads).step_by(4) {
+            let mut t = [[0.0; LANES]; 4];
+            for (q, tq) in t.iter_mut().enumerate() {
+                *tq = [base[j0 + q]; LANES];
             }
             for d in 0..dims {
-                let m = &mus[d * k + j0..d * k + j0 + LANES];
-                let h = &half[d * k + j0..d * k + j0 + LANES];
+                let x = &by_dim[d * points + c0..d * points + c0 + LANES];
                 for (q, tq) in t.iter_mut().enumerate() {
-                    let xd = x[q * dims + d];
+                    let (m, h) = (mus[d * k + j0 + q], half[d * k + j0 + q]);
                     for l in 0..LANES {
-                        let dx = xd - m[l];
-                        tq[l] = (-(h[l] * dx)).mul_add(dx, tq[l]);
+                        let dx = x[l] - m;
+                        tq[l] = (-(h * dx)).mul_add(dx, tq[l]);
                     }
                 }
             }
             for (q, tq) in t.iter().enumerate() {
-                out[(c + q) * k + j0..(c + q) * k + j0 + LANES].copy_from_slice(tq);
+                let at = (j0 + q) * points + c0;
+                out[at..at + LANES].copy_from_slice(tq);
             }
         }
-        for c in quads..points {
-            let x = &xs[c * dims..(c + 1) * dims];
-            let mut t = [0.0; LANES];
-            t.copy_from_slice(&base[j0..j0 + LANES]);
-            for (d, &xd) in x.iter().enumerate() {
-                let m = &mus[d * k + j0..d * k + j0 + LANES];
-                let h = &half[d * k + j0..d * k + j0 + LANES];
+        for j in quads..k {
+            let mut t = [base[j]; LANES];
+            for d in 0..dims {
+                let x = &by_dim[d * points + c0..d * points + c0 + LANES];
+                let (m, h) = (mus[d * k + j], half[d * k + j]);
                 for l in 0..LANES {
-                    let dx = xd - m[l];
-                    t[l] = (-(h[l] * dx)).mul_add(dx, t[l]);
+                    let dx = x[l] - m;
+                    t[l] = (-(h * dx)).mul_add(dx, t[l]);
                 }
             }
-            out[c * k + j0..c * k + j0 + LANES].copy_from_slice(&t);
+            out[j * points + c0..j * points + c0 + LANES].copy_from_slice(&t);
         }
     }
-    for j in full..k {
-        for c in 0..points {
-            let mut t = base[j];
+    for c in full..points {
+        for (j, &b) in base.iter().enumerate() {
+            let mut t = b;
             for d in 0..dims {
-                let dx = xs[c * dims + d] - mus[d * k + j];
+                let dx = by_dim[d * points + c] - mus[d * k + j];
                 t = (-(half[d * k + j] * dx)).mul_add(dx, t);
             }
-            out[c * k + j] = t;
+            out[j * points + c] = t;
         }
     }
 }
@@ -181,6 +185,76 @@ pub fn ln(x: f64) -> f64 {
     }
     let lnm = 2.0 * z + 2.0 * z * (z2 * p);
     (e * LN2_LO + lnm) + e * LN2_HI
+}
+
+/// e^d for d in [-700, 700] (clamped there), relative error under 1e-14: d = n ln 2 + r
+/// (ln 2 in two parts so `n * LN2_HI` is exact), e^r by its Taylor polynomial of degree 11
+/// (|r| <= 0.347), 2^n put in the exponent bits. Plain multiplies and adds, so it
+/// vectorises.
+#[inline(always)]
+fn exp_f64(d: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: adding it rounds to an integer.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    #[allow(
+        clippy::manual_clamp,
+        reason = "max then min maps NaN to -700; clamp would keep NaN"
+    )]
+    let d = d.max(-700.0).min(700.0);
+    let shifted = d * std::f64::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
+    let r = (d - n * LN2_HI) - n * LN2_LO;
+    // 1/k! for k = 11 down to 2.
+    const C: [f64; 10] = [
+        2.505_210_838_544_172e-8,
+        2.755_731_922_398_589e-7,
+        2.755_731_922_398_589_3e-6,
+        2.480_158_730_158_73e-5,
+        1.984_126_984_126_984e-4,
+        1.388_888_888_888_889e-3,
+        8.333_333_333_333_333e-3,
+        4.166_666_666_666_666_4e-2,
+        1.666_666_666_666_666_6e-1,
+        0.5,
+    ];
+    let mut p = C[0];
+    for c in &C[1..] {
+        p = p * r + c;
+    }
+    let er = (p * r) * r + r + 1.0;
+    // The integer n sits in the low bits of `shifted`; 2^n is (n + 1023) << 52.
+    let n_bits = shifted.to_bits().wrapping_sub(MAGIC.to_bits());
+    er * f64::from_bits(n_bits.wrapping_add(1023) << 52)
+}
+
+/// The standard normal CDF by Numerical Recipes' Chebyshev fit of erfc (relative error
+/// under 1.2e-7, as `gaia_core::stats::erfc`), branch-free so it vectorises.
+#[inline(always)]
+fn normal_cdf(x: f64) -> f64 {
+    let v = -x * std::f64::consts::FRAC_1_SQRT_2;
+    let z = v.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * exp_f64(-z * z + poly);
+    let erfc = if v >= 0.0 { r } else { 2.0 - r };
+    0.5 * erfc
+}
+
+/// The mass of each kernel `N(mus[j], sigmas[j])` inside `[low, high]`, at least 1e-300,
+/// into `out` (over the common length).
+#[inline(always)]
+fn kernel_masses_impl(mus: &[f64], sigmas: &[f64], low: f64, high: f64, out: &mut [f64]) {
+    for ((o, &m), &s) in out.iter_mut().zip(mus).zip(sigmas) {
+        let mass = normal_cdf((high - m) / s) - normal_cdf((low - m) / s);
+        *o = if mass > 1e-300 { mass } else { 1e-300 };
+    }
 }
 
 /// One dimension's share of each kernel's normaliser, branch-free: for a kernel of width
@@ -233,88 +307,107 @@ fn exp_f32(d: f64) -> f32 {
     crate::elementwise::exp_in_range(x)
 }
 
-/// `ln(sum_j e^{row[j]})`, leaving out the terms more than [`CUTOFF`] below the largest
-/// (NaN terms are left out too); -inf for an empty row or one of -inf only. Each e^d in
-/// single precision (the sum to about 3e-6 relative); the sum runs in fixed lanes added in
-/// a fixed order, the same on every CPU.
+/// For each point c of kernel-major `terms` (`terms[j * points + c]`, as
+/// [`quadratic_terms`] writes them), `ln(sum_j e^{terms[j * points + c]})` into `out[c]`,
+/// leaving out the terms more than [`CUTOFF`] below the point's largest (and NaN terms);
+/// -inf for a point whose terms are all -inf. Eight points to a vector: no horizontal
+/// reductions; each e^d in single precision (the sum to about 3e-6 relative); every point's
+/// sum runs over the kernels in order in two interleaved halves (even and odd kernels,
+/// added last), the same on every CPU.
 #[inline(always)]
-fn log_sum_exp_impl(row: &[f64]) -> f64 {
-    let mut lanes = [f64::NEG_INFINITY; LANES];
-    let mut chunks = row.chunks_exact(LANES);
-    for c in &mut chunks {
-        for l in 0..LANES {
-            lanes[l] = if c[l] > lanes[l] { c[l] } else { lanes[l] };
-        }
-    }
-    // The last partial chunk padded with -inf (which every step leaves out), so it too runs
-    // as a vector.
-    let mut pad = [f64::NEG_INFINITY; LANES];
-    pad[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    for l in 0..LANES {
-        lanes[l] = if pad[l] > lanes[l] { pad[l] } else { lanes[l] };
-    }
-    let max = lanes
-        .iter()
-        .fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m });
-    if !max.is_finite() {
-        return max;
-    }
-    // Four vectors' worth of lanes: four independent chains through the exp polynomial.
-    let mut acc = [0.0; WIDE];
-    let mut chunks = row.chunks_exact(WIDE);
-    for c in &mut chunks {
-        for l in 0..WIDE {
-            let d = c[l] - max;
-            let e = exp_f32(d) as f64;
-            acc[l] += if d > CUTOFF { e } else { 0.0 };
-        }
-    }
-    let mut eights = chunks.remainder().chunks(LANES);
-    for c in &mut eights {
-        pad = [f64::NEG_INFINITY; LANES];
-        pad[..c.len()].copy_from_slice(c);
-        for l in 0..LANES {
-            let d = pad[l] - max;
-            let e = exp_f32(d) as f64;
-            acc[l] += if d > CUTOFF { e } else { 0.0 };
-        }
-    }
-    let mut lanes = [0.0; LANES];
-    for part in acc.chunks_exact(LANES) {
-        for l in 0..LANES {
-            lanes[l] += part[l];
-        }
-    }
-    let sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-        + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    max + sum.ln()
-}
-
-/// [`log_sum_exp`] of each `k`-wide row of `terms`, into `out` (one call for a batch).
-#[inline(always)]
-fn log_sum_exp_rows_impl(terms: &[f64], k: usize, out: &mut [f64]) {
-    if k == 0 {
-        out.fill(f64::NEG_INFINITY);
+fn log_sum_exp_columns_impl(terms: &[f64], points: usize, out: &mut [f64]) {
+    if points == 0 {
         return;
     }
-    for (o, row) in out.iter_mut().zip(terms.chunks_exact(k)) {
-        *o = log_sum_exp_impl(row);
+    let k = terms.len() / points;
+    let full = points - points % LANES;
+    for c0 in (0..full).step_by(LANES) {
+        let sums = lane_log_sum_exp(k, |j| {
+            let mut v = [0.0; LANES];
+            v.copy_from_slice(&terms[j * points + c0..j * points + c0 + LANES]);
+            v
+        });
+        for (o, v) in out.iter_mut().skip(c0).zip(sums) {
+            *o = v;
+        }
     }
+    if full < points {
+        // The last few points, padded with -inf (left out of every step).
+        let width = points - full;
+        let sums = lane_log_sum_exp(k, |j| {
+            let mut v = [f64::NEG_INFINITY; LANES];
+            v[..width].copy_from_slice(&terms[j * points + full..j * points + points]);
+            v
+        });
+        for (o, v) in out.iter_mut().skip(full).zip(&sums[..width]) {
+            *o = *v;
+        }
+    }
+}
+
+/// The log-sum-exp of eight columns over `k` kernels, `column(j)` giving kernel j's eight
+/// terms: the largest per lane, then the exps of the terms within [`CUTOFF`] of it summed
+/// over even and odd kernels apart (two chains), added last.
+#[inline(always)]
+fn lane_log_sum_exp(k: usize, column: impl Fn(usize) -> [f64; LANES]) -> [f64; LANES] {
+    let mut max = [f64::NEG_INFINITY; LANES];
+    for j in 0..k {
+        let v = column(j);
+        for l in 0..LANES {
+            max[l] = if v[l] > max[l] { v[l] } else { max[l] };
+        }
+    }
+    let mut even = [0.0; LANES];
+    let mut odd = [0.0; LANES];
+    let mut j = 0;
+    while j + 1 < k {
+        let (v, w) = (column(j), column(j + 1));
+        for l in 0..LANES {
+            let d = v[l] - max[l];
+            let e = exp_f32(d) as f64;
+            even[l] += if d > CUTOFF { e } else { 0.0 };
+            let d = w[l] - max[l];
+            let e = exp_f32(d) as f64;
+            odd[l] += if d > CUTOFF { e } else { 0.0 };
+        }
+        j += 2;
+    }
+    if j < k {
+        let v = column(j);
+        for l in 0..LANES {
+            let d = v[l] - max[l];
+            let e = exp_f32(d) as f64;
+            even[l] += if d > CUTOFF { e } else { 0.0 };
+        }
+    }
+    let mut out = [0.0; LANES];
+    for l in 0..LANES {
+        out[l] = if max[l].is_finite() {
+            max[l] + ln(even[l] + odd[l])
+        } else {
+            max[l]
+        };
+    }
+    out
 }
 
 dispatched! {
-    /// [`quadratic_terms`] after its checks.
-    fn quadratic_terms_checked / quadratic_terms_impl(base: &[f64], mus: &[f64], half: &[f64], xs: &[f64], dims: usize, out: &mut [f64]);
-    /// `ln(sum_j e^{row[j]})` over the terms within e^-40 ([`CUTOFF`]) of the largest (NaN
-    /// terms left out), to about 3e-6 relative in the sum; -inf for an empty row.
-    /// Bit-identical on every CPU.
-    fn log_sum_exp / log_sum_exp_impl(row: &[f64]) -> f64;
-    /// [`log_sum_exp`] of each `k`-wide row of `terms` into `out` (as many as both hold;
-    /// all -inf when `k` is 0).
-    fn log_sum_exp_rows / log_sum_exp_rows_impl(terms: &[f64], k: usize, out: &mut [f64]);
+    /// [`quadratic_terms`] after its checks, on the points laid out dimension-major.
+    fn quadratic_terms_checked / quadratic_terms_impl(base: &[f64], mus: &[f64], half: &[f64], by_dim: &[f64], dims: usize, out: &mut [f64]);
+    /// For each point c of kernel-major `terms` (`terms[j * points + c]`, as
+    /// [`quadratic_terms`] writes them), `ln(sum_j e^{terms[j * points + c]})` into `out[c]`
+    /// over the terms within e^-40 ([`CUTOFF`]) of the point's largest (NaN terms left
+    /// out), to about 3e-6 relative in the sum; -inf for a point whose terms are all -inf.
+    /// `out` must hold `points` values (extra ones are left alone, missing ones not
+    /// written). Bit-identical on every CPU.
+    fn log_sum_exp_columns / log_sum_exp_columns_impl(terms: &[f64], points: usize, out: &mut [f64]);
     /// [`ln`] of every value in place (positive normal numbers; anything else gives an
     /// unspecified value, never a panic). Bit-identical on every CPU.
     fn ln_in_place / ln_in_place_impl(xs: &mut [f64]);
+    /// The mass of each kernel `N(mus[j], sigmas[j])` inside `[low, high]` (Numerical
+    /// Recipes' erfc fit, 1.2e-7 relative), at least 1e-300, into `out` (over the common
+    /// length). Bit-identical on every CPU.
+    fn kernel_masses / kernel_masses_impl(mus: &[f64], sigmas: &[f64], low: f64, high: f64, out: &mut [f64]);
     /// One dimension's share of each kernel's normaliser (see the body's docs): for each
     /// kernel of width `s` not under `narrow_below`, `factors *= s * inv_range`,
     /// `corr += ln_range`, `half = 1 / (2 s^2)`; `half = 0` for the others. Over the
@@ -358,6 +451,56 @@ mod tests {
     }
 
     #[test]
+    fn exp_f64_and_masses_are_accurate() {
+        let mut worst: f64 = 0.0;
+        for i in 0..=100_000 {
+            let d = -60.0 + 70.0 * i as f64 / 100_000.0;
+            worst = worst.max((exp_f64(d) - d.exp()).abs() / d.exp());
+        }
+        assert!(worst < 1e-14, "exp: worst relative error {worst}");
+        // Masses against the erf series, for kernels inside, across and beyond the bounds.
+        let mus = [0.0, 0.9, -3.0, 0.5, 5.0, 0.0];
+        let sigmas = [1.0, 0.1, 1.0, 10.0, 0.5, 1e-3];
+        let mut got = [0.0; 6];
+        kernel_masses(&mus, &sigmas, -1.0, 1.0, &mut got);
+        for ((m, s), g) in mus.iter().zip(&sigmas).zip(&got) {
+            let phi = |x: f64| 0.5 * erfc_ref(-x / std::f64::consts::SQRT_2);
+            let want = (phi((1.0 - m) / s) - phi((-1.0 - m) / s)).max(1e-300);
+            // The fit's error (1.2e-7 of erfc) in each of the two CDFs: absolute for a mass
+            // of moderate size, relative for a tiny one (both CDFs tiny).
+            let tol = 3e-7 * want + if want > 1e-3 { 2.5e-7 } else { 0.0 };
+            assert!((g - want).abs() <= tol, "mu {m} sigma {s}: {g} vs {want}");
+        }
+        let mut portable = [0.0; 6];
+        kernel_masses_impl(&mus, &sigmas, -1.0, 1.0, &mut portable);
+        assert_eq!(got.map(f64::to_bits), portable.map(f64::to_bits));
+    }
+
+    /// erfc by the Taylor series of erf below 2 in magnitude, by Laplace's continued
+    /// fraction above (so tiny values keep their relative precision).
+    fn erfc_ref(x: f64) -> f64 {
+        let a = x.abs();
+        if a < 2.0 {
+            let (mut term, mut sum) = (x, x);
+            for k in 1..100 {
+                term *= -x * x / k as f64;
+                sum += term / (2 * k + 1) as f64;
+            }
+            return 1.0 - sum * std::f64::consts::FRAC_2_SQRT_PI;
+        }
+        let mut t = a;
+        for k in (1..=80).rev() {
+            t = a + (k as f64 * 0.5) / t;
+        }
+        let tail = (-a * a).exp() * std::f64::consts::FRAC_2_SQRT_PI * 0.5 / t;
+        if x > 0.0 {
+            tail
+        } else {
+            2.0 - tail
+        }
+    }
+
+    #[test]
     fn exp_f32_is_accurate_enough() {
         let mut worst: f64 = 0.0;
         for i in 0..=100_000 {
@@ -381,7 +524,7 @@ mod tests {
                     let dx = xs[c * dims + d] - mus[d * k + j];
                     t = (-(half[d * k + j] * dx)).mul_add(dx, t);
                 }
-                out[c * k + j] = t;
+                out[j * points + c] = t;
             }
         }
         out
@@ -421,7 +564,14 @@ mod tests {
             );
             // The portable build gives the same bits as the dispatched one.
             let mut portable = vec![f64::NAN; points * k];
-            quadratic_terms_impl(&base, &mus, &half, &xs, dims, &mut portable);
+            quadratic_terms_impl(
+                &base,
+                &mus,
+                &half,
+                &by_dim(&xs, dims, points),
+                dims,
+                &mut portable,
+            );
             assert_eq!(
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 portable.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
@@ -443,9 +593,10 @@ mod tests {
             .collect();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let mut want = vec![0.0; points * k];
-        quadratic_terms_impl(&base, &mus, &half, &xs, dims, &mut want);
+        let xt = by_dim(&xs, dims, points);
+        quadratic_terms_impl(&base, &mus, &half, &xt, dims, &mut want);
         let mut want_lse = vec![0.0; points];
-        log_sum_exp_rows_impl(&want, k, &mut want_lse);
+        log_sum_exp_columns_impl(&want, points, &mut want_lse);
         let mut want_ln: Vec<f64> = half.clone();
         ln_in_place_impl(&mut want_ln);
         let mut paths = Vec::new();
@@ -463,12 +614,12 @@ mod tests {
             // SAFETY: the CPU has the features of `path` (checked above).
             unsafe {
                 if path == "v3" {
-                    x86::quadratic_terms_checked::v3(&base, &mus, &half, &xs, dims, &mut got);
-                    x86::log_sum_exp_rows::v3(&got, k, &mut lse);
+                    x86::quadratic_terms_checked::v3(&base, &mus, &half, &xt, dims, &mut got);
+                    x86::log_sum_exp_columns::v3(&got, points, &mut lse);
                     x86::ln_in_place::v3(&mut lns);
                 } else {
-                    x86::quadratic_terms_checked::v4(&base, &mus, &half, &xs, dims, &mut got);
-                    x86::log_sum_exp_rows::v4(&got, k, &mut lse);
+                    x86::quadratic_terms_checked::v4(&base, &mus, &half, &xt, dims, &mut got);
+                    x86::log_sum_exp_columns::v4(&got, points, &mut lse);
                     x86::ln_in_place::v4(&mut lns);
                 }
             }
@@ -503,28 +654,62 @@ mod tests {
     #[test]
     fn log_sum_exp_matches_the_naive_sum() {
         let mut s = 3;
-        for n in [1, 2, 7, 8, 9, 100, 1001] {
-            let row: Vec<f64> = (0..n).map(|_| -60.0 * pseudo(&mut s) + 5.0).collect();
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let naive = max
-                + row
-                    .iter()
-                    .filter(|v| **v - max > CUTOFF)
-                    .map(|v| (v - max).exp())
-                    .sum::<f64>()
-                    .ln();
-            let got = log_sum_exp(&row);
-            // Single-precision exps: the sum to about 3e-6 relative.
-            assert!((got - naive).abs() < 3e-6, "n {n}: {got} vs {naive}");
+        for (k, points) in [(1, 1), (2, 3), (7, 8), (9, 11), (100, 24), (1001, 5)] {
+            let terms: Vec<f64> = (0..k * points)
+                .map(|_| -60.0 * pseudo(&mut s) + 5.0)
+                .collect();
+            let mut got = vec![f64::NAN; points];
+            log_sum_exp_columns(&terms, points, &mut got);
+            for (c, g) in got.iter().enumerate() {
+                let column: Vec<f64> = (0..k).map(|j| terms[j * points + c]).collect();
+                let max = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let naive = max
+                    + column
+                        .iter()
+                        .filter(|v| **v - max > CUTOFF)
+                        .map(|v| (v - max).exp())
+                        .sum::<f64>()
+                        .ln();
+                // Single-precision exps: the sum to about 3e-6 relative.
+                assert!((g - naive).abs() < 3e-6, "k {k} point {c}: {g} vs {naive}");
+            }
+            let mut portable = vec![f64::NAN; points];
+            log_sum_exp_columns_impl(&terms, points, &mut portable);
             assert_eq!(
-                got.to_bits(),
-                log_sum_exp_impl(&row).to_bits(),
-                "same on every path"
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                portable.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
         }
-        assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
-        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 3]), f64::NEG_INFINITY);
-        // NaN terms are left out; a single finite term is returned exactly.
-        assert_eq!(log_sum_exp(&[f64::NAN, -2.5, f64::NAN]), -2.5);
+        // Two points: one all -inf, one with NaN terms (left out; a single finite term is
+        // returned exactly).
+        let terms = [
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -2.5,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let mut got = [0.0; 2];
+        log_sum_exp_columns(&terms, 2, &mut got);
+        assert_eq!(got, [f64::NEG_INFINITY, -2.5]);
+        // No kernels: every point -inf; a short `out` is filled as far as it goes.
+        let mut got = [0.0; 3];
+        log_sum_exp_columns(&[], 3, &mut got);
+        assert_eq!(got, [f64::NEG_INFINITY; 3]);
+        let mut short = [0.0; 1];
+        log_sum_exp_columns(&[1.0, 2.0, 3.0, 4.0], 2, &mut short);
+        assert!((short[0] - (1.0f64.exp() + 3.0f64.exp()).ln()).abs() < 1e-5);
+    }
+
+    /// Point-major `xs` laid out dimension-major.
+    fn by_dim(xs: &[f64], dims: usize, points: usize) -> Vec<f64> {
+        let mut out = vec![0.0; dims * points];
+        for c in 0..points {
+            for d in 0..dims {
+                out[d * points + c] = xs[c * dims + d];
+            }
+        }
+        out
     }
 }

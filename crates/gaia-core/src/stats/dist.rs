@@ -49,15 +49,68 @@ impl Normal {
     }
 }
 
-/// One draw of `N(0, 1)` by the Marsaglia polar method (one of each pair; no hidden cache,
-/// so the RNG state alone determines the stream).
+/// The ziggurat of [`standard_normal`]: Doornik's ZIGNOR (2005) with 128 layers of equal
+/// area `ZIG_V`, the base layer reaching out to `ZIG_R`.
+struct Ziggurat {
+    /// Layer edges: `x[0] = V / f(R)` (the base layer's virtual width), `x[1] = R`, ...,
+    /// `x[128] = 0`.
+    x: [f64; 129],
+    /// `x[i + 1] / x[i]`: a draw `u * x[i]` with `|u|` below it lies under the curve.
+    ratio: [f64; 128],
+}
+
+const ZIG_R: f64 = 3.442_619_855_899;
+const ZIG_V: f64 = 9.912_563_035_262_17e-3;
+
+static ZIGGURAT: std::sync::LazyLock<Ziggurat> = std::sync::LazyLock::new(|| {
+    let mut x = [0.0; 129];
+    let mut f = (-0.5 * ZIG_R * ZIG_R).exp();
+    x[0] = ZIG_V / f;
+    x[1] = ZIG_R;
+    for i in 2..128 {
+        x[i] = (-2.0 * (ZIG_V / x[i - 1] + f).ln()).sqrt();
+        f = (-0.5 * x[i] * x[i]).exp();
+    }
+    let mut ratio = [0.0; 128];
+    for (i, r) in ratio.iter_mut().enumerate() {
+        *r = x[i + 1] / x[i];
+    }
+    Ziggurat { x, ratio }
+});
+
+/// One draw of `N(0, 1)` by the ziggurat method (Marsaglia and Tsang 2000, in Doornik's
+/// ZIGNOR form): one 64-bit draw gives the layer (its low 7 bits) and a uniform in [-1, 1)
+/// (its high 53 bits); about 98% of draws end there with a multiply and a compare. No hidden
+/// cache, so the RNG state alone determines the stream.
 pub(crate) fn standard_normal(rng: &mut Rng) -> f64 {
+    let zig = &*ZIGGURAT;
     loop {
-        let u = 2.0 * rng.next_f64() - 1.0;
-        let v = 2.0 * rng.next_f64() - 1.0;
-        let s = u * u + v * v;
-        if s > 0.0 && s < 1.0 {
-            return u * (-2.0 * s.ln() / s).sqrt();
+        let bits = rng.next_u64();
+        let i = (bits & 127) as usize;
+        let u = (bits >> 11) as f64 * (2.0 / (1u64 << 53) as f64) - 1.0;
+        if u.abs() < zig.ratio[i] {
+            return u * zig.x[i];
+        }
+        if i == 0 {
+            return normal_tail(rng, u < 0.0);
+        }
+        // The wedge between this layer's rectangle and the curve.
+        let x = u * zig.x[i];
+        let f0 = (-0.5 * (zig.x[i] * zig.x[i] - x * x)).exp();
+        let f1 = (-0.5 * (zig.x[i + 1] * zig.x[i + 1] - x * x)).exp();
+        if f1 + rng.next_f64() * (f0 - f1) < 1.0 {
+            return x;
+        }
+    }
+}
+
+/// A draw of `N(0, 1)` beyond `ZIG_R` (Marsaglia 1964), negative if asked.
+fn normal_tail(rng: &mut Rng, negative: bool) -> f64 {
+    loop {
+        let x = rng.next_f64_open().ln() / ZIG_R;
+        let y = rng.next_f64_open().ln();
+        if -2.0 * y >= x * x {
+            return if negative { x - ZIG_R } else { ZIG_R - x };
         }
     }
 }
@@ -263,6 +316,36 @@ mod tests {
         let x = draws(|r| d.sample(r), 2);
         assert_moments(&x, 3.0, 4.0, "Normal");
         assert_ks(x, |v| normal_cdf((v - 3.0) / 2.0), "Normal");
+    }
+
+    /// The ziggurat's tails and layers: two million draws, the share beyond the base layer
+    /// (|x| > R, drawn by the tail method) and in bands through every layer match the
+    /// normal's to within five standard errors; KS on the first 200,000.
+    #[test]
+    fn standard_normal_tails_and_layers() {
+        let mut rng = Rng::seed_from_u64(77);
+        let x: Vec<f64> = (0..2_000_000).map(|_| standard_normal(&mut rng)).collect();
+        let n = x.len() as f64;
+        for (lo, hi) in [
+            (ZIG_R, f64::INFINITY),
+            (4.0, f64::INFINITY),
+            (2.0, 2.5),
+            (1.0, 1.2),
+            (0.0, 0.1),
+            (0.5, 0.6),
+        ] {
+            let p = 2.0 * (normal_cdf(hi.min(40.0)) - normal_cdf(lo));
+            let got = x.iter().filter(|v| v.abs() >= lo && v.abs() < hi).count() as f64 / n;
+            let se = (p * (1.0 - p) / n).sqrt();
+            assert!(
+                (got - p).abs() < 5.0 * se,
+                "|x| in [{lo}, {hi}): {got} vs {p}"
+            );
+        }
+        let negative = x.iter().filter(|v| **v < -ZIG_R).count();
+        let positive = x.iter().filter(|v| **v > ZIG_R).count();
+        assert!(negative > 400 && positive > 400, "{negative} / {positive}");
+        assert_ks(x[..200_000].to_vec(), normal_cdf, "standard_normal");
     }
 
     #[test]

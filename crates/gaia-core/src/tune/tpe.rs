@@ -623,6 +623,10 @@ impl Parzen {
                 )
             })
             .count();
+        // Scratch for the kernels near an end of their range.
+        let mut near: Vec<usize> = Vec::new();
+        let (mut near_mu, mut near_sigma, mut near_mass) =
+            (pool.take(0), pool.take(0), pool.take(0));
         let mut all_mus = pool.take(n_numeric * n_kernels);
         let mut all_half = pool.take(n_numeric * n_kernels);
         for (&p, (col, gap)) in params.iter().zip(cols.into_iter().zip(gaps)) {
@@ -677,13 +681,31 @@ impl Parzen {
                         &mut all_half[start..],
                     );
                     // The truncation masses: below 1 only for kernels within 8 sigma of an
-                    // end (a test that rarely passes, so a branch).
+                    // end. Those are gathered and computed together (vectorised).
+                    near.clear();
                     for (k, (&m, &s)) in mus.iter().zip(&sigmas).enumerate() {
-                        let far = 8.000_001 * s;
-                        if low - m < -far && high - m > far {
-                            continue;
+                        let far = 8.0 * s;
+                        if !(low - m < -far && high - m > far) {
+                            near.push(k);
                         }
-                        factors[k] *= truncation_mass(m, s, low, high);
+                    }
+                    if !near.is_empty() {
+                        near_mu.clear();
+                        near_mu.extend(near.iter().map(|&k| mus[k]));
+                        near_sigma.clear();
+                        near_sigma.extend(near.iter().map(|&k| sigmas[k]));
+                        near_mass.clear();
+                        near_mass.resize(near.len(), 1.0);
+                        gaia_kernels::mixture::kernel_masses(
+                            &near_mu,
+                            &near_sigma,
+                            low,
+                            high,
+                            &mut near_mass,
+                        );
+                        for (&k, &mass) in near.iter().zip(&near_mass) {
+                            factors[k] *= mass;
+                        }
                     }
                     for (f, c) in factors.iter_mut().zip(corr.iter_mut()) {
                         if *f < 1e-200 {
@@ -708,6 +730,9 @@ impl Parzen {
         base.iter_mut().zip(&corr).for_each(|(b, c)| *b -= c);
         pool.give(factors);
         pool.give(corr);
+        pool.give(near_mu);
+        pool.give(near_sigma);
+        pool.give(near_mass);
         Parzen {
             weights,
             base,
@@ -730,7 +755,8 @@ impl Parzen {
         }
     }
 
-    fn sample(&self, rng: &mut Rng) -> Vec<f64> {
+    /// One draw from the mixture, its value in each dimension appended to `out`.
+    fn sample_into(&self, rng: &mut Rng, out: &mut Vec<f64>) {
         let mut u = rng.next_f64();
         let mut k = self.weights.len() - 1;
         for (i, w) in self.weights.iter().enumerate() {
@@ -740,43 +766,40 @@ impl Parzen {
             }
             u -= w;
         }
-        self.dims
-            .iter()
-            .map(|dim| match dim {
-                Dim::Numeric {
-                    low,
-                    high,
-                    row,
-                    sigmas,
-                    grid,
-                } => {
-                    let mu = self.mus[row * self.weights.len() + k];
-                    let mut x = None;
-                    for _ in 0..64 {
-                        let y = mu + sigmas[k] * crate::stats::standard_normal(rng);
-                        if y >= *low && y <= *high {
-                            x = Some(y);
-                            break;
-                        }
+        out.extend(self.dims.iter().map(|dim| match dim {
+            Dim::Numeric {
+                low,
+                high,
+                row,
+                sigmas,
+                grid,
+            } => {
+                let mu = self.mus[row * self.weights.len() + k];
+                let mut x = None;
+                for _ in 0..64 {
+                    let y = mu + sigmas[k] * crate::stats::standard_normal(rng);
+                    if y >= *low && y <= *high {
+                        x = Some(y);
+                        break;
                     }
-                    // 64 draws outside a kernel's range: its truncated part is negligible.
-                    let x = x.unwrap_or_else(|| low + (high - low) * rng.next_f64());
-                    grid.map_or(x, |g| g.snap(x))
                 }
-                Dim::Categorical { log_probs } => {
-                    let mut u = rng.next_f64();
-                    let row = &log_probs[k];
-                    for (c, lp) in row.iter().enumerate() {
-                        let p = lp.exp();
-                        if u < p {
-                            return c as f64;
-                        }
-                        u -= p;
+                // 64 draws outside a kernel's range: its truncated part is negligible.
+                let x = x.unwrap_or_else(|| low + (high - low) * rng.next_f64());
+                grid.map_or(x, |g| g.snap(x))
+            }
+            Dim::Categorical { log_probs } => {
+                let mut u = rng.next_f64();
+                let row = &log_probs[k];
+                for (c, lp) in row.iter().enumerate() {
+                    let p = lp.exp();
+                    if u < p {
+                        return c as f64;
                     }
-                    (row.len() - 1) as f64
+                    u -= p;
                 }
-            })
-            .collect()
+                (row.len() - 1) as f64
+            }
+        }));
     }
 
     /// log of the mixture density (mass, on grids) at each of `points` points (`xs`, one
@@ -811,55 +834,45 @@ impl Parzen {
             out.resize(points, f64::NAN);
             return;
         }
+        // The terms are kernel-major: kernel j's row holds every point.
         for (d, dim) in self.dims.iter().enumerate() {
-            for (c, terms) in scratch.terms.chunks_exact_mut(k.max(1)).enumerate() {
-                let xd = xs[c * n_dims + d];
-                match dim {
-                    Dim::Categorical { log_probs } => {
-                        for (t, row) in terms.iter_mut().zip(log_probs) {
-                            *t += row[(xd.round() as usize).min(row.len() - 1)];
+            match dim {
+                Dim::Categorical { log_probs } => {
+                    for (terms, probs) in
+                        scratch.terms.chunks_exact_mut(points.max(1)).zip(log_probs)
+                    {
+                        for (c, t) in terms.iter_mut().enumerate() {
+                            let choice = xs[c * n_dims + d].round() as usize;
+                            *t += probs[choice.min(probs.len() - 1)];
                         }
                     }
-                    Dim::Numeric {
-                        row,
-                        sigmas,
-                        grid: Some(g),
-                        ..
-                    } => {
-                        // Narrow kernels: the exact mass of the candidate's cell.
-                        let mus = &self.mus[row * k..(row + 1) * k];
-                        for ((t, &s), &m) in terms.iter_mut().zip(sigmas).zip(mus) {
-                            if s < 2.0 * g.step {
+                }
+                Dim::Numeric {
+                    row,
+                    sigmas,
+                    grid: Some(g),
+                    ..
+                } => {
+                    // Narrow kernels: the exact mass of each point's cell.
+                    let mus = &self.mus[row * k..(row + 1) * k];
+                    let rows = scratch.terms.chunks_exact_mut(points.max(1));
+                    for ((terms, &s), &m) in rows.zip(sigmas).zip(mus) {
+                        if s < 2.0 * g.step {
+                            for (c, t) in terms.iter_mut().enumerate() {
+                                let xd = xs[c * n_dims + d];
                                 let hi = normal_cdf((xd + 0.5 * g.step - m) / s);
                                 let lo = normal_cdf((xd - 0.5 * g.step - m) / s);
                                 *t += (hi - lo).max(1e-300).ln() - g.step.ln();
                             }
                         }
                     }
-                    Dim::Numeric { grid: None, .. } => {}
                 }
+                Dim::Numeric { grid: None, .. } => {}
             }
         }
         out.resize(points, f64::NEG_INFINITY);
-        gaia_kernels::mixture::log_sum_exp_rows(&scratch.terms, k, out);
+        gaia_kernels::mixture::log_sum_exp_columns(&scratch.terms, points, out);
     }
-}
-
-/// The mass of N(m, s) inside [low, high] (1 without computing when both ends are more
-/// than 8 sigma away).
-fn truncation_mass(m: f64, s: f64, low: f64, high: f64) -> f64 {
-    // Without dividing, when both ends are clearly (by far more than the rounding of the
-    // quotients) beyond 8 sigma: the same answer as the test below.
-    let (dl, dh) = (low - m, high - m);
-    let far = 8.000_001 * s;
-    if dl < -far && dh > far {
-        return 1.0;
-    }
-    let (a, b) = (dl / s, dh / s);
-    if a < -8.0 && b > 8.0 {
-        return 1.0;
-    }
-    (normal_cdf(b) - normal_cdf(a)).max(1e-300)
 }
 
 /// The grid of a linear stepped parameter (float with `step`, int without `log`).
@@ -1113,7 +1126,7 @@ impl Sampler for TpeSampler {
             let n_cand = self.config.n_ei_candidates;
             let mut xs: Vec<f64> = Vec::with_capacity(n_cand * group.len());
             for _ in 0..n_cand {
-                xs.extend(l.sample(rng));
+                l.sample_into(rng, &mut xs);
             }
             l.log_pdfs(&xs, n_cand, &mut scratch, &mut lower);
             g.log_pdfs(&xs, n_cand, &mut scratch, &mut upper);
