@@ -80,10 +80,12 @@ def main():
     p.add_argument("--actions", default="A")
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="run seeds first..first+seeds (to add seeds to an earlier run)")
     p.add_argument("--memory", action="store_true")
     a = p.parse_args()
     actions = a.actions.split(",")
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         print(json.dumps(run(a.algo, actions, a.n, seed, a.memory)), flush=True)
 
 

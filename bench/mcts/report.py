@@ -24,8 +24,9 @@ def main(results):
         by[(r["algo"], r["actions"], r["n"], r["side"])].append(r)
     print(f"## mcts benchmark: Gaia vs treequest 0.3.3 on HQR-1\n")
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu()}, Python {platform.python_version()}.\n")
-    print("Mean best score (seeds in brackets) and microseconds per step (search only; the task's")
-    print("own time excluded on both sides).\n")
+    print("Mean best score +- its standard error (seeds in brackets), the difference with its")
+    print("standard error, and microseconds per step (search only; the task's own time excluded on")
+    print("both sides).\n")
     print("| algorithm | actions | N | Gaia mean best | treequest mean best | difference | Gaia us/step | treequest us/step | speed-up |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     keys = sorted({(a, k, n) for (a, k, n, _) in by}, key=lambda x: (x[0], x[1], x[2]))
@@ -34,13 +35,15 @@ def main(results):
         t = by.get((algo, actions, n, "treequest"), [])
         gm = statistics.mean(r["best"] for r in g) if g else float("nan")
         tm = statistics.mean(r["best"] for r in t) if t else float("nan")
+        se = lambda rs: statistics.stdev(r["best"] for r in rs) / len(rs) ** 0.5 if len(rs) > 1 else float("nan")
+        gse, tse = se(g), se(t)
         gu = statistics.mean(r["seconds"] for r in g) / n * 1e6 if g else float("nan")
         tu = statistics.mean(r["seconds"] for r in t) / n * 1e6 if t else float("nan")
-        diff = f"{gm - tm:+.3f}" if t else "-"
+        diff = f"{gm - tm:+.3f} +- {(gse ** 2 + tse ** 2) ** 0.5:.3f}" if t else "-"
         ratio = f"{tu / gu:.0f}x" if t else "-"
-        tcol = f"{tm:.3f} ({len(t)})" if t else "-"
+        tcol = f"{tm:.3f} +- {tse:.3f} ({len(t)})" if t else "-"
         tus = f"{tu:.0f}" if t else "-"
-        print(f"| {algo} | {actions} | {n} | {gm:.3f} ({len(g)}) | {tcol} | {diff} | {gu:.1f} | {tus} | {ratio} |")
+        print(f"| {algo} | {actions} | {n} | {gm:.3f} +- {gse:.3f} ({len(g)}) | {tcol} | {diff} | {gu:.1f} | {tus} | {ratio} |")
     print("\nGaia alone (AB-MCTS-A, Gaussian, one action, seed 1):\n")
     print("| N | us/step (last 1,000 steps) | snapshot | save | load |")
     print("| ---: | ---: | ---: | ---: | ---: |")
