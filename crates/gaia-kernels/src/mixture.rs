@@ -68,15 +68,20 @@ pub fn quadratic_terms(
     if k == 0 || points == 0 {
         return Ok(());
     }
-    // The points dimension-major, so eight of them fill a vector register.
-    let mut by_dim = vec![0.0; dims * points];
+    quadratic_terms_checked(base, mus, half, &by_dim(xs, dims, points), dims, out);
+    Ok(())
+}
+
+/// Point-major `xs` (`points` rows of `dims`) laid out dimension-major, so eight points of
+/// one dimension fill a vector register.
+fn by_dim(xs: &[f64], dims: usize, points: usize) -> Vec<f64> {
+    let mut out = vec![0.0; dims * points];
     for (c, x) in xs.chunks_exact(dims.max(1)).enumerate().take(points) {
         for (d, &v) in x.iter().enumerate() {
-            by_dim[d * points + c] = v;
+            out[d * points + c] = v;
         }
     }
-    quadratic_terms_checked(base, mus, half, &by_dim, dims, out);
-    Ok(())
+    out
 }
 
 /// The body of [`quadratic_terms`] once the shapes are known to fit (slicing still checks
@@ -530,6 +535,22 @@ mod tests {
         out
     }
 
+    /// A random model of `k` kernels over `dims` dimensions and `points` points in
+    /// [-5, 5]: (base, mus, half, xs).
+    #[allow(clippy::type_complexity, reason = "a test fixture's four arrays")]
+    fn random_model(
+        s: &mut u64,
+        k: usize,
+        dims: usize,
+        points: usize,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let base: Vec<f64> = (0..k).map(|_| -3.0 * pseudo(s)).collect();
+        let mus: Vec<f64> = (0..k * dims).map(|_| 10.0 * pseudo(s) - 5.0).collect();
+        let half: Vec<f64> = (0..k * dims).map(|_| 0.1 + pseudo(s)).collect();
+        let xs: Vec<f64> = (0..points * dims).map(|_| 10.0 * pseudo(s) - 5.0).collect();
+        (base, mus, half, xs)
+    }
+
     fn pseudo(seed: &mut u64) -> f64 {
         *seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -548,12 +569,7 @@ mod tests {
             (29, 5, 24),
             (1001, 3, 5),
         ] {
-            let base: Vec<f64> = (0..k).map(|_| -3.0 * pseudo(&mut s)).collect();
-            let mus: Vec<f64> = (0..k * dims).map(|_| 10.0 * pseudo(&mut s) - 5.0).collect();
-            let half: Vec<f64> = (0..k * dims).map(|_| 0.1 + pseudo(&mut s)).collect();
-            let xs: Vec<f64> = (0..points * dims)
-                .map(|_| 10.0 * pseudo(&mut s) - 5.0)
-                .collect();
+            let (base, mus, half, xs) = random_model(&mut s, k, dims, points);
             let mut out = vec![f64::NAN; points * k];
             quadratic_terms(&base, &mus, &half, &xs, dims, points, &mut out).unwrap();
             let want = terms_plain(&base, &mus, &half, &xs, dims);
@@ -585,12 +601,7 @@ mod tests {
     fn every_path_gives_the_same_bits() {
         let mut s = 11;
         let (k, dims, points) = (203, 5, 24);
-        let base: Vec<f64> = (0..k).map(|_| -3.0 * pseudo(&mut s)).collect();
-        let mus: Vec<f64> = (0..k * dims).map(|_| 10.0 * pseudo(&mut s) - 5.0).collect();
-        let half: Vec<f64> = (0..k * dims).map(|_| 0.1 + pseudo(&mut s)).collect();
-        let xs: Vec<f64> = (0..points * dims)
-            .map(|_| 10.0 * pseudo(&mut s) - 5.0)
-            .collect();
+        let (base, mus, half, xs) = random_model(&mut s, k, dims, points);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let mut want = vec![0.0; points * k];
         let xt = by_dim(&xs, dims, points);
@@ -700,16 +711,5 @@ mod tests {
         let mut short = [0.0; 1];
         log_sum_exp_columns(&[1.0, 2.0, 3.0, 4.0], 2, &mut short);
         assert!((short[0] - (1.0f64.exp() + 3.0f64.exp()).ln()).abs() < 1e-5);
-    }
-
-    /// Point-major `xs` laid out dimension-major.
-    fn by_dim(xs: &[f64], dims: usize, points: usize) -> Vec<f64> {
-        let mut out = vec![0.0; dims * points];
-        for c in 0..points {
-            for d in 0..dims {
-                out[d * points + c] = xs[c * dims + d];
-            }
-        }
-        out
     }
 }
