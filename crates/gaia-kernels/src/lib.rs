@@ -7,6 +7,9 @@
 //! * [`matmul`]: single-precision GEMM on strided views through the `gemm` crate (the kernel
 //!   candle uses), with AVX2 / AVX-512 micro-kernels picked at run time, always on the
 //!   calling thread: callers parallelise across work items, not inside one product.
+//! * [`PackedLinear`]: a `Linear` layer packed once at load time for its own AVX-512 /
+//!   AVX2 micro-kernel; one product reads every weight once, front to back (the encoder's
+//!   dense layers, where `matmul` would restride the weights on every call).
 //! * [`dot`], [`dot_f16`], [`dot_i8`]: dot products with a runtime-dispatched AVX2+FMA path.
 //! * [`mixture`]: log-densities of Gaussian kernel mixtures at a batch of points (TPE's
 //!   scoring), bit-identical on every CPU.
@@ -68,6 +71,8 @@ mod dot;
 pub mod elementwise;
 mod gemm_view;
 pub mod mixture;
+mod packed;
 
 pub use dot::{dot, dot_f16, dot_i8, f16_to_f32};
 pub use gemm_view::{matmul, matmul_threads, MatMut, MatRef, ViewError};
+pub use packed::{PackedLinear, PANEL};

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use gaia_kernels::{matmul, matmul_threads, MatMut, MatRef};
+use gaia_kernels::{matmul, MatMut, MatRef, PackedLinear};
 
 use gaia_kernels::elementwise as math;
 
@@ -118,18 +118,14 @@ impl BertConfig {
 
 #[derive(Debug)]
 struct Layer {
-    // Linear weights are stored transposed (`in x out`, row-major): the layout the GEMM kernel
-    // reads without repacking on every call, which makes a one-sentence batch two to four
-    // times faster than PyTorch's `out x in`. Biases and layer-norm parameters as they are.
-    /// Query, key and value projections: each fills a third of every row of the qkv buffer.
-    qkv: [(Vec<f32>, Vec<f32>); 3],
-    wo: Vec<f32>,
-    bo: Vec<f32>,
+    // Dense layers are packed once at load (gaia_kernels::PackedLinear): one product reads
+    // every weight once, front to back, which is what a one-sentence batch waits on.
+    /// Query, key and value projections in one product: each fills a third of every row.
+    qkv: PackedLinear,
+    wo: PackedLinear,
     ln1: (Vec<f32>, Vec<f32>),
-    w1: Vec<f32>,
-    b1: Vec<f32>,
-    w2: Vec<f32>,
-    b2: Vec<f32>,
+    w1: PackedLinear,
+    w2: PackedLinear,
     ln2: (Vec<f32>, Vec<f32>),
 }
 
@@ -320,22 +316,11 @@ impl Weights {
         Ok(values)
     }
 
-    /// A PyTorch `Linear` weight (`out x in`) returned transposed (`in x out`, row-major),
-    /// in cache-sized blocks.
-    fn linear_t(&self, name: &str, out_dim: usize, in_dim: usize) -> Result<Vec<f32>, Error> {
-        let w = self.floats(name, &[out_dim, in_dim])?;
-        let mut t = vec![0f32; w.len()];
-        const B: usize = 32;
-        for o0 in (0..out_dim).step_by(B) {
-            for i0 in (0..in_dim).step_by(B) {
-                for o in o0..(o0 + B).min(out_dim) {
-                    for i in i0..(i0 + B).min(in_dim) {
-                        t[i * out_dim + o] = w[o * in_dim + i];
-                    }
-                }
-            }
-        }
-        Ok(t)
+    /// A PyTorch `Linear` layer (`out x in` weight and its bias), packed.
+    fn linear(&self, name: &str, out_dim: usize, in_dim: usize) -> Result<PackedLinear, Error> {
+        let w = self.floats(&format!("{name}.weight"), &[out_dim, in_dim])?;
+        let b = self.floats(&format!("{name}.bias"), &[out_dim])?;
+        PackedLinear::from_torch(&w, &b, out_dim, in_dim).map_err(kernel)
     }
 }
 
@@ -367,25 +352,22 @@ impl Bert {
         let mut layers = Vec::with_capacity(cfg.layers);
         for l in 0..cfg.layers {
             let p = format!("encoder.layer.{l}.");
-            let proj = |name: &str| -> Result<(Vec<f32>, Vec<f32>), Error> {
-                Ok((
-                    w.linear_t(&format!("{p}attention.self.{name}.weight"), h, h)?,
-                    w.floats(&format!("{p}attention.self.{name}.bias"), &[h])?,
-                ))
-            };
-            let qkv = [proj("query")?, proj("key")?, proj("value")?];
+            // Q, K and V stacked into one (3h x h) layer.
+            let mut wqkv = Vec::with_capacity(3 * h * h);
+            let mut bqkv = Vec::with_capacity(3 * h);
+            for name in ["query", "key", "value"] {
+                wqkv.extend(w.floats(&format!("{p}attention.self.{name}.weight"), &[h, h])?);
+                bqkv.extend(w.floats(&format!("{p}attention.self.{name}.bias"), &[h])?);
+            }
             layers.push(Layer {
-                qkv,
-                wo: w.linear_t(&format!("{p}attention.output.dense.weight"), h, h)?,
-                bo: w.floats(&format!("{p}attention.output.dense.bias"), &[h])?,
+                qkv: PackedLinear::from_torch(&wqkv, &bqkv, 3 * h, h).map_err(kernel)?,
+                wo: w.linear(&format!("{p}attention.output.dense"), h, h)?,
                 ln1: (
                     w.floats(&format!("{p}attention.output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}attention.output.LayerNorm.bias"), &[h])?,
                 ),
-                w1: w.linear_t(&format!("{p}intermediate.dense.weight"), i, h)?,
-                b1: w.floats(&format!("{p}intermediate.dense.bias"), &[i])?,
-                w2: w.linear_t(&format!("{p}output.dense.weight"), h, i)?,
-                b2: w.floats(&format!("{p}output.dense.bias"), &[h])?,
+                w1: w.linear(&format!("{p}intermediate.dense"), i, h)?,
+                w2: w.linear(&format!("{p}output.dense"), h, i)?,
                 ln2: (
                     w.floats(&format!("{p}output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}output.LayerNorm.bias"), &[h])?,
@@ -465,21 +447,19 @@ impl Bert {
         for layer in &self.layers {
             self.attention(layer, seqs, x, qkv, ctx, scores, threads)?;
             // Feed-forward: x = LN(x + W2 act(W1 x + b1) + b2).
-            linear(ff, x, total, h, &layer.w1, &layer.b1, threads)?;
+            layer
+                .w1
+                .forward(x, total, ff, self.cfg.intermediate, threads)
+                .map_err(kernel)?;
             match self.cfg.activation {
                 Activation::GeluErf => math::gelu_erf(ff),
                 Activation::GeluTanh => math::gelu_tanh(ff),
                 Activation::Relu => math::relu(ff),
             }
-            linear(
-                ctx,
-                ff,
-                total,
-                self.cfg.intermediate,
-                &layer.w2,
-                &layer.b2,
-                threads,
-            )?;
+            layer
+                .w2
+                .forward(ff, total, ctx, h, threads)
+                .map_err(kernel)?;
             math::add_layer_norm(x, ctx, &layer.ln2.0, &layer.ln2.1, self.cfg.eps);
         }
         Ok(&x[..total * h])
@@ -504,10 +484,10 @@ impl Bert {
         let heads = self.cfg.heads;
         let d = h / heads;
         let total = x.len() / h;
-        // Three products, each writing its third of every qkv row (row stride 3h).
-        for (k, (w, b)) in layer.qkv.iter().enumerate() {
-            linear_strided(&mut qkv[k * h..], 3 * h, x, total, h, w, b, threads)?;
-        }
+        layer
+            .qkv
+            .forward(x, total, qkv, 3 * h, threads)
+            .map_err(kernel)?;
         let scale = 1.0 / (d as f32).sqrt();
         let mut start = 0;
         for s in seqs {
@@ -567,7 +547,10 @@ impl Bert {
         }
         // The output projection goes to qkv's first third (free now), then the residual.
         let proj = &mut qkv[..total * h];
-        linear(proj, ctx, total, h, &layer.wo, &layer.bo, threads)?;
+        layer
+            .wo
+            .forward(ctx, total, proj, h, threads)
+            .map_err(kernel)?;
         math::add_layer_norm(x, proj, &layer.ln1.0, &layer.ln1.1, self.cfg.eps);
         Ok(())
     }
@@ -581,66 +564,4 @@ fn resize(v: &mut Vec<f32>, n: usize) {
 
 fn kernel(e: gaia_kernels::ViewError) -> Error {
     Error::Internal(e.to_string())
-}
-
-/// `out[:rows, :] = input[:rows, :in_dim] W + b`, W the transposed `Linear` weight
-/// (`in_dim x out_dim`, row-major).
-fn linear(
-    out: &mut [f32],
-    input: &[f32],
-    rows: usize,
-    in_dim: usize,
-    w: &[f32],
-    b: &[f32],
-    threads: usize,
-) -> Result<(), Error> {
-    linear_strided(out, b.len(), input, rows, in_dim, w, b, threads)
-}
-
-/// [`linear`] writing rows `out_stride` apart (so several projections can fill one buffer
-/// side by side).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a GEMM's shape, strides and threads"
-)]
-fn linear_strided(
-    out: &mut [f32],
-    out_stride: usize,
-    input: &[f32],
-    rows: usize,
-    in_dim: usize,
-    w: &[f32],
-    b: &[f32],
-    threads: usize,
-) -> Result<(), Error> {
-    let out_dim = b.len();
-    if rows == 0 {
-        return Ok(());
-    }
-    let span = (rows - 1) * out_stride + out_dim;
-    if out.len() < span {
-        return Err(Error::Internal(format!(
-            "linear: output of {} floats, {span} needed",
-            out.len()
-        )));
-    }
-    let out = &mut out[..span];
-    for r in 0..rows {
-        out[r * out_stride..r * out_stride + out_dim].copy_from_slice(b);
-    }
-    matmul_threads(
-        MatMut {
-            data: out,
-            rows,
-            cols: out_dim,
-            row_stride: out_stride,
-            col_stride: 1,
-        },
-        MatRef::row_major(&input[..rows * in_dim], rows, in_dim),
-        MatRef::row_major(w, in_dim, out_dim),
-        true,
-        1.0,
-        threads,
-    )
-    .map_err(kernel)
 }

@@ -519,3 +519,62 @@ fn index_threaded_scan_gives_the_same_results() {
     let e = IndexOptions::from_json(r#"{"dim": 4, "threads": 0}"#).unwrap_err();
     assert!(e.to_string().contains("index option threads"), "{e}");
 }
+
+#[test]
+fn sub_batches_cover_every_text_once_within_budget_and_balanced() {
+    use super::embedder::plan_sub_batches;
+    let cost = |n: usize| n as f64 * (1.0 + n as f64 / 128.0);
+    let mut s = 7u64;
+    let lens: Vec<usize> = (0..32)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            3 + (s >> 33) as usize % 120
+        })
+        .collect();
+    for (threads, budget) in [
+        (1, 8192),
+        (2, 8192),
+        (3, 8192),
+        (2, 300),
+        (8, 8192),
+        (64, 8192),
+    ] {
+        let plan = plan_sub_batches(&lens, threads, budget);
+        let mut seen: Vec<usize> = plan.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..lens.len()).collect::<Vec<_>>(),
+            "{threads}/{budget}"
+        );
+        for b in &plan {
+            let tokens: usize = b.iter().map(|&i| lens[i]).sum();
+            assert!(
+                b.len() == 1 || tokens <= budget,
+                "{threads}/{budget}: {tokens}"
+            );
+        }
+        let total: usize = lens.iter().sum();
+        if total <= budget {
+            // Exactly one sub-batch per thread (no short remainder run alone afterwards).
+            assert_eq!(plan.len(), threads.min(lens.len()), "{threads}");
+            let costs: Vec<f64> = plan
+                .iter()
+                .map(|b| b.iter().map(|&i| cost(lens[i])).sum())
+                .collect();
+            let biggest = lens.iter().map(|&n| cost(n)).fold(0.0, f64::max);
+            let (hi, lo) = (costs[0], costs[costs.len() - 1]);
+            assert!(costs.windows(2).all(|w| w[0] >= w[1]), "most costly first");
+            assert!(hi - lo <= biggest, "{threads}: {costs:?}");
+        } else {
+            assert!(plan.len() >= total.div_ceil(budget));
+        }
+    }
+    // One text; more threads than texts; a text longer than the budget goes alone.
+    assert_eq!(plan_sub_batches(&[5], 4, 8192), vec![vec![0]]);
+    assert_eq!(plan_sub_batches(&[5, 9], 4, 8192).len(), 2);
+    let plan = plan_sub_batches(&[300, 10, 10], 1, 256);
+    assert!(plan.contains(&vec![0]), "{plan:?}");
+}
