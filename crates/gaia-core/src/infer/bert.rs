@@ -258,6 +258,14 @@ impl Weights {
     /// `shape`. f32 tensors are read straight into the result; f16, bf16 and f64 ones go
     /// through a candle tensor and its dtype conversion.
     fn floats(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, Error> {
+        let mut v = Vec::new();
+        self.append_floats(name, shape, &mut v)?;
+        Ok(v)
+    }
+
+    /// [`Weights::floats`] appended to `out` (whose capacity is reused between tensors:
+    /// loading faults in fresh pages only for what the model keeps).
+    fn append_floats(&self, name: &str, shape: &[usize], out: &mut Vec<f32>) -> Result<(), Error> {
         use std::os::unix::fs::FileExt;
         let (full, e) = self.entry(name)?;
         if e.shape != shape {
@@ -273,18 +281,19 @@ impl Weights {
             op: "read",
             source,
         };
-        let values = match e.dtype.as_str() {
+        let start = out.len();
+        match e.dtype.as_str() {
             "F32" => {
-                let mut v = vec![0f32; numel];
+                out.resize(start + numel, 0.0);
+                let v = &mut out[start..];
                 self.file
-                    .read_exact_at(bytemuck::cast_slice_mut::<f32, u8>(&mut v), offset)
+                    .read_exact_at(bytemuck::cast_slice_mut::<f32, u8>(v), offset)
                     .map_err(read_err)?;
                 if cfg!(target_endian = "big") {
-                    for x in &mut v {
+                    for x in v {
                         *x = f32::from_bits(x.to_bits().swap_bytes());
                     }
                 }
-                v
             }
             d @ ("F16" | "BF16" | "F64") => {
                 let dtype = match d {
@@ -296,11 +305,13 @@ impl Weights {
                 self.file
                     .read_exact_at(&mut bytes, offset)
                     .map_err(read_err)?;
-                Tensor::from_raw_buffer(&bytes, dtype, shape, &Device::Cpu)
-                    .and_then(|t| t.to_dtype(DType::F32))
-                    .and_then(|t| t.flatten_all())
-                    .and_then(|t| t.to_vec1::<f32>())
-                    .map_err(|e| w_err(format!("tensor {full}: {e}")))?
+                out.extend(
+                    Tensor::from_raw_buffer(&bytes, dtype, shape, &Device::Cpu)
+                        .and_then(|t| t.to_dtype(DType::F32))
+                        .and_then(|t| t.flatten_all())
+                        .and_then(|t| t.to_vec1::<f32>())
+                        .map_err(|e| w_err(format!("tensor {full}: {e}")))?,
+                );
             }
             other => {
                 return Err(w_err(format!(
@@ -308,19 +319,34 @@ impl Weights {
                 )))
             }
         };
-        if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+        // An exponent of all ones is an infinity or a NaN; a branch-free pass vectorises.
+        let values = &out[start..];
+        let bad = values.iter().fold(false, |bad, x| {
+            bad | (x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
+        });
+        if bad {
+            let i = values.iter().position(|x| !x.is_finite()).unwrap_or(0);
+            out.truncate(start);
             return Err(w_err(format!(
                 "tensor {full} holds a non-finite value at {i}"
             )));
         }
-        Ok(values)
+        Ok(())
     }
 
-    /// A PyTorch `Linear` layer (`out x in` weight and its bias), packed.
-    fn linear(&self, name: &str, out_dim: usize, in_dim: usize) -> Result<PackedLinear, Error> {
-        let w = self.floats(&format!("{name}.weight"), &[out_dim, in_dim])?;
+    /// A PyTorch `Linear` layer (`out x in` weight and its bias), packed; `buf` is reused
+    /// working memory.
+    fn linear(
+        &self,
+        name: &str,
+        out_dim: usize,
+        in_dim: usize,
+        buf: &mut Vec<f32>,
+    ) -> Result<PackedLinear, Error> {
+        buf.clear();
+        self.append_floats(&format!("{name}.weight"), &[out_dim, in_dim], buf)?;
         let b = self.floats(&format!("{name}.bias"), &[out_dim])?;
-        PackedLinear::from_torch(&w, &b, out_dim, in_dim).map_err(kernel)
+        PackedLinear::from_torch(buf, &b, out_dim, in_dim).map_err(kernel)
     }
 }
 
@@ -350,24 +376,29 @@ impl Bert {
             w.floats("embeddings.LayerNorm.bias", &[h])?,
         );
         let mut layers = Vec::with_capacity(cfg.layers);
+        let mut buf = Vec::new();
         for l in 0..cfg.layers {
             let p = format!("encoder.layer.{l}.");
             // Q, K and V stacked into one (3h x h) layer.
-            let mut wqkv = Vec::with_capacity(3 * h * h);
+            buf.clear();
             let mut bqkv = Vec::with_capacity(3 * h);
             for name in ["query", "key", "value"] {
-                wqkv.extend(w.floats(&format!("{p}attention.self.{name}.weight"), &[h, h])?);
-                bqkv.extend(w.floats(&format!("{p}attention.self.{name}.bias"), &[h])?);
+                w.append_floats(
+                    &format!("{p}attention.self.{name}.weight"),
+                    &[h, h],
+                    &mut buf,
+                )?;
+                w.append_floats(&format!("{p}attention.self.{name}.bias"), &[h], &mut bqkv)?;
             }
             layers.push(Layer {
-                qkv: PackedLinear::from_torch(&wqkv, &bqkv, 3 * h, h).map_err(kernel)?,
-                wo: w.linear(&format!("{p}attention.output.dense"), h, h)?,
+                qkv: PackedLinear::from_torch(&buf, &bqkv, 3 * h, h).map_err(kernel)?,
+                wo: w.linear(&format!("{p}attention.output.dense"), h, h, &mut buf)?,
                 ln1: (
                     w.floats(&format!("{p}attention.output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}attention.output.LayerNorm.bias"), &[h])?,
                 ),
-                w1: w.linear(&format!("{p}intermediate.dense"), i, h)?,
-                w2: w.linear(&format!("{p}output.dense"), h, i)?,
+                w1: w.linear(&format!("{p}intermediate.dense"), i, h, &mut buf)?,
+                w2: w.linear(&format!("{p}output.dense"), h, i, &mut buf)?,
                 ln2: (
                     w.floats(&format!("{p}output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}output.LayerNorm.bias"), &[h])?,
