@@ -285,6 +285,26 @@ fn broken_model_folders_are_clear_errors() {
         e.to_string().contains("model.safetensors") && e.kind() == crate::ErrorKind::CorruptState,
         "{e}"
     );
+    // A NaN inside a packed layer's weight (layer 3's feed-forward, element 17).
+    let e = open_err(&broken_model("nan", |d| {
+        std::fs::remove_file(d.join("model.safetensors")).unwrap();
+        let mut bytes = std::fs::read(model_dir().join("model.safetensors")).unwrap();
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        let name = "encoder.layer.3.intermediate.dense.weight";
+        let entry = header
+            .get(name)
+            .or_else(|| header.get(format!("bert.{name}")))
+            .unwrap();
+        let at = 8 + n + entry["data_offsets"][0].as_u64().unwrap() as usize + 4 * 17;
+        bytes[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        std::fs::write(d.join("model.safetensors"), &bytes).unwrap();
+    }));
+    assert!(
+        e.to_string().contains("layer.3.intermediate.dense.weight")
+            && e.to_string().contains("non-finite value at 17"),
+        "{e}"
+    );
     let e = open_err(&broken_model("json", |d| {
         std::fs::write(d.join("config.json"), "{not json").unwrap()
     }));
