@@ -75,4 +75,4 @@ mod packed;
 
 pub use dot::{dot, dot_f16, dot_i8, f16_to_f32};
 pub use gemm_view::{matmul, matmul_threads, MatMut, MatRef, ViewError};
-pub use packed::{PackedLinear, PANEL};
+pub use packed::{with_threads, PackedLinear, PANEL};

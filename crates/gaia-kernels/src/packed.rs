@@ -96,6 +96,38 @@ impl Path {
     }
 }
 
+/// Runs `f` inside a process-wide pool of `threads` worker threads (made on first use and
+/// kept), so the products it runs with `threads > 1` split across warm workers instead of
+/// waking a pool from outside for every product. `threads <= 1` runs `f` right here.
+pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static POOLS: OnceLock<Mutex<HashMap<usize, &'static rayon::ThreadPool>>> = OnceLock::new();
+    if threads <= 1 {
+        return f();
+    }
+    let pool = {
+        let mut pools = POOLS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match pools.get(&threads) {
+            Some(p) => Some(*p),
+            None => rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("gaia-infer-{i}"))
+                .build()
+                .ok()
+                .map(|p| *pools.entry(threads).or_insert(Box::leak(Box::new(p)))),
+        }
+    };
+    match pool {
+        Some(p) => p.install(f),
+        // No threads to be had: the work still runs, on this thread.
+        None => f(),
+    }
+}
+
 /// A raw output pointer that threads share; each writes its own columns.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
@@ -544,6 +576,31 @@ mod tests {
         for (g, w) in one.iter().zip(&want) {
             assert!((*g as f64 - w).abs() <= 1e-4 * (1.0 + w.abs()));
         }
+    }
+
+    #[test]
+    fn with_threads_runs_in_a_kept_pool_of_that_size() {
+        assert_eq!(with_threads(1, || 7), 7);
+        let (n, name) = with_threads(3, || {
+            (
+                rayon::current_num_threads(),
+                std::thread::current().name().map(str::to_owned),
+            )
+        });
+        assert_eq!(n, 3);
+        assert!(name.is_some_and(|n| n.starts_with("gaia-infer-")));
+        // The same pool serves the next call, and products split inside it.
+        let (rows, k, n) = (40, 300, 100);
+        let (x, w, b) = (values(rows * k, 7), values(n * k, 8), values(n, 9));
+        let lin = PackedLinear::from_torch(&w, &b, n, k).unwrap();
+        let mut one = vec![0.0; rows * n];
+        lin.forward(&x, rows, &mut one, n, 1).unwrap();
+        let three = with_threads(3, || {
+            let mut y = vec![0.0; rows * n];
+            lin.forward(&x, rows, &mut y, n, 3).unwrap();
+            y
+        });
+        assert_eq!(one, three);
     }
 
     #[test]

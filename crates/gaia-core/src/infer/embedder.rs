@@ -276,11 +276,13 @@ impl Embedder {
             // One sub-batch (a single short text): its matrix products use the threads.
             let mut scratch = Scratch::default();
             scratch.threads = self.threads;
-            batches
-                .iter()
-                .enumerate()
-                .map(|(b, batch)| (b, run(batch, &mut scratch)))
-                .collect()
+            gaia_kernels::with_threads(self.threads, || {
+                batches
+                    .iter()
+                    .enumerate()
+                    .map(|(b, batch)| (b, run(batch, &mut scratch)))
+                    .collect()
+            })
         } else {
             let next = AtomicUsize::new(0);
             std::thread::scope(|s| {
