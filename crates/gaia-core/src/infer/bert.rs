@@ -354,8 +354,18 @@ impl Bert {
     /// Loads the encoder from a `model.safetensors` file.
     pub fn load(cfg: BertConfig, path: &std::path::Path) -> Result<Bert, Error> {
         let w = Weights::open(path)?;
-        let (h, i) = (cfg.hidden, cfg.intermediate);
-        let word = w.floats("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?;
+        let h = cfg.hidden;
+        // The word table (about half of the bytes) is read on a second thread while this
+        // one reads and packs the layers: opening is bound by copying and faulting in pages.
+        let (word, layers) = std::thread::scope(|s| {
+            let word =
+                s.spawn(|| w.floats("embeddings.word_embeddings.weight", &[cfg.vocab_size, h]));
+            let layers = Self::load_layers(&w, &cfg);
+            let word = word.join().map_err(|_| {
+                Error::Internal("the thread reading the word table panicked".into())
+            })?;
+            Ok::<_, Error>((word?, layers?))
+        })?;
         let position = w.floats(
             "embeddings.position_embeddings.weight",
             &[cfg.max_positions, h],
@@ -375,6 +385,19 @@ impl Bert {
             w.floats("embeddings.LayerNorm.weight", &[h])?,
             w.floats("embeddings.LayerNorm.bias", &[h])?,
         );
+        Ok(Bert {
+            cfg,
+            word,
+            position,
+            token_type0,
+            ln,
+            layers,
+        })
+    }
+
+    /// The transformer layers, packed.
+    fn load_layers(w: &Weights, cfg: &BertConfig) -> Result<Vec<Layer>, Error> {
+        let (h, i) = (cfg.hidden, cfg.intermediate);
         let mut layers = Vec::with_capacity(cfg.layers);
         let mut buf = Vec::new();
         for l in 0..cfg.layers {
@@ -405,14 +428,7 @@ impl Bert {
                 ),
             });
         }
-        Ok(Bert {
-            cfg,
-            word,
-            position,
-            token_type0,
-            ln,
-            layers,
-        })
+        Ok(layers)
     }
 
     /// The encoder's shape.

@@ -18,8 +18,10 @@ use super::Error;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbedderOptions {
-    /// Threads one `embed` call uses (1 to 256). Each thread encodes its own sub-batches;
-    /// several callers may embed at once on one handle regardless.
+    /// Threads one `embed` call uses (1 to 256). A batch is split into one sub-batch per
+    /// thread, balanced by estimated cost; a single text instead splits each matrix
+    /// product across a process-wide pool of that many threads (kept between calls).
+    /// Several callers may embed at once on one handle regardless.
     pub threads: usize,
     /// Tokens per sub-batch (at least the model's maximum length): bounds working memory
     /// (about 14 KB per token for MiniLM-L6).
