@@ -8,7 +8,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
-use gaia_kernels::{dot, dot_f16, dot_i8, matmul, MatMut, MatRef};
+use gaia_kernels::{dot, dot_f16, dot_i8, f16_to_f32, matmul, MatMut, MatRef};
 use serde::{Deserialize, Serialize};
 
 use super::similarity::normalize;
@@ -383,12 +383,7 @@ impl Index {
     fn search_prepared(&self, q: &[f32], k: usize) -> Vec<Hit> {
         let dim = self.opts.dim;
         let n = self.ids.len();
-        let exact = |row: usize| dot(q, &self.full[row * dim..(row + 1) * dim]);
-        let wanted = if self.opts.storage != Storage::F32 && self.opts.rescore {
-            k.saturating_mul(self.opts.oversample)
-        } else {
-            k
-        };
+        let wanted = self.wanted(k);
         let keep = wanted.min(n.max(1));
         // int8: the query quantised once, shared by every part of the scan.
         let mut qq = Vec::new();
@@ -423,12 +418,29 @@ impl Index {
                 top
             })
         };
+        self.finish(q, top, k, wanted)
+    }
+
+    /// How many first-pass candidates a top-`k` search keeps: `k`, or `k * oversample`
+    /// when compressed rows are rescored exactly.
+    fn wanted(&self, k: usize) -> usize {
+        if self.opts.storage != Storage::F32 && self.opts.rescore {
+            k.saturating_mul(self.opts.oversample)
+        } else {
+            k
+        }
+    }
+
+    /// The final hits of one query from its first-pass candidates: rescored exactly from
+    /// the kept f32 rows when more than `k` were wanted.
+    fn finish(&self, q: &[f32], top: TopK, k: usize, wanted: usize) -> Vec<Hit> {
+        let dim = self.opts.dim;
         let cands = top.sorted();
         let cands = if wanted != k {
             let mut re = TopK::new(k);
             for c in cands {
                 re.push(Cand {
-                    score: exact(c.row),
+                    score: dot(q, &self.full[c.row * dim..(c.row + 1) * dim]),
                     ..c
                 });
             }
@@ -487,8 +499,11 @@ impl Index {
         top
     }
 
-    /// Top-`k` for each of `queries.len() / dim` queries. With f32 rows the scores come
-    /// from matrix products over blocks of rows, much faster than one query at a time.
+    /// Top-`k` for each of `queries.len() / dim` queries. From 4 queries on, the scores
+    /// come from matrix products over blocks of rows (compressed rows widened to f32 a
+    /// block at a time), much faster than one query at a time. The hits equal
+    /// [`Index::search`]'s; without rescoring, int8 rows are scored against the
+    /// unquantised query here (a little more accurate than the one-query int8 pass).
     pub fn search_batch(&self, queries: &[f32], k: usize) -> Result<Vec<Vec<Hit>>, Error> {
         let dim = self.opts.dim;
         if queries.is_empty() || !queries.len().is_multiple_of(dim) {
@@ -509,20 +524,40 @@ impl Index {
         for q in queries.chunks_exact(dim) {
             qs.extend(self.prepared_query(q));
         }
-        if self.opts.storage != Storage::F32 || nq < 4 {
+        if nq < 4 {
             return Ok(qs
                 .chunks_exact(dim)
                 .map(|q| self.search_prepared(q, k))
                 .collect());
         }
         let n = self.ids.len();
-        let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k.min(n.max(1)))).collect();
+        let wanted = self.wanted(k);
+        let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(wanted.min(n.max(1)))).collect();
         const BLOCK: usize = 1024;
         let mut scores = vec![0.0f32; nq * BLOCK];
+        // Compressed rows are widened a block at a time (f16 exactly, int8 times its row's
+        // scale), so every storage scores the batch with the same matrix products.
+        let mut wide = Vec::new();
         let mut start = 0;
         while start < n {
             let rows = BLOCK.min(n - start);
-            let block = &self.full[start * dim..(start + rows) * dim];
+            let span = start * dim..(start + rows) * dim;
+            let block: &[f32] = match self.opts.storage {
+                Storage::F32 => &self.full[span],
+                Storage::F16 => {
+                    wide.clear();
+                    wide.extend(self.half[span].iter().map(|&h| f16_to_f32(h)));
+                    &wide
+                }
+                Storage::Int8 => {
+                    wide.clear();
+                    for (r, row) in self.quant[span].chunks_exact(dim).enumerate() {
+                        let scale = self.scales[start + r];
+                        wide.extend(row.iter().map(|&v| v as f32 * scale));
+                    }
+                    &wide
+                }
+            };
             let bt = MatRef {
                 data: block,
                 rows: dim,
@@ -557,15 +592,8 @@ impl Index {
         }
         Ok(tops
             .into_iter()
-            .map(|t| {
-                t.sorted()
-                    .into_iter()
-                    .map(|c| Hit {
-                        id: c.id,
-                        score: c.score,
-                    })
-                    .collect()
-            })
+            .zip(qs.chunks_exact(dim))
+            .map(|(top, q)| self.finish(q, top, k, wanted))
             .collect())
     }
 
