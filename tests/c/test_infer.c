@@ -1,7 +1,11 @@
 /* The infer C ABI: embeddings against sentence-transformers' reference vectors, token
  * ids, the vector index, and every kind of bad input. */
+#define _POSIX_C_SOURCE 200809L
 #include <gaia.h>
 #include <math.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -167,11 +171,38 @@ static void test_index(void) {
   CHECK_STATUS(gaia_similarity(a, 2, a, 2, 2, GAIA_SIMILARITY_DOT, sim, 3), GAIA_ERR_BUFFER_TOO_SMALL);
 }
 
+/* PHP-FPM forks its workers from a master that may have preloaded and used the model. The
+ * library's worker threads (embedding with "threads": 2) live in the parent only, so a
+ * forked child must make its own instead of waiting on threads it does not have. */
+static void test_fork(gaia_embedder *e) {
+  /* Not under valgrind (GAIA_TEST_QUICK): its leak check in the child counts memory only
+   * the parent's threads still point to as lost. The plain and ASan runs cover it. */
+  if (getenv("GAIA_TEST_QUICK")) return;
+  const char *text = "a worker forked after the master embedded";
+  size_t len = strlen(text);
+  float parent[DIM];
+  CHECK_STATUS(gaia_embedder_embed(e, &text, &len, 1, GAIA_EMBED_NORMALIZE, parent, DIM), GAIA_OK);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(120); /* a child stuck on the parent's pool dies of SIGALRM instead of hanging */
+    float child[DIM];
+    if (gaia_embedder_embed(e, &text, &len, 1, GAIA_EMBED_NORMALIZE, child, DIM) != GAIA_OK) _exit(2);
+    _exit(cosine(child, parent, DIM) >= 0.99999f ? 0 : 3);
+  }
+  int status = 0;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork / waitpid");
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "forked child: %s %d",
+        WIFSIGNALED(status) ? "signal" : "exit status",
+        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
 int main(void) {
   gaia_embedder *e = NULL;
   CHECK_STATUS(gaia_embedder_open(model_dir(), "{\"threads\": 2}", &e), GAIA_OK);
   if (!e) return done("test_infer");
   test_reference(e);
+  test_fork(e);
   test_bad_input(e);
   test_open_errors();
   test_index();

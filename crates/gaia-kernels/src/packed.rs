@@ -99,26 +99,32 @@ impl Path {
 /// Runs `f` inside a process-wide pool of `threads` worker threads (made on first use and
 /// kept), so the products it runs with `threads > 1` split across warm workers instead of
 /// waking a pool from outside for every product. `threads <= 1` runs `f` right here.
+///
+/// Pools belong to the process that made them: a child forked after one was made (a
+/// PHP-FPM worker forked from a master that preloaded and embedded) gets pools of its own,
+/// since the parent's worker threads do not exist in it.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static POOLS: OnceLock<Mutex<HashMap<usize, &'static rayon::ThreadPool>>> = OnceLock::new();
+    type Pools = HashMap<(u32, usize), &'static rayon::ThreadPool>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     if threads <= 1 {
         return f();
     }
+    let key = (std::process::id(), threads);
     let pool = {
         let mut pools = POOLS
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        match pools.get(&threads) {
+        match pools.get(&key) {
             Some(p) => Some(*p),
             None => rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("gaia-infer-{i}"))
                 .build()
                 .ok()
-                .map(|p| *pools.entry(threads).or_insert(Box::leak(Box::new(p)))),
+                .map(|p| *pools.entry(key).or_insert(Box::leak(Box::new(p)))),
         }
     };
     match pool {
