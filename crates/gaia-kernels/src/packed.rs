@@ -258,7 +258,7 @@ impl PackedLinear {
         }
         let panels = self.bias.len() / PANEL;
         let ptr = OutPtr(out.as_mut_ptr());
-        let work = rows * k * n;
+        let work = rows.saturating_mul(k).saturating_mul(n);
         let parts = threads.min(panels).max(1);
         if parts == 1 || work < 1 << 18 {
             // SAFETY: the checks above bound every read of x and write of out.
