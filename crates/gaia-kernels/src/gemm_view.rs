@@ -98,7 +98,7 @@ fn check(
 }
 
 /// `dst = beta * lhs * rhs` (or `dst += beta * lhs * rhs` when `accumulate`), computed on
-/// the calling thread (see [`matmul_threads`]).
+/// the calling thread.
 ///
 /// `dst` must be `lhs.rows x rhs.cols` and `lhs.cols == rhs.rows`; every view must lie
 /// inside its slice. Nothing is written when a check fails.
@@ -108,20 +108,6 @@ pub fn matmul(
     rhs: MatRef<'_>,
     accumulate: bool,
     beta: f32,
-) -> Result<(), ViewError> {
-    matmul_threads(dst, lhs, rhs, accumulate, beta, 1)
-}
-
-/// [`matmul`] split across up to `threads` threads of rayon's global pool when the product
-/// is large enough to gain from it (the kernel decides); `threads <= 1` stays on the
-/// calling thread.
-pub fn matmul_threads(
-    dst: MatMut<'_>,
-    lhs: MatRef<'_>,
-    rhs: MatRef<'_>,
-    accumulate: bool,
-    beta: f32,
-    threads: usize,
 ) -> Result<(), ViewError> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     if rhs.rows != k || dst.rows != m || dst.cols != n {
@@ -149,7 +135,7 @@ pub fn matmul_threads(
     // SAFETY: every index the kernel reads or writes is `(i, j) -> i * rs + j * cs` for
     // i < rows, j < cols of the matching view, and `check` proved the largest such index is
     // inside each slice; all strides fit in `isize`. `dst` is an exclusive borrow, so it
-    // cannot alias `lhs` or `rhs`; with several threads each writes disjoint blocks of dst.
+    // cannot alias `lhs` or `rhs`.
     unsafe {
         gemm::gemm(
             m,
@@ -170,11 +156,7 @@ pub fn matmul_threads(
             false,
             false,
             false,
-            if threads > 1 {
-                gemm::Parallelism::Rayon(threads)
-            } else {
-                gemm::Parallelism::None
-            },
+            gemm::Parallelism::None,
         );
     }
     Ok(())

@@ -74,5 +74,5 @@ pub mod mixture;
 mod packed;
 
 pub use dot::{dot, dot_f16, dot_i8, f16_to_f32};
-pub use gemm_view::{matmul, matmul_threads, MatMut, MatRef, ViewError};
+pub use gemm_view::{matmul, MatMut, MatRef, ViewError};
 pub use packed::{with_threads, PackedLinear, PANEL};
