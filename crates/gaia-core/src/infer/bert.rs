@@ -334,19 +334,23 @@ impl Weights {
         Ok(())
     }
 
-    /// A PyTorch `Linear` layer (`out x in` weight and its bias), packed; `buf` is reused
-    /// working memory.
+    /// PyTorch `Linear` layers over the same input (`out_dim x in_dim` weights and their
+    /// biases, prefixes in `names`) stacked into one packed layer of `names.len() * out_dim`
+    /// outputs, side by side in that order; `buf` is reused working memory.
     fn linear(
         &self,
-        name: &str,
+        names: &[String],
         out_dim: usize,
         in_dim: usize,
         buf: &mut Vec<f32>,
     ) -> Result<PackedLinear, Error> {
         buf.clear();
-        self.append_floats(&format!("{name}.weight"), &[out_dim, in_dim], buf)?;
-        let b = self.floats(&format!("{name}.bias"), &[out_dim])?;
-        PackedLinear::from_torch(buf, &b, out_dim, in_dim).map_err(kernel)
+        let mut bias = Vec::with_capacity(names.len() * out_dim);
+        for name in names {
+            self.append_floats(&format!("{name}.weight"), &[out_dim, in_dim], buf)?;
+            self.append_floats(&format!("{name}.bias"), &[out_dim], &mut bias)?;
+        }
+        PackedLinear::from_torch(buf, &bias, names.len() * out_dim, in_dim).map_err(kernel)
     }
 }
 
@@ -402,26 +406,17 @@ impl Bert {
         let mut buf = Vec::new();
         for l in 0..cfg.layers {
             let p = format!("encoder.layer.{l}.");
-            // Q, K and V stacked into one (3h x h) layer.
-            buf.clear();
-            let mut bqkv = Vec::with_capacity(3 * h);
-            for name in ["query", "key", "value"] {
-                w.append_floats(
-                    &format!("{p}attention.self.{name}.weight"),
-                    &[h, h],
-                    &mut buf,
-                )?;
-                w.append_floats(&format!("{p}attention.self.{name}.bias"), &[h], &mut bqkv)?;
-            }
+            let qkv = ["query", "key", "value"].map(|n| format!("{p}attention.self.{n}"));
             layers.push(Layer {
-                qkv: PackedLinear::from_torch(&buf, &bqkv, 3 * h, h).map_err(kernel)?,
-                wo: w.linear(&format!("{p}attention.output.dense"), h, h, &mut buf)?,
+                // Q, K and V stacked into one (3h x h) layer: one product fills each qkv row.
+                qkv: w.linear(&qkv, h, h, &mut buf)?,
+                wo: w.linear(&[format!("{p}attention.output.dense")], h, h, &mut buf)?,
                 ln1: (
                     w.floats(&format!("{p}attention.output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}attention.output.LayerNorm.bias"), &[h])?,
                 ),
-                w1: w.linear(&format!("{p}intermediate.dense"), i, h, &mut buf)?,
-                w2: w.linear(&format!("{p}output.dense"), h, i, &mut buf)?,
+                w1: w.linear(&[format!("{p}intermediate.dense")], i, h, &mut buf)?,
+                w2: w.linear(&[format!("{p}output.dense")], h, i, &mut buf)?,
                 ln2: (
                     w.floats(&format!("{p}output.LayerNorm.weight"), &[h])?,
                     w.floats(&format!("{p}output.LayerNorm.bias"), &[h])?,

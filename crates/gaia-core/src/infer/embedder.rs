@@ -332,13 +332,18 @@ impl Embedder {
     }
 }
 
+/// The estimated cost of encoding a sequence of `n` tokens, in token units: the dense
+/// layers grow with its tokens, attention with their square (a 128-token sequence spends
+/// about a tenth of its time in attention with MiniLM's widths, as measured).
+pub(super) fn sequence_cost(n: usize) -> f64 {
+    n as f64 * (1.0 + n as f64 / 128.0)
+}
+
 /// Splits a batch (sequence lengths in tokens) into sub-batches, each a list of indexes:
 /// at most `max_tokens` tokens per sub-batch (a longer sequence goes alone) and, when the
 /// batch allows, at least `threads` of them, balanced by estimated cost.
 ///
-/// A sequence of n tokens costs about `n * (1 + n / 128)`: the dense layers grow with its
-/// tokens, attention with their square (a 128-token sequence spends about a tenth of its
-/// time in attention with MiniLM's widths, as measured). Longest-processing-time first:
+/// Costs are [`sequence_cost`]. Longest-processing-time first:
 /// sequences go, most costly first, to the cheapest sub-batch they fit in, so the threads
 /// finish together instead of waiting on a short remainder. Sub-batches come out most
 /// costly first (the order the workers take them).
@@ -347,7 +352,6 @@ pub(super) fn plan_sub_batches(
     threads: usize,
     max_tokens: usize,
 ) -> Vec<Vec<usize>> {
-    let cost = |n: usize| n as f64 * (1.0 + n as f64 / 128.0);
     let mut order: Vec<usize> = (0..lens.len()).collect();
     order.sort_by(|&a, &b| lens[b].cmp(&lens[a]).then(a.cmp(&b)));
     let total: usize = lens.iter().sum();
@@ -371,7 +375,7 @@ pub(super) fn plan_sub_batches(
                 plan.len() - 1
             }
         };
-        plan[k].0 += cost(lens[i]);
+        plan[k].0 += sequence_cost(lens[i]);
         plan[k].1 += lens[i];
         plan[k].2.push(i);
     }

@@ -542,8 +542,7 @@ fn index_threaded_scan_gives_the_same_results() {
 
 #[test]
 fn sub_batches_cover_every_text_once_within_budget_and_balanced() {
-    use super::embedder::plan_sub_batches;
-    let cost = |n: usize| n as f64 * (1.0 + n as f64 / 128.0);
+    use super::embedder::{plan_sub_batches, sequence_cost as cost};
     let mut s = 7u64;
     let lens: Vec<usize> = (0..32)
         .map(|_| {
